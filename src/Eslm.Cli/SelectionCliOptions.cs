@@ -14,6 +14,7 @@ public sealed class SelectionCliOptions
     public Option<double> Keep { get; } = new("--keep") { Description = "rho1/random: fraction of tokens kept, in (0,1]", DefaultValueFactory = _ => 0.6 };
     public Option<string> Scope { get; } = new("--selection-scope") { Description = "Threshold over: sequence, microbatch, step (all micro-batches of an optimizer step), global", DefaultValueFactory = _ => "microbatch" };
     public Option<string> Normalize { get; } = new("--normalize") { Description = "Divide kept losses by the kept count (kept) or by all tokens (all)", DefaultValueFactory = _ => "kept" };
+    public Option<string> Backward { get; } = new("--backward") { Description = "exact (gradient of the selected loss) or kept-rows (every layer's backward over kept tokens only; dropped tokens' keys/values are constants)", DefaultValueFactory = _ => "exact" };
     public Option<ulong> SelectionSeed { get; } = new("--selection-seed") { Description = "Seed of the random strategy's mask stream", DefaultValueFactory = _ => 1234UL };
     public Option<string> AdaRule { get; } = new("--ada-rule") { Description = "ada-eslm rule: schedule or ratio", DefaultValueFactory = _ => "schedule" };
     public Option<double> AlphaStart { get; } = new("--alpha-start") { Description = "ada-eslm schedule: α at the first step", DefaultValueFactory = _ => 0.2 };
@@ -35,7 +36,7 @@ public sealed class SelectionCliOptions
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Strategy, Score, Alpha, Keep, Scope, Normalize, SelectionSeed, AdaRule, AlphaStart, AlphaEnd, AdaSchedule,
+        foreach (var o in new Option[] { Strategy, Score, Alpha, Keep, Scope, Normalize, Backward, SelectionSeed, AdaRule, AlphaStart, AlphaEnd, AdaSchedule,
                      AdaTargetRatio, AdaRate, AlphaMin, AlphaMax, Reference, ReferenceOnline, ReferenceLosses, Teacher, KdScore, KdLambda, KdTemperature,
                      ProxyLayers, SequenceAlpha })
             command.Options.Add(o);
@@ -48,6 +49,7 @@ public sealed class SelectionCliOptions
         Alpha = r.GetValue(Alpha), Keep = r.GetValue(Keep),
         Scope = ParseEnum<SelectionScope>(r.GetValue(Scope)!, "--selection-scope"),
         Normalize = ParseEnum<Normalization>(r.GetValue(Normalize)!, "--normalize"),
+        Backward = ParseEnum<BackwardMode>(r.GetValue(Backward)!, "--backward"),
         Seed = r.GetValue(SelectionSeed),
         AdaRule = ParseEnum<AdaRule>(r.GetValue(AdaRule)!, "--ada-rule"),
         AlphaStart = r.GetValue(AlphaStart), AlphaEnd = r.GetValue(AlphaEnd), AdaSchedule = r.GetValue(AdaSchedule)!,

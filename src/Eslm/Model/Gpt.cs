@@ -13,7 +13,7 @@ namespace Eslm.Model;
 /// vector dL/dloss_i (plain training: 1/M each), so token selection is only a matter of filling that vector. Tokens with
 /// weight 0 cost no LM-head backward, and positions after a sequence's last weighted token cost no backward at all.</para>
 /// </summary>
-public sealed unsafe class Gpt : IDisposable
+public sealed unsafe partial class Gpt : IDisposable
 {
     /// <summary>
     /// Writes the gradient of weight·(token loss) w.r.t. one row of logits into <c>destination</c> (which may alias
@@ -27,7 +27,7 @@ public sealed unsafe class Gpt : IDisposable
     private TensorBlock? _acts, _scratch;
     private int* _inputs, _targets;
     private int _capacityB, _capacityT;
-    private int[] _keptRows = [], _activeLength = [];
+    private int[] _keptRows = [], _activeLength = [], _sequenceKeptStart = [], _sequenceKeptCount = [];
     private readonly List<(int Start, int Count)> _ranges = new();
 
     public Gpt(GptConfig config)
@@ -41,6 +41,9 @@ public sealed unsafe class Gpt : IDisposable
     public TensorBlock Parameters { get; }
     public TensorBlock Gradients { get; }
     public OpTimer Timer { get; } = new();
+
+    /// <summary>What the backward does with zero-weight tokens (see <see cref="Model.BackwardMode"/>); exact by default.</summary>
+    public BackwardMode BackwardMode { get; set; } = BackwardMode.Exact;
 
     /// <summary>Optional replacement for the cross-entropy row gradient (null = plain cross-entropy).</summary>
     public HeadRowGradient? RowGradient { get; set; }
@@ -148,9 +151,18 @@ public sealed unsafe class Gpt : IDisposable
         s.Span("dresidual").Clear();
         if (kept == 0) return;
 
+        if (BackwardMode == BackwardMode.KeptRows && kept < BT)
+        {
+            fixed (float* dLossPtr = dLosses)
+            {
+                using (Timer.Measure("head.bwd")) HeadBackward(dLossPtr, kept, dLn, compact: true);
+            }
+            KeptRowsBackward(kept);
+            return;
+        }
         fixed (float* dLossPtr = dLosses)
         {
-            using (Timer.Measure("head.bwd")) HeadBackward(dLossPtr, kept, dLn);
+            using (Timer.Measure("head.bwd")) HeadBackward(dLossPtr, kept, dLn, compact: false);
         }
         using (Timer.Measure("layernorm.bwd"))
             foreach (var (r0, n) in _ranges)
@@ -192,8 +204,9 @@ public sealed unsafe class Gpt : IDisposable
     }
 
     /// <summary>
-    /// Finds the rows with non-zero weight (LM-head rows), each sequence's active length (last weighted position + 1) and
-    /// the contiguous row ranges the backward must cover. Returns the number of weighted rows.
+    /// Finds the rows with non-zero weight (LM-head rows; each sequence's run of them in the compact order), each sequence's
+    /// active length (last weighted position + 1) and the contiguous row ranges the backward must cover. Returns the number
+    /// of weighted rows.
     /// </summary>
     private int PlanActiveRows(ReadOnlySpan<float> dLosses)
     {
@@ -202,12 +215,14 @@ public sealed unsafe class Gpt : IDisposable
         for (int b = 0; b < B; b++)
         {
             int active = 0;
+            _sequenceKeptStart[b] = kept;
             for (int t = 0; t < T; t++)
             {
                 int i = b * T + t;
                 if (dLosses[i] != 0f) { _keptRows[kept++] = i; active = t + 1; }
             }
             _activeLength[b] = active;
+            _sequenceKeptCount[b] = kept - _sequenceKeptStart[b];
             if (active == 0) continue;
             int start = b * T;
             if (_ranges.Count > 0 && _ranges[^1].Start + _ranges[^1].Count == start)
@@ -220,16 +235,16 @@ public sealed unsafe class Gpt : IDisposable
     /// <summary>
     /// LM-head + cross-entropy backward into dLnf (overwritten, zero on unweighted rows). All rows weighted: in place,
     /// one GEMM pair. Otherwise the weighted rows' logit gradients are gathered into a compact buffer, chunk by chunk,
-    /// so both GEMMs shrink to the kept rows.
+    /// so both GEMMs shrink to the kept rows. <paramref name="compact"/>: dLnf holds the kept rows only, in order.
     /// </summary>
-    private void HeadBackward(float* dLosses, int kept, float* dLnf)
+    private void HeadBackward(float* dLosses, int kept, float* dLnf, bool compact)
     {
         var cfg = Config; var a = _acts!; var s = _scratch!;
         int C = cfg.C, V = cfg.VocabSize, Vp = cfg.Vp, BT = B * T;
         float* logits = a.Pointer("logits"), rowSum = a.Pointer("row_sum"), lnf = a.Pointer("lnf");
         float* wte = Parameters.Pointer(Wte), dWte = Gradients.Pointer(Wte);
         int* targets = _targets;
-        new Span<float>(dLnf, BT * C).Clear();
+        if (!compact) new Span<float>(dLnf, BT * C).Clear();
         var rowGradient = RowGradient;
         if (kept == BT)
         {
@@ -265,9 +280,10 @@ public sealed unsafe class Gpt : IDisposable
             int padded = (n + 31) / 32 * 32;
             new Span<float>(dlogits + (long)n * Vp, (padded - n) * Vp).Clear();
             new Span<float>(lnfRows + (long)n * C, (padded - n) * C).Clear();
-            OpenBlas.Sgemm(false, false, n, C, Vp, 1f, dlogits, Vp, wte, C, 0f, dLnfRows, C);
+            OpenBlas.Sgemm(false, false, n, C, Vp, 1f, dlogits, Vp, wte, C, 0f, compact ? dLnf + (long)j0 * C : dLnfRows, C);
             OpenBlas.Sgemm(true, false, Vp, C, padded, 1f, dlogits, Vp, lnfRows, C, 1f, dWte, C);
-            for (int j = 0; j < n; j++) Copy(dLnf + (long)rows[j0 + j] * C, dLnfRows + (long)j * C, C);
+            if (!compact)
+                for (int j = 0; j < n; j++) Copy(dLnf + (long)rows[j0 + j] * C, dLnfRows + (long)j * C, C);
         }
     }
 
@@ -297,6 +313,8 @@ public sealed unsafe class Gpt : IDisposable
         _targets = (int*)NativeMemory.Alloc((nuint)BT, sizeof(int));
         _keptRows = new int[BT];
         _activeLength = new int[batchSize];
+        _sequenceKeptStart = new int[batchSize];
+        _sequenceKeptCount = new int[batchSize];
         _capacityB = batchSize; _capacityT = sequenceLength;
     }
 

@@ -13,7 +13,7 @@ namespace Eslm.Ops;
 /// <see cref="BlockSize"/> queries, and each block multiplies only the keys it can see, which skips the masked half.
 /// Work is spread over (batch, head) pairs with OpenBLAS single-threaded inside, since the products are small.
 /// </summary>
-public static unsafe class Attention
+public static unsafe partial class Attention
 {
     public const int BlockSize = 128;
 

@@ -45,4 +45,22 @@ public static unsafe class Encoder
             }
         });
     }
+
+    /// <summary>
+    /// <see cref="Backward"/> for a compact set of rows: row j of <paramref name="doutRows"/> is token
+    /// <paramref name="rows"/>[j] of the batch (ascending, so rows of the same token add in the dense order).
+    /// </summary>
+    public static void BackwardRows(float* dwte, float* dwpe, float* doutRows, int* tokens, int[] rows, int count, int sequenceLength, int channels)
+    {
+        int T = sequenceLength, C = channels;
+        Parallelism.For(C, 16, (c0, c1) =>
+        {
+            for (int j = 0; j < count; j++)
+            {
+                int bt = rows[j];
+                float* d = doutRows + (long)j * C, e = dwte + (long)tokens[bt] * C, p = dwpe + (long)(bt % T) * C;
+                for (int c = c0; c < c1; c++) { e[c] += d[c]; p[c] += d[c]; }
+            }
+        });
+    }
 }

@@ -1,3 +1,5 @@
+using Eslm.Model;
+
 namespace Eslm.Selection;
 
 /// <summary>Which tokens a selection threshold is computed over (none of the papers specifies this; see docs/selection.md).</summary>
@@ -42,6 +44,8 @@ public sealed record SelectionOptions
     public SelectionScope Scope { get; init; } = SelectionScope.Microbatch;
     public Normalization Normalize { get; init; } = Normalization.Kept;
     public ulong Seed { get; init; } = 1234;
+    /// <summary>Exact gradient of the selected loss, or every layer's backward over kept rows only (dropped tokens' keys and values as constants).</summary>
+    public BackwardMode Backward { get; init; } = BackwardMode.Exact;
 
     // Ada-ESLM
     public AdaRule AdaRule { get; init; } = AdaRule.Schedule;

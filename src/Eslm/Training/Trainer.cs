@@ -71,6 +71,7 @@ public sealed class Trainer : IDisposable
         double accounted = 0;
         using (Model.Timer.Measure("zerograd")) Model.ZeroGradients();
         Model.RowGradient = Strategy.HeadGradient;
+        Model.BackwardMode = Selection.Backward;
         // Issue 8: under --selection-scope global, VaR thresholds are taken over every process's scores (exactly).
         Strategy.GlobalScope = Selection.Scope == SelectionScope.Global ? Distributed : null;
 

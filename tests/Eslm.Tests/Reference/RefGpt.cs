@@ -73,7 +73,23 @@ public sealed class RefGpt
     public double Objective(int[] inputs, int[] targets, int B, int T, double[] dLosses) =>
         FiniteDifference.Dot(dLosses, Forward(inputs, targets, B, T));
 
-    private double[] Run(int[] inputs, int[] targets, int B, int T, out double[] logits, out double[] entropy, out Cache cache)
+    /// <summary>Each layer's qkv activations [B·T, 3C] of a forward (to freeze dropped tokens' keys and values).</summary>
+    public double[][] LayerQkv(int[] inputs, int[] targets, int B, int T)
+    {
+        Run(inputs, targets, B, T, out _, out _, out var cache);
+        return cache.Layers.Select(l => l.Qkv).ToArray();
+    }
+
+    /// <summary>
+    /// Σ_i dLosses[i]·loss_i where, in every layer, the keys and values of the tokens with dLosses[i] = 0 are replaced by
+    /// constants (<paramref name="frozenQkv"/>, from <see cref="LayerQkv"/>). Its gradient at the point the constants came
+    /// from is what <see cref="BackwardMode.KeptRows"/> computes.
+    /// </summary>
+    public double ObjectiveWithFrozenDroppedKeysValues(int[] inputs, int[] targets, int B, int T, double[] dLosses, double[][] frozenQkv) =>
+        FiniteDifference.Dot(dLosses, Run(inputs, targets, B, T, out _, out _, out _, (dLosses, frozenQkv)));
+
+    private double[] Run(int[] inputs, int[] targets, int B, int T, out double[] logits, out double[] entropy, out Cache cache,
+        (double[] Weights, double[][] Qkv)? frozenDropped = null)
     {
         var cfg = Config;
         int L = cfg.L, C = cfg.C, NH = cfg.NH, V = cfg.VocabSize, Vp = cfg.Vp, BT = B * T;
@@ -85,6 +101,9 @@ public sealed class RefGpt
             var lc = new LayerCache { Input = x };
             lc.Ln1 = RefOps.LayerNormForward(x, Get(p, ParameterLayout.Ln1W, l), Get(p, ParameterLayout.Ln1B, l), BT, C);
             lc.Qkv = RefOps.LinearForward(lc.Ln1, Get(p, ParameterLayout.QkvW, l), Get(p, ParameterLayout.QkvB, l), BT, C, 3 * C);
+            if (frozenDropped is var (weights, frozen))
+                for (int i = 0; i < BT; i++)
+                    if (weights[i] == 0) Array.Copy(frozen[l], i * 3 * C + C, lc.Qkv, i * 3 * C + C, 2 * C);
             lc.Atty = RefOps.AttentionForward(lc.Qkv, B, T, C, NH, out _);
             lc.Residual2 = Numerics.Add(x, RefOps.LinearForward(lc.Atty, Get(p, ParameterLayout.AttProjW, l), Get(p, ParameterLayout.AttProjB, l), BT, C, C));
             lc.Ln2 = RefOps.LayerNormForward(lc.Residual2, Get(p, ParameterLayout.Ln2W, l), Get(p, ParameterLayout.Ln2B, l), BT, C);
@@ -99,8 +118,12 @@ public sealed class RefGpt
         return RefOps.CrossEntropyForward(logits, targets, BT, V, Vp, out entropy, out _);
     }
 
-    /// <summary>Gradient of Σ_i dLosses[i]·loss_i with respect to every parameter (flat, layout order), by the chain rule.</summary>
-    public double[] Gradient(int[] inputs, int[] targets, int B, int T, double[] dLosses)
+    /// <summary>
+    /// Gradient of Σ_i dLosses[i]·loss_i with respect to every parameter (flat, layout order), by the chain rule.
+    /// <paramref name="detachDroppedKeysValues"/>: the keys and values of tokens with weight 0 are constants (no gradient
+    /// flows through them), the semantics of <see cref="BackwardMode.KeptRows"/>.
+    /// </summary>
+    public double[] Gradient(int[] inputs, int[] targets, int B, int T, double[] dLosses, bool detachDroppedKeysValues = false)
     {
         var cfg = Config;
         int L = cfg.L, C = cfg.C, NH = cfg.NH, V = cfg.VocabSize, Vp = cfg.Vp, BT = B * T;
@@ -145,6 +168,9 @@ public sealed class RefGpt
             AddTo(g, ParameterLayout.AttProjW, l, dW); AddTo(g, ParameterLayout.AttProjB, l, dB);
             var dQkv = new double[BT * 3 * C];
             RefOps.AttentionBackward(dQkv, dAtty, lc.Qkv, B, T, C, NH);
+            if (detachDroppedKeysValues)
+                for (int i = 0; i < BT; i++)
+                    if (dLosses[i] == 0) Array.Clear(dQkv, i * 3 * C + C, 2 * C);
             var dLn1 = new double[BT * C];
             dW = new double[3 * C * C]; dB = new double[3 * C];
             RefOps.LinearBackward(dLn1, dW, dB, dQkv, lc.Ln1, Get(p, ParameterLayout.QkvW, l), BT, C, 3 * C);

@@ -1,0 +1,75 @@
+using Eslm.Ops;
+using Eslm.Tensors;
+using static Eslm.Model.ParameterLayout;
+
+namespace Eslm.Model;
+
+/// <summary>
+/// The <see cref="BackwardMode.KeptRows"/> backward: every layer runs over the kept rows only, in a compact row order
+/// (row j = kept token <c>_keptRows[j]</c>). Each op's saved input is gathered into compact form just before the op that
+/// needs it, so the ops and GEMMs are the dense ones on fewer rows. Dropped tokens' keys and values are constants here,
+/// which is what makes the attention backward, and with it everything below, row-sparse.
+/// </summary>
+public sealed unsafe partial class Gpt
+{
+    private void KeptRowsBackward(int kept)
+    {
+        var cfg = Config;
+        int L = cfg.L, C = cfg.C, NH = cfg.NH;
+        var a = _acts!; var s = _scratch!; var p = Parameters; var g = Gradients;
+        int[] rows = _keptRows;
+        // Compact buffers: the residual-stream gradient and per-op gradients, kept rows only.
+        float* dResidual = s.Pointer("dresidual"), dLn = s.Pointer("dln");
+        float* dQkv = s.Pointer("dqkv"), dAtty = s.Pointer("datty"), dFch = s.Pointer("dfch");
+        float* gathered = s.Pointer("gather"), mean = s.Pointer("gather_stats"), rstd = mean + kept;
+
+        void Gather(float* source, int width)
+        {
+            using (Timer.Measure("gather.bwd")) RowGather.Gather(gathered, source, rows, kept, width);
+        }
+        void GatherStats(float* means, float* rstds)
+        {
+            using (Timer.Measure("gather.bwd"))
+                for (int j = 0; j < kept; j++) { mean[j] = means[rows[j]]; rstd[j] = rstds[rows[j]]; }
+        }
+
+        // dLn holds the kept rows' dLnf (HeadBackward, compact). The residual gradient starts at zero.
+        Gather(Layer(L - 1).Residual3, C);
+        GatherStats(a.Pointer("lnf_mean"), a.Pointer("lnf_rstd"));
+        using (Timer.Measure("layernorm.bwd"))
+            LayerNorm.Backward(dResidual, g.Pointer(LnfW), g.Pointer(LnfB), dLn, gathered, p.Pointer(LnfW), mean, rstd, kept, C);
+
+        for (int l = L - 1; l >= 0; l--)
+        {
+            var w = new LayerTensors(p, l, C);
+            var dw = new LayerTensors(g, l, C);
+            var x = Layer(l);
+            float* residual = l == 0 ? a.Pointer("encoded") : Layer(l - 1).Residual3;
+
+            Gather(x.FchGelu, 4 * C);
+            using (Timer.Measure("matmul.bwd")) MatMul.Backward(dFch, dw.FcProjW, dw.FcProjB, dResidual, gathered, w.FcProjW, kept, 4 * C, C, overwriteInput: true);
+            Gather(x.Fch, 4 * C);
+            using (Timer.Measure("gelu.bwd")) Gelu.Backward(dFch, gathered, dFch, (long)kept * 4 * C, overwrite: true);
+            Gather(x.Ln2, C);
+            using (Timer.Measure("matmul.bwd")) MatMul.Backward(dLn, dw.FcW, dw.FcB, dFch, gathered, w.FcW, kept, C, 4 * C, overwriteInput: true);
+            Gather(x.Residual2, C);
+            GatherStats(x.Ln2Mean, x.Ln2Rstd);
+            using (Timer.Measure("layernorm.bwd"))
+                LayerNorm.Backward(dResidual, dw.Ln2W, dw.Ln2B, dLn, gathered, w.Ln2W, mean, rstd, kept, C);
+
+            Gather(x.Atty, C);
+            using (Timer.Measure("matmul.bwd")) MatMul.Backward(dAtty, dw.AttProjW, dw.AttProjB, dResidual, gathered, w.AttProjW, kept, C, C, overwriteInput: true);
+            Gather(x.Qkv, 3 * C);
+            using (Timer.Measure("attention.bwd"))
+                Attention.BackwardKeptQueries(dQkv, null, dAtty, gathered, x.Qkv, x.Att, B, T, C, NH, rows, _sequenceKeptStart, _sequenceKeptCount);
+            Gather(x.Ln1, C);
+            using (Timer.Measure("matmul.bwd")) MatMul.Backward(dLn, dw.QkvW, dw.QkvB, dQkv, gathered, w.QkvW, kept, C, 3 * C, overwriteInput: true);
+            Gather(residual, C);
+            GatherStats(x.Ln1Mean, x.Ln1Rstd);
+            using (Timer.Measure("layernorm.bwd"))
+                LayerNorm.Backward(dResidual, dw.Ln1W, dw.Ln1B, dLn, gathered, w.Ln1W, mean, rstd, kept, C);
+        }
+        using (Timer.Measure("encoder.bwd"))
+            Encoder.BackwardRows(g.Pointer(Wte), g.Pointer(Wpe), dResidual, _inputs, rows, kept, T, C);
+    }
+}

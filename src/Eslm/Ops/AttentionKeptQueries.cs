@@ -1,0 +1,93 @@
+using System.Buffers;
+using Eslm.Native;
+using Eslm.Tensors;
+
+namespace Eslm.Ops;
+
+/// <summary>
+/// Attention backward for a subset of query rows (the kept tokens of a selective loss). Only kept queries carry an output
+/// gradient, so every product shrinks to their rows: dP = dO Vᵀ, dS = P ⊙ (dP − rowsum(P ⊙ dP)), dQ = dS K / √HS,
+/// dK = dSᵀ Q / √HS, dV = Pᵀ dO, each over the kept queries of a sequence only (blocked, causal: a block of kept queries
+/// multiplies the keys its last query can see).
+/// </summary>
+public static unsafe partial class Attention
+{
+    /// <summary>
+    /// Kept rows are compact: row j of <paramref name="dOutKept"/>, <paramref name="qkvKept"/> and <paramref name="dQkvKept"/>
+    /// is token <paramref name="keptRows"/>[j] of the batch (ascending), and sequence b owns the kept rows
+    /// [<paramref name="sequenceStart"/>[b], + <paramref name="sequenceCount"/>[b]).
+    /// <para>dQ of the kept rows is written to <paramref name="dQkvKept"/>. Keys and values: with <paramref name="dQkvAll"/>
+    /// null, their gradients at the kept rows only are written to <paramref name="dQkvKept"/> (dropped tokens' keys and values
+    /// are treated as constants); otherwise the gradients of all positions are added to <paramref name="dQkvAll"/> (exact;
+    /// the caller zeroes it), and dQ is scattered there too.</para>
+    /// </summary>
+    public static void BackwardKeptQueries(float* dQkvKept, float* dQkvAll, float* dOutKept, float* qkvKept, float* qkv, float* att,
+        int batchSize, int sequenceLength, int channels, int heads, int[] keptRows, int[] sequenceStart, int[] sequenceCount)
+    {
+        int B = batchSize, T = sequenceLength, C = channels, NH = heads, HS = C / NH, C3 = 3 * C;
+        float scale = 1f / MathF.Sqrt(HS);
+        int workers = Math.Max(1, Math.Min(Parallelism.Threads, B * NH));
+        long perWorker = 2L * BlockSize * T + 2L * T * HS;
+        float[] scratchArray = ArrayPool<float>.Shared.Rent((int)(workers * perWorker));
+        fixed (float* scratchBase = scratchArray)
+        {
+            float* scratch = scratchBase;
+            RunPerHead(B * NH, (bh, worker) =>
+            {
+                int b = bh / NH, h = bh % NH, m = sequenceCount[b], o = sequenceStart[b];
+                if (m == 0) return;
+                long rowBase = (long)b * T;
+                float* k = qkv + rowBase * C3 + C + h * HS, v = k + C;
+                float* a = att + (long)bh * T * T;
+                float* q = qkvKept + (long)o * C3 + h * HS, dq = dQkvKept + (long)o * C3 + h * HS;
+                float* dOut = dOutKept + (long)o * C + h * HS;
+                float* p = scratch + worker * perWorker, dp = p + (long)BlockSize * T;
+                float* dk, dv; int ldKv;
+                if (dQkvAll != null) { dk = dQkvAll + rowBase * C3 + C + h * HS; dv = dk + C; ldKv = C3; }
+                else
+                {
+                    dk = dp + (long)BlockSize * T; dv = dk + (long)T * HS; ldKv = HS;
+                    int seen = (int)(keptRows[o + m - 1] - rowBase) + 1;
+                    new Span<float>(dk, seen * HS).Clear();
+                    new Span<float>(dv, seen * HS).Clear();
+                }
+                for (int j0 = 0; j0 < m; j0 += BlockSize)
+                {
+                    int j1 = Math.Min(m, j0 + BlockSize), rows = j1 - j0;
+                    int keys = (int)(keptRows[o + j1 - 1] - rowBase) + 1;
+                    // The kept queries' attention rows, contiguous; zero beyond each row's causal horizon.
+                    for (int j = j0; j < j1; j++)
+                    {
+                        int visible = (int)(keptRows[o + j] - rowBase) + 1;
+                        float* pr = p + (long)(j - j0) * keys;
+                        Buffer.MemoryCopy(a + (long)(visible - 1) * T, pr, visible * sizeof(float), visible * sizeof(float));
+                        new Span<float>(pr + visible, keys - visible).Clear();
+                    }
+                    float* dOutBlock = dOut + (long)j0 * C;
+                    OpenBlas.Sgemm(false, true, rows, keys, HS, 1f, dOutBlock, C, v, C3, 0f, dp, keys);
+                    OpenBlas.Sgemm(true, false, keys, HS, rows, 1f, p, keys, dOutBlock, C, 1f, dv, ldKv);
+                    for (int j = j0; j < j1; j++)
+                    {
+                        int visible = (int)(keptRows[o + j] - rowBase) + 1;
+                        SoftmaxBackwardRow(dp + (long)(j - j0) * keys, p + (long)(j - j0) * keys, visible, keys);
+                    }
+                    OpenBlas.Sgemm(false, false, rows, HS, keys, scale, dp, keys, k, C3, 0f, dq + (long)j0 * C3, C3);
+                    OpenBlas.Sgemm(true, false, keys, HS, rows, scale, dp, keys, q + (long)j0 * C3, C3, 1f, dk, ldKv);
+                }
+                for (int j = 0; j < m; j++)
+                {
+                    long t = keptRows[o + j] - rowBase;
+                    float* keptRow = dq + (long)j * C3;
+                    if (dQkvAll == null)
+                    {
+                        Buffer.MemoryCopy(dk + t * HS, keptRow + C, HS * sizeof(float), HS * sizeof(float));
+                        Buffer.MemoryCopy(dv + t * HS, keptRow + 2 * C, HS * sizeof(float), HS * sizeof(float));
+                    }
+                    else
+                        Buffer.MemoryCopy(keptRow, dQkvAll + (rowBase + t) * C3 + h * HS, HS * sizeof(float), HS * sizeof(float));
+                }
+            });
+        }
+        ArrayPool<float>.Shared.Return(scratchArray);
+    }
+}
