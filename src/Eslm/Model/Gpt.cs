@@ -11,7 +11,8 @@ namespace Eslm.Model;
 /// A GPT-2 model: parameters, gradients and activations, with an explicit forward and backward (llm.c style).
 /// <para>Forward fills per-token <see cref="Losses"/> and <see cref="Entropies"/>. Backward starts from a per-token weight
 /// vector dL/dloss_i (plain training: 1/M each), so token selection is only a matter of filling that vector. Tokens with
-/// weight 0 cost no LM-head backward, and positions after a sequence's last weighted token cost no backward at all.</para>
+/// weight 0 cost no LM-head backward and no backward in the last block's row-wise parts, and positions after a sequence's
+/// last weighted token cost no backward at all (GptKeptRowsBackward.cs; <see cref="BackwardMode"/> for the all-layers variant).</para>
 /// </summary>
 public sealed unsafe partial class Gpt : IDisposable
 {
@@ -133,8 +134,9 @@ public sealed unsafe partial class Gpt : IDisposable
 
     /// <summary>
     /// Backward of Σ_i dLosses[i]·loss_i for the last forward, accumulated into <see cref="Gradients"/>.
-    /// Plain training passes 1/M for every token. Zero weights are skipped: the LM-head backward runs over the
-    /// weighted rows only, and each sequence's backward stops at its last weighted position.
+    /// Plain training passes 1/M for every token. Zero weights are skipped: the LM-head backward and the last block's MLP,
+    /// attention projection and queries run over the weighted rows only, and each sequence's backward stops at its last
+    /// weighted position. With <see cref="BackwardMode.KeptRows"/> every layer runs over the weighted rows only.
     /// Must follow the forward it differentiates (the forward's logits are consumed).
     /// </summary>
     public void Backward(ReadOnlySpan<float> dLosses)
@@ -147,52 +149,60 @@ public sealed unsafe partial class Gpt : IDisposable
         var a = _acts; var s = _scratch!; var p = Parameters; var g = Gradients;
 
         int kept = PlanActiveRows(dLosses);
-        float* dResidual = s.Pointer("dresidual"), dLn = s.Pointer("dln");
         s.Span("dresidual").Clear();
         if (kept == 0) return;
 
-        if (BackwardMode == BackwardMode.KeptRows && kept < BT)
-        {
-            fixed (float* dLossPtr = dLosses)
-            {
-                using (Timer.Measure("head.bwd")) HeadBackward(dLossPtr, kept, dLn, compact: true);
-            }
-            KeptRowsBackward(kept);
-            return;
-        }
+        // Some tokens dropped: the LM head and the top of the last block run over the kept rows only (compact).
+        bool compact = kept < BT;
         fixed (float* dLossPtr = dLosses)
         {
-            using (Timer.Measure("head.bwd")) HeadBackward(dLossPtr, kept, dLn, compact: false);
+            using (Timer.Measure("head.bwd")) HeadBackward(dLossPtr, kept, s.Pointer("dln"), compact);
         }
+        if (compact) { KeptRowsBackward(kept, allLayers: BackwardMode == BackwardMode.KeptRows); return; }
         using (Timer.Measure("layernorm.bwd"))
             foreach (var (r0, n) in _ranges)
-                LayerNorm.Backward(dResidual + (long)r0 * C, g.Pointer(LnfW), g.Pointer(LnfB), dLn + (long)r0 * C,
+                LayerNorm.Backward(s.Pointer("dresidual") + (long)r0 * C, g.Pointer(LnfW), g.Pointer(LnfB), s.Pointer("dln") + (long)r0 * C,
                     Layer(L - 1).Residual3 + (long)r0 * C, p.Pointer(LnfW),
                     a.Pointer("lnf_mean") + r0, a.Pointer("lnf_rstd") + r0, n, C);
+        DenseBackward(L - 1, fromQkv: false);
+    }
 
+    /// <summary>
+    /// Layers <paramref name="top"/> down to 0 and the embeddings, over the active row ranges, from dResidual (the gradient
+    /// at the top layer's output). <paramref name="fromQkv"/>: the top layer's MLP and attention are done already and its
+    /// dqkv holds the gradient at the qkv output.
+    /// </summary>
+    private void DenseBackward(int top, bool fromQkv)
+    {
+        int C = Config.C, NH = Config.NH;
+        var a = _acts!; var s = _scratch!; var p = Parameters; var g = Gradients;
+        float* dResidual = s.Pointer("dresidual"), dLn = s.Pointer("dln");
         float* dQkv = s.Pointer("dqkv"), dAtty = s.Pointer("datty"), dFch = s.Pointer("dfch");
-        for (int l = L - 1; l >= 0; l--)
+        for (int l = top; l >= 0; l--)
         {
             var w = new LayerTensors(p, l, C);
             var dw = new LayerTensors(g, l, C);
             var x = Layer(l);
             float* residual = l == 0 ? a.Pointer("encoded") : Layer(l - 1).Residual3;
 
-            // residual3 = residual2 + fcproj(gelu(fc(ln2(residual2)))): dResidual flows through unchanged.
-            using (Timer.Measure("matmul.bwd")) LinearBackward(dFch, dw.FcProjW, dw.FcProjB, dResidual, x.FchGelu, w.FcProjW, 4 * C, C);
-            using (Timer.Measure("gelu.bwd"))
-                foreach (var (r0, n) in _ranges) Gelu.Backward(dFch + (long)r0 * 4 * C, x.Fch + (long)r0 * 4 * C, dFch + (long)r0 * 4 * C, (long)n * 4 * C, overwrite: true);
-            using (Timer.Measure("matmul.bwd")) LinearBackward(dLn, dw.FcW, dw.FcB, dFch, x.Ln2, w.FcW, C, 4 * C);
-            using (Timer.Measure("layernorm.bwd"))
-                foreach (var (r0, n) in _ranges)
-                    LayerNorm.Backward(dResidual + (long)r0 * C, dw.Ln2W, dw.Ln2B, dLn + (long)r0 * C, x.Residual2 + (long)r0 * C, w.Ln2W, x.Ln2Mean + r0, x.Ln2Rstd + r0, n, C);
-
-            // residual2 = residual + attproj(attention(qkv(ln1(residual)))).
-            using (Timer.Measure("matmul.bwd")) LinearBackward(dAtty, dw.AttProjW, dw.AttProjB, dResidual, x.Atty, w.AttProjW, C, C);
-            using (Timer.Measure("attention.bwd"))
+            if (!(fromQkv && l == top))
             {
-                s.Span("dqkv").Clear();
-                Attention.Backward(dQkv, dAtty, x.Qkv, x.Att, B, T, C, NH, _activeLength);
+                // residual3 = residual2 + fcproj(gelu(fc(ln2(residual2)))): dResidual flows through unchanged.
+                using (Timer.Measure("matmul.bwd")) LinearBackward(dFch, dw.FcProjW, dw.FcProjB, dResidual, x.FchGelu, w.FcProjW, 4 * C, C);
+                using (Timer.Measure("gelu.bwd"))
+                    foreach (var (r0, n) in _ranges) Gelu.Backward(dFch + (long)r0 * 4 * C, x.Fch + (long)r0 * 4 * C, dFch + (long)r0 * 4 * C, (long)n * 4 * C, overwrite: true);
+                using (Timer.Measure("matmul.bwd")) LinearBackward(dLn, dw.FcW, dw.FcB, dFch, x.Ln2, w.FcW, C, 4 * C);
+                using (Timer.Measure("layernorm.bwd"))
+                    foreach (var (r0, n) in _ranges)
+                        LayerNorm.Backward(dResidual + (long)r0 * C, dw.Ln2W, dw.Ln2B, dLn + (long)r0 * C, x.Residual2 + (long)r0 * C, w.Ln2W, x.Ln2Mean + r0, x.Ln2Rstd + r0, n, C);
+
+                // residual2 = residual + attproj(attention(qkv(ln1(residual)))).
+                using (Timer.Measure("matmul.bwd")) LinearBackward(dAtty, dw.AttProjW, dw.AttProjB, dResidual, x.Atty, w.AttProjW, C, C);
+                using (Timer.Measure("attention.bwd"))
+                {
+                    s.Span("dqkv").Clear();
+                    Attention.Backward(dQkv, dAtty, x.Qkv, x.Att, B, T, C, NH, _activeLength);
+                }
             }
             using (Timer.Measure("matmul.bwd")) LinearBackward(dLn, dw.QkvW, dw.QkvB, dQkv, x.Ln1, w.QkvW, C, 3 * C);
             using (Timer.Measure("layernorm.bwd"))

@@ -5,14 +5,15 @@ using static Eslm.Model.ParameterLayout;
 namespace Eslm.Model;
 
 /// <summary>
-/// The <see cref="BackwardMode.KeptRows"/> backward: every layer runs over the kept rows only, in a compact row order
-/// (row j = kept token <c>_keptRows[j]</c>). Each op's saved input is gathered into compact form just before the op that
-/// needs it, so the ops and GEMMs are the dense ones on fewer rows. Dropped tokens' keys and values are constants here,
-/// which is what makes the attention backward, and with it everything below, row-sparse.
+/// The backward over kept rows only, in a compact row order (row j = kept token <c>_keptRows[j]</c>). Each op's saved input
+/// is gathered into compact form just before the op that needs it, so the ops and GEMMs are the dense ones on fewer rows.
+/// <para>Exact: only the last block's MLP, attention projection and queries are row-wise in the kept tokens; the keys and
+/// values of every position get gradient (kept queries attend to them), so from the last block's qkv down the backward is
+/// dense. <see cref="BackwardMode.KeptRows"/>: dropped tokens' keys and values are constants, so every layer stays compact.</para>
 /// </summary>
 public sealed unsafe partial class Gpt
 {
-    private void KeptRowsBackward(int kept)
+    private void KeptRowsBackward(int kept, bool allLayers)
     {
         var cfg = Config;
         int L = cfg.L, C = cfg.C, NH = cfg.NH;
@@ -60,6 +61,18 @@ public sealed unsafe partial class Gpt
             Gather(x.Atty, C);
             using (Timer.Measure("matmul.bwd")) MatMul.Backward(dAtty, dw.AttProjW, dw.AttProjB, dResidual, gathered, w.AttProjW, kept, C, C, overwriteInput: true);
             Gather(x.Qkv, 3 * C);
+            if (!allLayers)
+            {
+                // Exact: every position's key and value gets gradient; dQ is staged compactly in the free dfch buffer.
+                using (Timer.Measure("attention.bwd"))
+                {
+                    s.Span("dqkv").Clear();
+                    Attention.BackwardKeptQueries(dFch, dQkv, dAtty, gathered, x.Qkv, x.Att, B, T, C, NH, rows, _sequenceKeptStart, _sequenceKeptCount);
+                }
+                using (Timer.Measure("gather.bwd")) ScatterRowsInPlace(dResidual, kept, C);
+                DenseBackward(l, fromQkv: true);
+                return;
+            }
             using (Timer.Measure("attention.bwd"))
                 Attention.BackwardKeptQueries(dQkv, null, dAtty, gathered, x.Qkv, x.Att, B, T, C, NH, rows, _sequenceKeptStart, _sequenceKeptCount);
             Gather(x.Ln1, C);
@@ -71,5 +84,23 @@ public sealed unsafe partial class Gpt
         }
         using (Timer.Measure("encoder.bwd"))
             Encoder.BackwardRows(g.Pointer(Wte), g.Pointer(Wpe), dResidual, _inputs, rows, kept, T, C);
+    }
+
+    /// <summary>
+    /// Turns compact rows [0, kept) of a B·T-row buffer into full rows in place: row j moves to <c>_keptRows[j]</c> and the
+    /// dropped rows become zero. Rows only move down (<c>_keptRows[j] ≥ j</c>), so going from the last row up is safe.
+    /// </summary>
+    private void ScatterRowsInPlace(float* buffer, int kept, int width)
+    {
+        long bytes = (long)width * sizeof(float);
+        int next = B * T; // rows at and above this index are final
+        for (int j = kept - 1; j >= 0; j--)
+        {
+            int r = _keptRows[j];
+            new Span<float>(buffer + (long)(r + 1) * width, (next - r - 1) * width).Clear();
+            if (r != j) Buffer.MemoryCopy(buffer + (long)j * width, buffer + (long)r * width, bytes, bytes);
+            next = r;
+        }
+        new Span<float>(buffer, next * width).Clear();
     }
 }
