@@ -12,6 +12,9 @@ weights, evaluated in float64 so that the fixture is an oracle rather than anoth
   tiny_gpt2         plain training: per-token weights 1/(B*T), objective = mean of all per-token losses
   tiny_gpt2_masked  token selection: per-token mask m (zeros in the middle and at sequence ends, one sequence all zero
                     at the end, one fully kept), objective = sum(m * loss) / sum(m)
+  tiny_gpt2_masked_kept_rows
+                    the same objective with the kept-rows backward (Eslm's --backward kept-rows): in every layer the
+                    keys and values of dropped tokens (m = 0) are detached, so no gradient flows through them
 
 Format (little-endian), one pair of files per fixture under tests/Eslm.Tests/Fixtures/:
   NAME.json  {"format": "eslm-fixture-1", "config": {...}, "batch": B, "seq": T,
@@ -69,7 +72,8 @@ def init_params(cfg, gen):
     return p
 
 
-def forward(p, cfg, idx, tgt):
+def forward(p, cfg, idx, tgt, detach_dropped=None):
+    """detach_dropped: optional [B,T] bool, True where a token is dropped; its keys and values become constants."""
     L, NH, C, V = cfg["layers"], cfg["heads"], cfg["channels"], cfg["vocab"]
     HS = C // NH
     Bn, Tn = idx.shape
@@ -82,6 +86,10 @@ def forward(p, cfg, idx, tgt):
         q = q.view(Bn, Tn, NH, HS).transpose(1, 2)
         k = k.view(Bn, Tn, NH, HS).transpose(1, 2)
         v = v.view(Bn, Tn, NH, HS).transpose(1, 2)
+        if detach_dropped is not None:
+            dropped = detach_dropped.view(Bn, 1, Tn, 1)
+            k = torch.where(dropped, k.detach(), k)
+            v = torch.where(dropped, v.detach(), v)
         att = (q @ k.transpose(-2, -1)) / math.sqrt(HS)
         att = att.masked_fill(~mask, float("-inf")).softmax(dim=-1)
         y = (att @ v).transpose(1, 2).reshape(Bn, Tn, C)
@@ -98,10 +106,10 @@ def forward(p, cfg, idx, tgt):
     return logits, losses, entropy
 
 
-def write(name, cfg, params, idx, tgt, dlosses):
+def write(name, cfg, params, idx, tgt, dlosses, backward="exact"):
     for t in params.values():
         t.grad = None
-    logits, losses, entropy = forward(params, cfg, idx, tgt)
+    logits, losses, entropy = forward(params, cfg, idx, tgt, detach_dropped=(dlosses == 0) if backward == "kept-rows" else None)
     objective = (losses * dlosses).sum()
     objective.backward()
     tensors = []
@@ -123,7 +131,7 @@ def write(name, cfg, params, idx, tgt, dlosses):
         blobs.append(data)
         offset += len(data)
     header = {"format": "eslm-fixture-1", "generator": "dev/make_fixtures.py (PyTorch %s, float64)" % torch.__version__,
-              "config": cfg, "batch": int(idx.shape[0]), "seq": int(idx.shape[1]), "tensors": index}
+              "backward": backward, "config": cfg, "batch": int(idx.shape[0]), "seq": int(idx.shape[1]), "tensors": index}
     with open(os.path.join(OUT, name + ".json"), "w") as f:
         json.dump(header, f, indent=1)
         f.write("\n")
@@ -151,6 +159,7 @@ def main():
     mask[0, 2] = 0; mask[0, 6:9] = 0; mask[0, 12:] = 0
     mask[1, 0] = 0; mask[1, T - 4:] = 0
     write("tiny_gpt2_masked", CONFIG, params, idx, tgt, mask / mask.sum())
+    write("tiny_gpt2_masked_kept_rows", CONFIG, params, idx, tgt, mask / mask.sum(), backward="kept-rows")
 
 
 if __name__ == "__main__":

@@ -213,6 +213,9 @@ public static class ExperimentReport
     /// <summary>A strategy and the options that matter for it, in a few words (e.g. "eslm loss α=0.5").</summary>
     public static string Describe(Selection.SelectionOptions s)
     {
+        // The backward mode matters only when tokens are dropped; named when it is not the default.
+        string backward = s.Strategy == "clm" || s.Backward == new Selection.SelectionOptions().Backward ? ""
+            : s.Backward == Model.BackwardMode.KeptRows ? ", kept-rows backward" : ", exact backward";
         return s.Strategy switch
         {
             "clm" => "clm",
@@ -222,7 +225,7 @@ public static class ExperimentReport
             "hierarchical" => $"hierarchical β={s.SequenceAlpha:0.##} α={s.Alpha:0.##}",
             "eslm-kd" => $"eslm-kd {s.KdScore} λ={s.KdLambda:0.##}",
             _ => s.Strategy,
-        };
+        } + backward;
     }
 
     private static void WritePlots(string folder, ExperimentSpec spec, List<RunLog> runs)

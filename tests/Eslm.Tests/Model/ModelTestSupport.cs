@@ -69,6 +69,8 @@ public sealed class PyTorchFixture
             Channels = c.GetProperty("channels").GetInt32(), MaxSequenceLength = c.GetProperty("max_seq").GetInt32(),
             VocabSize = c.GetProperty("vocab").GetInt32(), PaddedVocabSize = c.GetProperty("padded_vocab").GetInt32(),
         };
+        // Fixtures written before the field existed used the exact backward.
+        Backward = root.TryGetProperty("backward", out var backward) && backward.GetString() == "kept-rows" ? BackwardMode.KeptRows : BackwardMode.Exact;
         B = root.GetProperty("batch").GetInt32();
         T = root.GetProperty("seq").GetInt32();
         foreach (var t in root.GetProperty("tensors").EnumerateArray())
@@ -83,6 +85,8 @@ public sealed class PyTorchFixture
     public static PyTorchFixture Load(string name) => new(name);
 
     public GptConfig Config { get; }
+    /// <summary>Which backward the stored gradients are of (the fixture's "backward": exact or kept-rows).</summary>
+    public BackwardMode Backward { get; }
     public int B { get; }
     public int T { get; }
     public List<string> Names { get; } = new();

@@ -6,7 +6,8 @@ using static Eslm.Tests.Reference.Numerics;
 namespace Eslm.Tests.Model;
 
 /// <summary>
-/// Whole-model logits, losses and every parameter gradient against PyTorch (float64 oracle, dev/make_fixtures.py).
+/// Whole-model logits, losses and every parameter gradient against PyTorch (float64 oracle, dev/make_fixtures.py), for
+/// the exact backward and for the kept-rows backward (dropped tokens' keys and values detached in PyTorch).
 /// Tolerance 1e-4 relative: max|eslm − torch| / max|torch| per tensor.
 /// </summary>
 public class PyTorchFixtureTests
@@ -19,6 +20,7 @@ public class PyTorchFixtureTests
     {
         var f = PyTorchFixture.Load(name);
         var gpt = ModelTestSupport.Create(f.Config, f.Parameters());
+        gpt.BackwardMode = f.Backward;
         float loss = gpt.Forward(f.Ints("inputs"), f.Ints("targets"), f.B, f.T);
         return (f, gpt, loss);
     }
@@ -90,7 +92,7 @@ public class PyTorchFixtureTests
     }
 
     [Theory]
-    [InlineData("tiny_gpt2")] [InlineData("tiny_gpt2_masked")]
+    [InlineData("tiny_gpt2")] [InlineData("tiny_gpt2_masked")] [InlineData("tiny_gpt2_masked_kept_rows")]
     public void Every_parameter_gradient_matches_pytorch(string name)
     {
         var (f, gpt, _) = Run(name);
@@ -112,10 +114,11 @@ public class PyTorchFixtureTests
         Assert.True(failures.Count == 0, $"{name}: gradients beyond {Tolerance:E0} relative: {string.Join(", ", failures)}");
     }
 
-    [Fact]
-    public void Masked_fixture_really_exercises_the_skip_paths()
+    [Theory]
+    [InlineData("tiny_gpt2_masked")] [InlineData("tiny_gpt2_masked_kept_rows")]
+    public void Masked_fixtures_really_exercise_the_skip_paths(string name)
     {
-        var f = PyTorchFixture.Load("tiny_gpt2_masked");
+        var f = PyTorchFixture.Load(name);
         var w = f.Floats("dlosses");
         Assert.Contains(0f, w);
         for (int b = 0; b < f.B; b++) Assert.Equal(0f, w[b * f.T + f.T - 1]);   // every sequence ends in zero weights
