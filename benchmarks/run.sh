@@ -13,9 +13,11 @@ run() { ./eslm bench "$@" --steps "$steps" --json; }
 {
   run --model d6 --batch 8 --seq 256
   run --model gpt2 --batch 4 --seq 64
-  run --model d6 --batch 8 --seq 256 --strategy eslm --alpha 0.5 --baseline
-  run --model d6 --batch 8 --seq 256 --strategy random --keep 0.5 --baseline
-  run --model d6 --batch 8 --seq 256 --strategy eslm --score entropy --alpha 0.5 --baseline
+  for backward in exact kept-rows; do
+    run --model d6 --batch 8 --seq 256 --strategy eslm --alpha 0.5 --backward $backward --baseline
+    run --model d6 --batch 8 --seq 256 --strategy random --keep 0.5 --backward $backward --baseline
+    run --model d6 --batch 8 --seq 256 --strategy eslm --score entropy --alpha 0.5 --backward $backward --baseline
+  done
 } > "$tmp"
 python3 - "$tmp" "$out" "$steps" <<'PY'
 import json, sys, datetime, subprocess
@@ -33,6 +35,11 @@ lines = [f"# Eslm benchmark, {datetime.date.today()}", "",
          "| model | B | T | strategy | median ms/step | tokens/s | GFLOP/s | SGEMM ceiling | MFU | kept | step time vs clm | peak RSS MiB |",
          "|---|---|---|---|---|---|---|---|---|---|---|---|"]
 clm = {r["model"]: r["median_ms"] for r in rows if r["strategy"] == "clm"}
+def label(r):
+    s = r.get("selection") or {}
+    if r["strategy"] == "clm": return "clm"
+    what = f"keep={s['keep']}" if r["strategy"] in ("random", "rho1") else f"{s['score']} α={s['alpha']}"
+    return f"{r['strategy']} {what}, {s['backward']} backward"
 for r in rows:
     # Selection rows were timed alternating with clm in the same process (--baseline): use that ratio.
     ratio = r.get("ratio_vs_clm") or r["median_ms"] / clm[r["model"]]

@@ -51,7 +51,7 @@ public static class BenchCommand
                 o["selection"] = SelectionCliOptions.ToJson(selectionOptions);
                 Console.WriteLine(o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             }
-            else PrintTable(result);
+            else PrintTable(result, selectionOptions);
             return 0;
         }));
         return command;
@@ -78,9 +78,10 @@ public static class BenchCommand
         return o;
     }
 
-    private static void PrintTable(BenchmarkResult r)
+    private static void PrintTable(BenchmarkResult r, Selection.SelectionOptions selection)
     {
-        Console.WriteLine($"model {r.Model}  B={r.Batch} T={r.Seq}  strategy {r.Strategy}  ({r.Steps} measured steps)");
+        string backward = r.Strategy == "clm" ? "" : $"  backward {SelectionCliOptions.ToJson(selection)["backward"]}";
+        Console.WriteLine($"model {r.Model}  B={r.Batch} T={r.Seq}  strategy {r.Strategy}{backward}  ({r.Steps} measured steps)");
         Console.WriteLine($"  median step      {r.MedianMs,10:F1} ms   (min {r.MinMs:F1}, mean {r.MeanMs:F1})");
         if (!double.IsNaN(r.BaselineMedianMs))
             Console.WriteLine($"  clm (alternated) {r.BaselineMedianMs,10:F1} ms   → {r.Strategy} / clm = {r.RatioVsBaseline:F3}");
