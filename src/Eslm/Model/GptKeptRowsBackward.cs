@@ -22,23 +22,18 @@ public sealed unsafe partial class Gpt
         // Compact buffers: the residual-stream gradient and per-op gradients, kept rows only.
         float* dResidual = s.Pointer("dresidual"), dLn = s.Pointer("dln");
         float* dQkv = s.Pointer("dqkv"), dAtty = s.Pointer("datty"), dFch = s.Pointer("dfch");
-        float* gathered = s.Pointer("gather"), mean = s.Pointer("gather_stats"), rstd = mean + kept;
+        float* gathered = s.Pointer("gather");
 
+        // GEMM operands are gathered; GELU and LayerNorm read the saved rows in place (row-indexed).
         void Gather(float* source, int width)
         {
             using (Timer.Measure("gather.bwd")) RowGather.Gather(gathered, source, rows, kept, width);
         }
-        void GatherStats(float* means, float* rstds)
-        {
-            using (Timer.Measure("gather.bwd"))
-                for (int j = 0; j < kept; j++) { mean[j] = means[rows[j]]; rstd[j] = rstds[rows[j]]; }
-        }
 
         // dLn holds the kept rows' dLnf (HeadBackward, compact). The residual gradient starts at zero.
-        Gather(Layer(L - 1).Residual3, C);
-        GatherStats(a.Pointer("lnf_mean"), a.Pointer("lnf_rstd"));
         using (Timer.Measure("layernorm.bwd"))
-            LayerNorm.Backward(dResidual, g.Pointer(LnfW), g.Pointer(LnfB), dLn, gathered, p.Pointer(LnfW), mean, rstd, kept, C);
+            LayerNorm.Backward(dResidual, g.Pointer(LnfW), g.Pointer(LnfB), dLn, Layer(L - 1).Residual3, p.Pointer(LnfW),
+                a.Pointer("lnf_mean"), a.Pointer("lnf_rstd"), kept, C, rows);
 
         for (int l = L - 1; l >= 0; l--)
         {
@@ -49,14 +44,16 @@ public sealed unsafe partial class Gpt
 
             Gather(x.FchGelu, 4 * C);
             using (Timer.Measure("matmul.bwd")) MatMul.Backward(dFch, dw.FcProjW, dw.FcProjB, dResidual, gathered, w.FcProjW, kept, 4 * C, C, overwriteInput: true);
-            Gather(x.Fch, 4 * C);
-            using (Timer.Measure("gelu.bwd")) Gelu.Backward(dFch, gathered, dFch, (long)kept * 4 * C, overwrite: true);
+            using (Timer.Measure("gelu.bwd"))
+                Parallelism.For(kept, 16, (start, end) =>
+                {
+                    for (int j = start; j < end; j++)
+                        Gelu.Backward(dFch + (long)j * 4 * C, x.Fch + (long)rows[j] * 4 * C, dFch + (long)j * 4 * C, 4 * C, overwrite: true);
+                });
             Gather(x.Ln2, C);
             using (Timer.Measure("matmul.bwd")) MatMul.Backward(dLn, dw.FcW, dw.FcB, dFch, gathered, w.FcW, kept, C, 4 * C, overwriteInput: true);
-            Gather(x.Residual2, C);
-            GatherStats(x.Ln2Mean, x.Ln2Rstd);
             using (Timer.Measure("layernorm.bwd"))
-                LayerNorm.Backward(dResidual, dw.Ln2W, dw.Ln2B, dLn, gathered, w.Ln2W, mean, rstd, kept, C);
+                LayerNorm.Backward(dResidual, dw.Ln2W, dw.Ln2B, dLn, x.Residual2, w.Ln2W, x.Ln2Mean, x.Ln2Rstd, kept, C, rows);
 
             Gather(x.Atty, C);
             using (Timer.Measure("matmul.bwd")) MatMul.Backward(dAtty, dw.AttProjW, dw.AttProjB, dResidual, gathered, w.AttProjW, kept, C, C, overwriteInput: true);
@@ -77,10 +74,8 @@ public sealed unsafe partial class Gpt
                 Attention.BackwardKeptQueries(dQkv, null, dAtty, gathered, x.Qkv, x.Att, B, T, C, NH, rows, _sequenceKeptStart, _sequenceKeptCount);
             Gather(x.Ln1, C);
             using (Timer.Measure("matmul.bwd")) MatMul.Backward(dLn, dw.QkvW, dw.QkvB, dQkv, gathered, w.QkvW, kept, C, 3 * C, overwriteInput: true);
-            Gather(residual, C);
-            GatherStats(x.Ln1Mean, x.Ln1Rstd);
             using (Timer.Measure("layernorm.bwd"))
-                LayerNorm.Backward(dResidual, dw.Ln1W, dw.Ln1B, dLn, gathered, w.Ln1W, mean, rstd, kept, C);
+                LayerNorm.Backward(dResidual, dw.Ln1W, dw.Ln1B, dLn, residual, w.Ln1W, x.Ln1Mean, x.Ln1Rstd, kept, C, rows);
         }
         using (Timer.Measure("encoder.bwd"))
             Encoder.BackwardRows(g.Pointer(Wte), g.Pointer(Wpe), dResidual, _inputs, rows, kept, T, C);

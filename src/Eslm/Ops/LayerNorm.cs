@@ -38,8 +38,10 @@ public static unsafe class LayerNorm
     /// dx = rstd·(g − mean(g) − n·mean(g·n)); dWeight += Σ_rows n·dout; dBias += Σ_rows dout.
     /// Row chunks are fixed (<see cref="Parallelism.ReductionChunks"/>) so dWeight/dBias sums do not depend on the thread count.
     /// </summary>
+    /// <param name="inputRows">Optional: row r's input, mean and rstd are row <c>inputRows[r]</c> of those arrays (the
+    /// kept-rows backward reads the forward's saved rows in place instead of gathering them); gradients stay row r.</param>
     public static void Backward(float* dInput, float* dWeight, float* dBias, float* dOutput, float* input, float* weight,
-        float* mean, float* rstd, int rows, int channels)
+        float* mean, float* rstd, int rows, int channels, int[]? inputRows = null)
     {
         int C = channels;
         int chunks = Math.Min(Parallelism.ReductionChunks, Math.Max(1, rows));
@@ -52,7 +54,11 @@ public static unsafe class LayerNorm
             {
                 int r0 = (int)((long)rows * k / chunks), r1 = (int)((long)rows * (k + 1) / chunks);
                 float* dw = part + (long)k * 2 * C, db = dw + C;
-                for (int r = r0; r < r1; r++) BackwardRow(dInput + (long)r * C, dw, db, dOutput + (long)r * C, input + (long)r * C, weight, mean[r], rstd[r], C);
+                for (int r = r0; r < r1; r++)
+                {
+                    long i = inputRows is null ? r : inputRows[r];
+                    BackwardRow(dInput + (long)r * C, dw, db, dOutput + (long)r * C, input + i * C, weight, mean[i], rstd[i], C);
+                }
             });
             for (int k = 0; k < chunks; k++)
             {
