@@ -14,7 +14,7 @@ public sealed class SelectionCliOptions
     public Option<double> Keep { get; } = new("--keep") { Description = "rho1/random: fraction of tokens kept, in (0,1]", DefaultValueFactory = _ => 0.6 };
     public Option<string> Scope { get; } = new("--selection-scope") { Description = "Threshold over: sequence, microbatch, step (all micro-batches of an optimizer step), global", DefaultValueFactory = _ => "microbatch" };
     public Option<string> Normalize { get; } = new("--normalize") { Description = "Divide kept losses by the kept count (kept) or by all tokens (all)", DefaultValueFactory = _ => "kept" };
-    public Option<string> Backward { get; } = new("--backward") { Description = "exact (gradient of the selected loss) or kept-rows (every layer's backward over kept tokens only; dropped tokens' keys/values are constants)", DefaultValueFactory = _ => "exact" };
+    public Option<string> Backward { get; } = new("--backward") { Description = "kept-rows (every layer's backward over kept tokens only; dropped tokens' keys/values are constants) or exact (the exact gradient of the selected loss)", DefaultValueFactory = _ => "kept-rows" };
     public Option<ulong> SelectionSeed { get; } = new("--selection-seed") { Description = "Seed of the random strategy's mask stream", DefaultValueFactory = _ => 1234UL };
     public Option<string> AdaRule { get; } = new("--ada-rule") { Description = "ada-eslm rule: schedule or ratio", DefaultValueFactory = _ => "schedule" };
     public Option<double> AlphaStart { get; } = new("--alpha-start") { Description = "ada-eslm schedule: α at the first step", DefaultValueFactory = _ => 0.2 };

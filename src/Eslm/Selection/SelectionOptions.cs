@@ -44,8 +44,12 @@ public sealed record SelectionOptions
     public SelectionScope Scope { get; init; } = SelectionScope.Microbatch;
     public Normalization Normalize { get; init; } = Normalization.Kept;
     public ulong Seed { get; init; } = 1234;
-    /// <summary>Exact gradient of the selected loss, or every layer's backward over kept rows only (dropped tokens' keys and values as constants).</summary>
-    public BackwardMode Backward { get; init; } = BackwardMode.Exact;
+    /// <summary>
+    /// Every layer's backward over kept rows only, dropped tokens' keys and values as constants (default: the papers'
+    /// 4·N·|kept| backward, matched the exact gradient's quality in experiments/backward-modes.json), or the exact gradient
+    /// of the selected loss. The model's own default is exact; this is the training default.
+    /// </summary>
+    public BackwardMode Backward { get; init; } = BackwardMode.KeptRows;
 
     // Ada-ESLM
     public AdaRule AdaRule { get; init; } = AdaRule.Schedule;
