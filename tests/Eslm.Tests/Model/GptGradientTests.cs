@@ -14,45 +14,17 @@ public class GptGradientTests
 {
     public GptGradientTests() => Blas.Ensure();
 
-    /// <summary>Tiny, with awkward sizes: HS = 4 with 3 heads, V = 23 padded to 32, T = 7 below a context of 9.</summary>
-    private static readonly GptConfig Tiny = new() { Layers = 2, Heads = 3, Channels = 12, MaxSequenceLength = 9, VocabSize = 23, PaddedVocabSize = 32 };
+    private static readonly GptConfig Tiny = ModelTestSupport.Tiny;
 
     /// <summary>Longer than one attention block (128) so the blocked attention and its active-length cut are both exercised.</summary>
     private static readonly GptConfig Long = new() { Layers = 1, Heads = 2, Channels = 8, MaxSequenceLength = 140, VocabSize = 13, PaddedVocabSize = 16 };
 
-    private sealed record Case(GptConfig Config, int B, int T, float[] Parameters, int[] Inputs, int[] Targets);
-
-    private static Case Make(GptConfig cfg, int B, int T, int seed)
+    private static void AssertGradientsMatchReference(ModelCase c, float[] dLosses, double tolerance, string label)
     {
-        var rng = new Random(seed);
-        var inputs = Tokens(rng, B * T, cfg.VocabSize);
-        inputs[0] = cfg.VocabSize - 1;
-        if (B * T > 3) inputs[3] = inputs[0];
-        return new Case(cfg, B, T, ModelTestSupport.RandomParameters(cfg, seed), inputs, Tokens(rng, B * T, cfg.VocabSize));
-    }
-
-    private static float[] EslmGradient(Case c, float[] dLosses)
-    {
-        using var gpt = ModelTestSupport.Create(c.Config, c.Parameters);
-        gpt.Forward(c.Inputs, c.Targets, c.B, c.T);
-        gpt.ZeroGradients();
-        gpt.Backward(dLosses);
-        return gpt.Gradients.All.ToArray();
-    }
-
-    private static void AssertGradientsMatchReference(Case c, float[] dLosses, double tolerance, string label)
-    {
-        var actual = EslmGradient(c, dLosses);
+        var actual = c.Gradient(dLosses);
         var reference = new RefGpt(c.Config, ToDouble(c.Parameters));
         var expected = reference.Gradient(c.Inputs, c.Targets, c.B, c.T, ToDouble(dLosses));
-        var failures = new List<string>();
-        foreach (var (name, offset, count) in ModelTestSupport.Tensors(c.Config))
-        {
-            double e = RelativeError(expected.AsSpan(offset, count), actual.AsSpan(offset, count));
-            ErrorLog.Record($"{label}.{name}", e);
-            if (!(e <= tolerance)) failures.Add($"{name}: {e:E3}");
-        }
-        Assert.True(failures.Count == 0, $"{label}: gradients beyond {tolerance:E0} relative: {string.Join(", ", failures)}");
+        ModelTestSupport.AssertTensorsClose(c.Config, expected, actual, tolerance, label);
     }
 
     private static float[] Uniform(int n) => Enumerable.Repeat(1f / n, n).ToArray();
@@ -60,32 +32,21 @@ public class GptGradientTests
     [Fact]
     public void Reference_gradient_matches_finite_differences()
     {
-        var c = Make(Tiny, 2, 7, 1);
+        var c = ModelCase.Random(Tiny, 2, 7, 1);
         var p = ToDouble(c.Parameters);
         var reference = new RefGpt(c.Config, p);
         var w = ToDouble(Randn(new Random(2), 14));
         var analytic = reference.Gradient(c.Inputs, c.Targets, 2, 7, w);
         double F() => reference.Objective(c.Inputs, c.Targets, 2, 7, w);
-        var rng = new Random(3);
-        foreach (var (name, offset, count) in ModelTestSupport.Tensors(c.Config))
-        {
-            double scale = 0;
-            for (int i = 0; i < count; i++) scale = Math.Max(scale, Math.Abs(analytic[offset + i]));
-            for (int k = 0; k < 3; k++)
-            {
-                int i = offset + rng.Next(count);
-                double fd = FiniteDifference.Partial(F, p, i);
-                Assert.True(Math.Abs(fd - analytic[i]) <= 1e-7 * Math.Max(scale, 1e-30), $"{name}[{i - offset}]: analytic {analytic[i]:G9}, FD {fd:G9}");
-            }
-        }
+        ModelTestSupport.AssertMatchesFiniteDifferences(c.Config, analytic, F, p, seed: 3);
     }
 
     [Fact]
     public void Gradients_match_finite_differences_of_the_double_reference()
     {
-        var c = Make(Tiny, 2, 7, 4);
+        var c = ModelCase.Random(Tiny, 2, 7, 4);
         var dLosses = Randn(new Random(5), 14, 0.1);
-        var actual = EslmGradient(c, dLosses);
+        var actual = c.Gradient(dLosses);
         var p = ToDouble(c.Parameters);
         var reference = new RefGpt(c.Config, p);
         var w = ToDouble(dLosses);
@@ -112,8 +73,8 @@ public class GptGradientTests
     [Fact]
     public void Padded_vocabulary_rows_get_no_gradient()
     {
-        var c = Make(Tiny, 2, 7, 7);
-        var g = EslmGradient(c, Uniform(14));
+        var c = ModelCase.Random(Tiny, 2, 7, 7);
+        var g = c.Gradient(Uniform(14));
         int C = Tiny.C;
         for (int i = Tiny.VocabSize * C; i < Tiny.Vp * C; i++) Assert.Equal(0f, g[i]);
     }
@@ -121,7 +82,7 @@ public class GptGradientTests
     [Fact]
     public void Forward_losses_match_the_double_reference()
     {
-        var c = Make(Long, 2, 130, 8);
+        var c = ModelCase.Random(Long, 2, 130, 8);
         using var gpt = ModelTestSupport.Create(c.Config, c.Parameters);
         gpt.Forward(c.Inputs, c.Targets, 2, 130);
         var expected = new RefGpt(c.Config, ToDouble(c.Parameters)).Forward(c.Inputs, c.Targets, 2, 130, out _, out var entropy);
@@ -132,14 +93,14 @@ public class GptGradientTests
     [Fact]
     public void Gradients_match_the_double_reference()
     {
-        var c = Make(Tiny, 3, 7, 9);
+        var c = ModelCase.Random(Tiny, 3, 7, 9);
         AssertGradientsMatchReference(c, Uniform(21), 1e-4, "model.dense");
     }
 
     [Fact]
     public void Gradients_match_the_double_reference_beyond_one_attention_block()
     {
-        var c = Make(Long, 2, 130, 10);
+        var c = ModelCase.Random(Long, 2, 130, 10);
         AssertGradientsMatchReference(c, Uniform(260), 1e-4, "model.dense.long");
     }
 
@@ -147,7 +108,7 @@ public class GptGradientTests
     public void Gradients_with_zero_weight_tokens_match_the_double_reference()
     {
         // Sequence 0: zeros at the start, in the middle and at the end; sequence 1: all zero; sequence 2: only its last token.
-        var c = Make(Tiny, 3, 7, 11);
+        var c = ModelCase.Random(Tiny, 3, 7, 11);
         float[] w = [0, 0.3f, 0, 0, 0.2f, 0, 0, /**/ 0, 0, 0, 0, 0, 0, 0, /**/ 0, 0, 0, 0, 0, 0, 0.5f];
         AssertGradientsMatchReference(c, w, 1e-4, "model.skip");
     }
@@ -155,7 +116,7 @@ public class GptGradientTests
     [Fact]
     public void Gradients_with_zero_weight_suffixes_beyond_one_attention_block_match_the_double_reference()
     {
-        var c = Make(Long, 2, 130, 12);
+        var c = ModelCase.Random(Long, 2, 130, 12);
         var w = new float[260];
         for (int t = 0; t < 129; t++) if (t % 3 != 1) w[t] = 0.01f;          // active length 129 (> 128), holes inside
         for (int t = 0; t < 60; t++) w[130 + t] = t == 17 ? 0 : 0.01f;      // active length 60
@@ -169,7 +130,7 @@ public class GptGradientTests
         // in the token weights: G(w) = G(w + ε) − G(ε) with ε > 0 everywhere, and both right-hand runs take the dense path.
         var cfg = new GptConfig { Layers = 1, Heads = 2, Channels = 8, MaxSequenceLength = 700, VocabSize = 11, PaddedVocabSize = 16 };
         int B = 2, T = 700, BT = B * T;
-        var c = Make(cfg, B, T, 13);
+        var c = ModelCase.Random(cfg, B, T, 13);
         var w = new float[BT];
         var rng = new Random(14);
         for (int i = 0; i < BT; i++) w[i] = rng.NextDouble() < 0.85 ? (float)(0.5 + rng.NextDouble()) / BT : 0f;
@@ -177,9 +138,9 @@ public class GptGradientTests
         w[BT - 1] = 0; w[BT - 2] = 0;                      // and in sequence 1
         Assert.True(w.Count(x => x != 0) > Gpt.HeadChunkRows);
         const float eps = 1e-3f / 1400;
-        var skip = EslmGradient(c, w);
-        var densePlus = EslmGradient(c, w.Select(x => x + eps).ToArray());
-        var denseEps = EslmGradient(c, Enumerable.Repeat(eps, BT).ToArray());
+        var skip = c.Gradient(w);
+        var densePlus = c.Gradient(w.Select(x => x + eps).ToArray());
+        var denseEps = c.Gradient(Enumerable.Repeat(eps, BT).ToArray());
         var dense = new double[skip.Length];
         for (int i = 0; i < dense.Length; i++) dense[i] = (double)densePlus[i] - denseEps[i];
         foreach (var (name, offset, count) in ModelTestSupport.Tensors(cfg))
@@ -189,7 +150,7 @@ public class GptGradientTests
     [Fact]
     public void Backward_with_all_zero_weights_leaves_gradients_untouched()
     {
-        var c = Make(Tiny, 2, 7, 15);
+        var c = ModelCase.Random(Tiny, 2, 7, 15);
         using var gpt = ModelTestSupport.Create(c.Config, c.Parameters);
         gpt.Forward(c.Inputs, c.Targets, 2, 7);
         var before = Randn(new Random(16), (int)gpt.Gradients.Count);
@@ -201,9 +162,9 @@ public class GptGradientTests
     [Fact]
     public void Backward_accumulates_into_existing_gradients()
     {
-        var c = Make(Tiny, 2, 7, 17);
+        var c = ModelCase.Random(Tiny, 2, 7, 17);
         var dLosses = Uniform(14);
-        var fresh = EslmGradient(c, dLosses);
+        var fresh = c.Gradient(dLosses);
         using var gpt = ModelTestSupport.Create(c.Config, c.Parameters);
         var before = Randn(new Random(18), (int)gpt.Gradients.Count);
         before.CopyTo(gpt.Gradients.All);

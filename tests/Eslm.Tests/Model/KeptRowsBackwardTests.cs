@@ -15,41 +15,14 @@ public class KeptRowsBackwardTests
 {
     public KeptRowsBackwardTests() => Blas.Ensure();
 
-    private static readonly GptConfig Tiny = new() { Layers = 2, Heads = 3, Channels = 12, MaxSequenceLength = 9, VocabSize = 23, PaddedVocabSize = 32 };
+    private static readonly GptConfig Tiny = ModelTestSupport.Tiny;
     private static readonly GptConfig Long = new() { Layers = 2, Heads = 2, Channels = 8, MaxSequenceLength = 300, VocabSize = 13, PaddedVocabSize = 16 };
 
-    private sealed record Case(GptConfig Config, int B, int T, float[] Parameters, int[] Inputs, int[] Targets);
-
-    private static Case Make(GptConfig cfg, int B, int T, int seed)
+    private static void AssertMatchesDetachedReference(ModelCase c, float[] weights, string label)
     {
-        var rng = new Random(seed);
-        var inputs = Tokens(rng, B * T, cfg.VocabSize);
-        inputs[1] = inputs[0];
-        return new Case(cfg, B, T, ModelTestSupport.RandomParameters(cfg, seed), inputs, Tokens(rng, B * T, cfg.VocabSize));
-    }
-
-    private static float[] Gradient(Case c, float[] weights, BackwardMode mode)
-    {
-        using var gpt = ModelTestSupport.Create(c.Config, c.Parameters);
-        gpt.BackwardMode = mode;
-        gpt.Forward(c.Inputs, c.Targets, c.B, c.T);
-        gpt.ZeroGradients();
-        gpt.Backward(weights);
-        return gpt.Gradients.All.ToArray();
-    }
-
-    private static void AssertMatchesDetachedReference(Case c, float[] weights, string label)
-    {
-        var actual = Gradient(c, weights, BackwardMode.KeptRows);
+        var actual = c.Gradient(weights, BackwardMode.KeptRows);
         var expected = new RefGpt(c.Config, ToDouble(c.Parameters)).Gradient(c.Inputs, c.Targets, c.B, c.T, ToDouble(weights), detachDroppedKeysValues: true);
-        var failures = new List<string>();
-        foreach (var (name, offset, count) in ModelTestSupport.Tensors(c.Config))
-        {
-            double e = RelativeError(expected.AsSpan(offset, count), actual.AsSpan(offset, count));
-            ErrorLog.Record($"{label}.{name}", e);
-            if (!(e <= 1e-4)) failures.Add($"{name}: {e:E3}");
-        }
-        Assert.True(failures.Count == 0, $"{label}: gradients beyond 1e-4 relative: {string.Join(", ", failures)}");
+        ModelTestSupport.AssertTensorsClose(c.Config, expected, actual, 1e-4, label);
     }
 
     /// <summary>Weights with holes: sequence 0 mixed, sequence 1 all dropped, sequence 2 only its last token.</summary>
@@ -58,38 +31,27 @@ public class KeptRowsBackwardTests
     [Fact]
     public void Reference_stop_gradient_is_the_gradient_with_dropped_keys_and_values_frozen()
     {
-        var c = Make(Tiny, 3, 7, 21);
+        var c = ModelCase.Random(Tiny, 3, 7, 21);
         var p = ToDouble(c.Parameters);
         var reference = new RefGpt(c.Config, p);
         var w = ToDouble(TinyWeights);
         var analytic = reference.Gradient(c.Inputs, c.Targets, 3, 7, w, detachDroppedKeysValues: true);
         var frozen = reference.LayerQkv(c.Inputs, c.Targets, 3, 7);
         double F() => reference.ObjectiveWithFrozenDroppedKeysValues(c.Inputs, c.Targets, 3, 7, w, frozen);
-        var rng = new Random(22);
-        foreach (var (name, offset, count) in ModelTestSupport.Tensors(c.Config))
-        {
-            double scale = 0;
-            for (int i = 0; i < count; i++) scale = Math.Max(scale, Math.Abs(analytic[offset + i]));
-            for (int k = 0; k < 3; k++)
-            {
-                int i = offset + rng.Next(count);
-                double fd = FiniteDifference.Partial(F, p, i);
-                Assert.True(Math.Abs(fd - analytic[i]) <= 1e-7 * Math.Max(scale, 1e-30), $"{name}[{i - offset}]: analytic {analytic[i]:G9}, FD {fd:G9}");
-            }
-        }
+        ModelTestSupport.AssertMatchesFiniteDifferences(c.Config, analytic, F, p, seed: 22);
     }
 
     [Fact]
     public void Kept_rows_gradients_match_the_detached_reference()
     {
-        AssertMatchesDetachedReference(Make(Tiny, 3, 7, 23), TinyWeights, "keptrows.tiny");
+        AssertMatchesDetachedReference(ModelCase.Random(Tiny, 3, 7, 23), TinyWeights, "keptrows.tiny");
     }
 
     [Fact]
     public void Kept_rows_gradients_match_the_detached_reference_over_several_attention_blocks()
     {
         // Sequence 0 keeps 270 of 290 queries (three blocks of 128 kept queries); sequence 1 keeps every fifth token.
-        var c = Make(Long, 2, 290, 24);
+        var c = ModelCase.Random(Long, 2, 290, 24);
         var w = new float[580];
         var rng = new Random(25);
         for (int t = 0; t < 290; t++) w[t] = rng.NextDouble() < 0.93 ? 0.002f : 0f;
@@ -102,7 +64,7 @@ public class KeptRowsBackwardTests
     public void Kept_rows_gradients_match_the_detached_reference_with_a_chunked_head()
     {
         var cfg = Long with { Layers = 1, MaxSequenceLength = 700 };
-        var c = Make(cfg, 2, 700, 26);
+        var c = ModelCase.Random(cfg, 2, 700, 26);
         var w = new float[1400];
         var rng = new Random(27);
         for (int i = 0; i < w.Length; i++) w[i] = rng.NextDouble() < 0.85 ? 1f / 1400 : 0f;
@@ -113,17 +75,17 @@ public class KeptRowsBackwardTests
     [Fact]
     public void With_every_token_kept_it_is_the_exact_backward_bit_for_bit()
     {
-        var c = Make(Tiny, 3, 7, 28);
+        var c = ModelCase.Random(Tiny, 3, 7, 28);
         var w = Randn(new Random(29), 21, 0.1);
-        Assert.Equal(Gradient(c, w, BackwardMode.Exact), Gradient(c, w, BackwardMode.KeptRows));
+        Assert.Equal(c.Gradient(w, BackwardMode.Exact), c.Gradient(w, BackwardMode.KeptRows));
     }
 
     [Fact]
     public void With_dropped_tokens_it_differs_from_the_exact_gradient_below_the_head()
     {
-        var c = Make(Tiny, 3, 7, 30);
-        var exact = Gradient(c, TinyWeights, BackwardMode.Exact);
-        var kept = Gradient(c, TinyWeights, BackwardMode.KeptRows);
+        var c = ModelCase.Random(Tiny, 3, 7, 30);
+        var exact = c.Gradient(TinyWeights, BackwardMode.Exact);
+        var kept = c.Gradient(TinyWeights, BackwardMode.KeptRows);
         var (qkvOffset, qkvCount) = ModelTestSupport.Tensors(Tiny).Where(t => t.Name == ParameterLayout.QkvW).Select(t => (t.Offset, t.Count)).Single();
         double e = RelativeError(ToDouble(exact).AsSpan(qkvOffset, qkvCount), kept.AsSpan(qkvOffset, qkvCount));
         Assert.True(e > 1e-3, $"kept-rows qkv gradient should differ from the exact one (relative difference {e:E2})");

@@ -35,6 +35,42 @@ public static class ModelTestSupport
         return gpt;
     }
 
+    /// <summary>Tiny, with awkward sizes: HS = 4 with 3 heads, V = 23 padded to 32, contexts of 7 below 9.</summary>
+    public static readonly GptConfig Tiny = new() { Layers = 2, Heads = 3, Channels = 12, MaxSequenceLength = 9, VocabSize = 23, PaddedVocabSize = 32 };
+
+    /// <summary>Asserts every parameter tensor's relative error (max |e − a| / max |e|) is within the tolerance; logs each.</summary>
+    public static void AssertTensorsClose(GptConfig cfg, double[] expected, float[] actual, double tolerance, string label)
+    {
+        var failures = new List<string>();
+        foreach (var (name, offset, count) in Tensors(cfg))
+        {
+            double e = Numerics.RelativeError(expected.AsSpan(offset, count), actual.AsSpan(offset, count));
+            ErrorLog.Record($"{label}.{name}", e);
+            if (!(e <= tolerance)) failures.Add($"{name}: {e:E3}");
+        }
+        Xunit.Assert.True(failures.Count == 0, $"{label}: gradients beyond {tolerance:E0} relative: {string.Join(", ", failures)}");
+    }
+
+    /// <summary>
+    /// Checks a double-precision analytic gradient against central finite differences of <paramref name="objective"/> at
+    /// <paramref name="perTensor"/> random coordinates of every tensor, within 1e-7 of the tensor's largest gradient.
+    /// </summary>
+    public static void AssertMatchesFiniteDifferences(GptConfig cfg, double[] analytic, Func<double> objective, double[] parameters, int seed, int perTensor = 3)
+    {
+        var rng = new Random(seed);
+        foreach (var (name, offset, count) in Tensors(cfg))
+        {
+            double scale = 0;
+            for (int i = 0; i < count; i++) scale = Math.Max(scale, Math.Abs(analytic[offset + i]));
+            for (int k = 0; k < perTensor; k++)
+            {
+                int i = offset + rng.Next(count);
+                double fd = FiniteDifference.Partial(objective, parameters, i);
+                Xunit.Assert.True(Math.Abs(fd - analytic[i]) <= 1e-7 * Math.Max(scale, 1e-30), $"{name}[{i - offset}]: analytic {analytic[i]:G9}, FD {fd:G9}");
+            }
+        }
+    }
+
     /// <summary>(name, offset, count) of every parameter tensor in the flat layout.</summary>
     public static IEnumerable<(string Name, int Offset, int Count)> Tensors(GptConfig cfg)
     {
@@ -44,6 +80,31 @@ public static class ModelTestSupport
             yield return (spec.Name, offset, (int)spec.Count);
             offset += (int)spec.Count;
         }
+    }
+}
+
+/// <summary>A model with seeded weights and a batch of seeded tokens, for whole-model gradient tests.</summary>
+public sealed record ModelCase(GptConfig Config, int B, int T, float[] Parameters, int[] Inputs, int[] Targets)
+{
+    /// <summary>Input 0 is the last real id and input 3 repeats it, so the padded-vocabulary edge and dwte accumulation are hit.</summary>
+    public static ModelCase Random(GptConfig cfg, int B, int T, int seed)
+    {
+        var rng = new Random(seed);
+        var inputs = Numerics.Tokens(rng, B * T, cfg.VocabSize);
+        inputs[0] = cfg.VocabSize - 1;
+        if (B * T > 3) inputs[3] = inputs[0];
+        return new ModelCase(cfg, B, T, ModelTestSupport.RandomParameters(cfg, seed), inputs, Numerics.Tokens(rng, B * T, cfg.VocabSize));
+    }
+
+    /// <summary>Eslm's gradient of Σ_i dLosses[i]·loss_i (one forward, one backward from zeroed gradients).</summary>
+    public float[] Gradient(float[] dLosses, BackwardMode mode = BackwardMode.Exact)
+    {
+        using var gpt = ModelTestSupport.Create(Config, Parameters);
+        gpt.BackwardMode = mode;
+        gpt.Forward(Inputs, Targets, B, T);
+        gpt.ZeroGradients();
+        gpt.Backward(dLosses);
+        return gpt.Gradients.All.ToArray();
     }
 }
 
