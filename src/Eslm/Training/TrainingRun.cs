@@ -137,6 +137,7 @@ public static class TrainingRun
         ["total_milliseconds"] = trainer.TotalMilliseconds,
         ["data"] = trainer.Data.SaveState(),
         ["strategy"] = trainer.Strategy.Name,
+        ["backward"] = BackwardName(trainer.Selection.Backward),
         ["selection_state"] = trainer.Strategy.SaveState(),
         ["options"] = resolvedConfig?.DeepClone(),
         ["processes"] = trainer.Distributed.Size, // issue 8: data-parallel world size (resume needs the same)
@@ -161,6 +162,12 @@ public static class TrainingRun
             string? strategy = s["strategy"]?.GetValue<string>();
             if (strategy is not null && strategy != trainer.Strategy.Name)
                 throw new InvalidDataException($"{checkpoint}: was trained with strategy '{strategy}', not '{trainer.Strategy.Name}'");
+            // Checkpoints from before --backward existed were trained with the exact backward. clm never drops a token,
+            // so for it the two modes are the same computation.
+            string backward = s["backward"]?.GetValue<string>() ?? BackwardName(BackwardMode.Exact);
+            if (trainer.Strategy.Name != "clm" && backward != BackwardName(trainer.Selection.Backward))
+                throw new InvalidDataException($"{checkpoint}: was trained with --backward {backward}, not {BackwardName(trainer.Selection.Backward)}; " +
+                                               $"resume it with --backward {backward}, or start a new run from its weights with --init-from");
             int processes = s["processes"]?.GetValue<int>() ?? 1;
             if (processes != trainer.Distributed.Size)
                 throw new InvalidDataException($"{checkpoint}: was written by a run of {processes} process(es); resume it with the same count " +
@@ -173,6 +180,8 @@ public static class TrainingRun
             throw new InvalidDataException($"{checkpoint}: state.json is malformed ({e.Message})");
         }
     }
+
+    private static string BackwardName(BackwardMode mode) => mode == BackwardMode.KeptRows ? "kept-rows" : "exact";
 
     /// <summary>After a resume, drops metrics lines of steps the interrupted run logged past its last checkpoint.</summary>
     private static void TruncateMetrics(string path, int resumeStep)

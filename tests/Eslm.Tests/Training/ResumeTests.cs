@@ -56,6 +56,21 @@ public class ResumeTests : IDisposable
     }
 
     [Fact]
+    public void Resuming_with_the_other_backward_mode_is_refused()
+    {
+        TrainerHarness.NewModel();
+        var selection = new SelectionOptions { Strategy = "random", Keep = 0.5, Backward = Eslm.Model.BackwardMode.KeptRows };
+        var o = Options("modes", selection);
+        using (var cancel = new CancellationTokenSource())
+        {
+            Assert.Throws<OperationCanceledException>(() => TrainingRun.Run(o, Data(), null,
+                progress: p => { if (p.Checkpoint is not null && p.Step == 3) cancel.Cancel(); }, cancel: cancel.Token));
+        }
+        var e = Assert.Throws<InvalidDataException>(() => TrainingRun.Run(o with { Selection = selection with { Backward = Eslm.Model.BackwardMode.Exact } }, Data(), null));
+        Assert.Contains("--backward kept-rows", e.Message);
+    }
+
+    [Fact]
     public void A_second_run_into_the_same_directory_without_resume_is_refused()
     {
         TrainerHarness.NewModel();
