@@ -5,8 +5,9 @@ using static Eslm.Model.ParameterLayout;
 namespace Eslm.Model;
 
 /// <summary>
-/// The backward over kept rows only, in a compact row order (row j = kept token <c>_keptRows[j]</c>). Each op's saved input
-/// is gathered into compact form just before the op that needs it, so the ops and GEMMs are the dense ones on fewer rows.
+/// The backward over kept rows only, in a compact row order (row j = kept token <c>_keptRows[j]</c>). Each GEMM's saved
+/// operand is gathered into compact form just before the GEMM, and GELU and LayerNorm read the saved rows in place, so the
+/// ops are the dense ones on fewer rows.
 /// <para>Exact: only the last block's MLP, attention projection and queries are row-wise in the kept tokens; the keys and
 /// values of every position get gradient (kept queries attend to them), so from the last block's qkv down the backward is
 /// dense. <see cref="BackwardMode.KeptRows"/>: dropped tokens' keys and values are constants, so every layer stays compact.</para>
@@ -24,7 +25,6 @@ public sealed unsafe partial class Gpt
         float* dQkv = s.Pointer("dqkv"), dAtty = s.Pointer("datty"), dFch = s.Pointer("dfch");
         float* gathered = s.Pointer("gather");
 
-        // GEMM operands are gathered; GELU and LayerNorm read the saved rows in place (row-indexed).
         void Gather(float* source, int width)
         {
             using (Timer.Measure("gather.bwd")) RowGather.Gather(gathered, source, rows, kept, width);
