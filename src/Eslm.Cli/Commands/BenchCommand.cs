@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Eslm.Diagnostics;
+using Eslm.Model;
 using Eslm.Native;
 
 namespace Eslm.Cli.Commands;
@@ -80,7 +81,7 @@ public static class BenchCommand
 
     private static void PrintTable(BenchmarkResult r, Selection.SelectionOptions selection)
     {
-        string backward = r.Strategy == "clm" ? "" : $"  backward {SelectionCliOptions.ToJson(selection)["backward"]}";
+        string backward = r.Strategy == "clm" ? "" : $"  backward {selection.Backward.Name()}";
         Console.WriteLine($"model {r.Model}  B={r.Batch} T={r.Seq}  strategy {r.Strategy}{backward}  ({r.Steps} measured steps)");
         Console.WriteLine($"  median step      {r.MedianMs,10:F1} ms   (min {r.MinMs:F1}, mean {r.MeanMs:F1})");
         if (!double.IsNaN(r.BaselineMedianMs))

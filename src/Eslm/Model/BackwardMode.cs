@@ -21,3 +21,9 @@ public enum BackwardMode
     /// </summary>
     KeptRows,
 }
+
+public static class BackwardModeNames
+{
+    /// <summary>The option's spelling ("exact", "kept-rows"): the kebab-case that run.json and checkpoints use for enums.</summary>
+    public static string Name(this BackwardMode mode) => System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(mode.ToString());
+}

@@ -28,7 +28,7 @@ public sealed unsafe partial class Gpt : IDisposable
     private TensorBlock? _acts, _scratch;
     private int* _inputs, _targets;
     private int _capacityB, _capacityT;
-    private int[] _keptRows = [], _activeLength = [], _sequenceKeptStart = [], _sequenceKeptCount = [];
+    private int[] _keptRows = [], _activeLength = [], _sequenceKeptStart = [];
     private readonly List<(int Start, int Count)> _ranges = new();
 
     public Gpt(GptConfig config)
@@ -214,7 +214,8 @@ public sealed unsafe partial class Gpt : IDisposable
     }
 
     /// <summary>
-    /// Finds the rows with non-zero weight (LM-head rows; each sequence's run of them in the compact order), each sequence's
+    /// Finds the rows with non-zero weight (LM-head rows; sequence b's run of them in the compact order starts at
+    /// <c>_sequenceKeptStart[b]</c>, and entry B is the total), each sequence's
     /// active length (last weighted position + 1) and the contiguous row ranges the backward must cover. Returns the number
     /// of weighted rows.
     /// </summary>
@@ -232,13 +233,13 @@ public sealed unsafe partial class Gpt : IDisposable
                 if (dLosses[i] != 0f) { _keptRows[kept++] = i; active = t + 1; }
             }
             _activeLength[b] = active;
-            _sequenceKeptCount[b] = kept - _sequenceKeptStart[b];
             if (active == 0) continue;
             int start = b * T;
             if (_ranges.Count > 0 && _ranges[^1].Start + _ranges[^1].Count == start)
                 _ranges[^1] = (_ranges[^1].Start, _ranges[^1].Count + active);
             else _ranges.Add((start, active));
         }
+        _sequenceKeptStart[B] = kept;
         return kept;
     }
 
@@ -323,8 +324,7 @@ public sealed unsafe partial class Gpt : IDisposable
         _targets = (int*)NativeMemory.Alloc((nuint)BT, sizeof(int));
         _keptRows = new int[BT];
         _activeLength = new int[batchSize];
-        _sequenceKeptStart = new int[batchSize];
-        _sequenceKeptCount = new int[batchSize];
+        _sequenceKeptStart = new int[batchSize + 1];
         _capacityB = batchSize; _capacityT = sequenceLength;
     }
 

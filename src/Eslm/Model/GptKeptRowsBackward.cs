@@ -25,9 +25,9 @@ public sealed unsafe partial class Gpt
         float* dQkv = s.Pointer("dqkv"), dAtty = s.Pointer("datty"), dFch = s.Pointer("dfch");
         float* gathered = s.Pointer("gather");
 
-        void Gather(float* source, int width)
+        void Gather(float* source, int width, int sourceStride = 0)
         {
-            using (Timer.Measure("gather.bwd")) RowGather.Gather(gathered, source, rows, kept, width);
+            using (Timer.Measure("gather.bwd")) RowGather.Gather(gathered, source, rows, kept, width, sourceStride);
         }
 
         // dLn holds the kept rows' dLnf (HeadBackward, compact). The residual gradient starts at zero.
@@ -57,21 +57,21 @@ public sealed unsafe partial class Gpt
 
             Gather(x.Atty, C);
             using (Timer.Measure("matmul.bwd")) MatMul.Backward(dAtty, dw.AttProjW, dw.AttProjB, dResidual, gathered, w.AttProjW, kept, C, C, overwriteInput: true);
-            Gather(x.Qkv, 3 * C);
+            Gather(x.Qkv, C, sourceStride: 3 * C); // the kept queries (keys and values are read in place)
             if (!allLayers)
             {
                 // Exact: every position's key and value gets gradient; dQ is staged compactly in the free dfch buffer.
                 using (Timer.Measure("attention.bwd"))
                 {
                     s.Span("dqkv").Clear();
-                    Attention.BackwardKeptQueries(dFch, dQkv, dAtty, gathered, x.Qkv, x.Att, B, T, C, NH, rows, _sequenceKeptStart, _sequenceKeptCount);
+                    Attention.BackwardKeptQueries(dFch, dQkv, dAtty, gathered, x.Qkv, x.Att, B, T, C, NH, rows, _sequenceKeptStart);
                 }
                 using (Timer.Measure("gather.bwd")) ScatterRowsInPlace(dResidual, kept, C);
                 DenseBackward(l, fromQkv: true);
                 return;
             }
             using (Timer.Measure("attention.bwd"))
-                Attention.BackwardKeptQueries(dQkv, null, dAtty, gathered, x.Qkv, x.Att, B, T, C, NH, rows, _sequenceKeptStart, _sequenceKeptCount);
+                Attention.BackwardKeptQueries(dQkv, null, dAtty, gathered, x.Qkv, x.Att, B, T, C, NH, rows, _sequenceKeptStart);
             Gather(x.Ln1, C);
             using (Timer.Measure("matmul.bwd")) MatMul.Backward(dLn, dw.QkvW, dw.QkvB, dQkv, gathered, w.QkvW, kept, C, 3 * C, overwriteInput: true);
             using (Timer.Measure("layernorm.bwd"))

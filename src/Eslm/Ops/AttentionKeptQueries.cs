@@ -13,16 +13,16 @@ namespace Eslm.Ops;
 public static unsafe partial class Attention
 {
     /// <summary>
-    /// Kept rows are compact: row j of <paramref name="dOutKept"/>, <paramref name="qkvKept"/> and <paramref name="dQkvKept"/>
-    /// is token <paramref name="keptRows"/>[j] of the batch (ascending), and sequence b owns the kept rows
-    /// [<paramref name="sequenceStart"/>[b], + <paramref name="sequenceCount"/>[b]).
+    /// Kept rows are compact: row j of <paramref name="dOutKept"/> [n, C], <paramref name="qKept"/> [n, C] (the kept
+    /// queries) and <paramref name="dQkvKept"/> [n, 3C] is token <paramref name="keptRows"/>[j] of the batch (ascending), and
+    /// sequence b owns the kept rows [<paramref name="sequenceStart"/>[b], <paramref name="sequenceStart"/>[b + 1]).
     /// <para>dQ of the kept rows is written to <paramref name="dQkvKept"/>. Keys and values: with <paramref name="dQkvAll"/>
     /// null, their gradients at the kept rows only are written to <paramref name="dQkvKept"/> (dropped tokens' keys and values
     /// are treated as constants); otherwise the gradients of all positions are added to <paramref name="dQkvAll"/> (exact;
     /// the caller zeroes it), and dQ is scattered there too.</para>
     /// </summary>
-    public static void BackwardKeptQueries(float* dQkvKept, float* dQkvAll, float* dOutKept, float* qkvKept, float* qkv, float* att,
-        int batchSize, int sequenceLength, int channels, int heads, int[] keptRows, int[] sequenceStart, int[] sequenceCount)
+    public static void BackwardKeptQueries(float* dQkvKept, float* dQkvAll, float* dOutKept, float* qKept, float* qkv, float* att,
+        int batchSize, int sequenceLength, int channels, int heads, int[] keptRows, int[] sequenceStart)
     {
         int B = batchSize, T = sequenceLength, C = channels, NH = heads, HS = C / NH, C3 = 3 * C;
         float scale = 1f / MathF.Sqrt(HS);
@@ -34,12 +34,12 @@ public static unsafe partial class Attention
             float* scratch = scratchBase;
             RunPerHead(B * NH, (bh, worker) =>
             {
-                int b = bh / NH, h = bh % NH, m = sequenceCount[b], o = sequenceStart[b];
+                int b = bh / NH, h = bh % NH, o = sequenceStart[b], m = sequenceStart[b + 1] - o;
                 if (m == 0) return;
                 long rowBase = (long)b * T;
                 float* k = qkv + rowBase * C3 + C + h * HS, v = k + C;
                 float* a = att + (long)bh * T * T;
-                float* q = qkvKept + (long)o * C3 + h * HS, dq = dQkvKept + (long)o * C3 + h * HS;
+                float* q = qKept + (long)o * C + h * HS, dq = dQkvKept + (long)o * C3 + h * HS;
                 float* dOut = dOutKept + (long)o * C + h * HS;
                 float* p = scratch + worker * perWorker, dp = p + (long)BlockSize * T;
                 float* dk, dv; int ldKv;
@@ -72,7 +72,7 @@ public static unsafe partial class Attention
                         SoftmaxBackwardRow(dp + (long)(j - j0) * keys, p + (long)(j - j0) * keys, visible, keys);
                     }
                     OpenBlas.Sgemm(false, false, rows, HS, keys, scale, dp, keys, k, C3, 0f, dq + (long)j0 * C3, C3);
-                    OpenBlas.Sgemm(true, false, keys, HS, rows, scale, dp, keys, q + (long)j0 * C3, C3, 1f, dk, ldKv);
+                    OpenBlas.Sgemm(true, false, keys, HS, rows, scale, dp, keys, q + (long)j0 * C, C, 1f, dk, ldKv);
                 }
                 for (int j = 0; j < m; j++)
                 {

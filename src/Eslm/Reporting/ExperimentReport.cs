@@ -1,3 +1,4 @@
+using Eslm.Model;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -214,8 +215,7 @@ public static class ExperimentReport
     public static string Describe(Selection.SelectionOptions s)
     {
         // The backward mode matters only when tokens are dropped; named when it is not the default.
-        string backward = s.Strategy == "clm" || s.Backward == new Selection.SelectionOptions().Backward ? ""
-            : s.Backward == Model.BackwardMode.KeptRows ? ", kept-rows backward" : ", exact backward";
+        string backward = s.Strategy == "clm" || s.Backward == new Selection.SelectionOptions().Backward ? "" : $", {s.Backward.Name()} backward";
         return s.Strategy switch
         {
             "clm" => "clm",

@@ -137,7 +137,7 @@ public static class TrainingRun
         ["total_milliseconds"] = trainer.TotalMilliseconds,
         ["data"] = trainer.Data.SaveState(),
         ["strategy"] = trainer.Strategy.Name,
-        ["backward"] = BackwardName(trainer.Selection.Backward),
+        ["backward"] = trainer.Selection.Backward.Name(),
         ["selection_state"] = trainer.Strategy.SaveState(),
         ["options"] = resolvedConfig?.DeepClone(),
         ["processes"] = trainer.Distributed.Size, // issue 8: data-parallel world size (resume needs the same)
@@ -164,9 +164,9 @@ public static class TrainingRun
                 throw new InvalidDataException($"{checkpoint}: was trained with strategy '{strategy}', not '{trainer.Strategy.Name}'");
             // Checkpoints from before --backward existed were trained with the exact backward. clm never drops a token,
             // so for it the two modes are the same computation.
-            string backward = s["backward"]?.GetValue<string>() ?? BackwardName(BackwardMode.Exact);
-            if (trainer.Strategy.Name != "clm" && backward != BackwardName(trainer.Selection.Backward))
-                throw new InvalidDataException($"{checkpoint}: was trained with --backward {backward}, not {BackwardName(trainer.Selection.Backward)}; " +
+            string backward = s["backward"]?.GetValue<string>() ?? BackwardMode.Exact.Name();
+            if (trainer.Strategy.Name != "clm" && backward != trainer.Selection.Backward.Name())
+                throw new InvalidDataException($"{checkpoint}: was trained with --backward {backward}, not {trainer.Selection.Backward.Name()}; " +
                                                $"resume it with --backward {backward}, or start a new run from its weights with --init-from");
             int processes = s["processes"]?.GetValue<int>() ?? 1;
             if (processes != trainer.Distributed.Size)
@@ -180,8 +180,6 @@ public static class TrainingRun
             throw new InvalidDataException($"{checkpoint}: state.json is malformed ({e.Message})");
         }
     }
-
-    private static string BackwardName(BackwardMode mode) => mode == BackwardMode.KeptRows ? "kept-rows" : "exact";
 
     /// <summary>After a resume, drops metrics lines of steps the interrupted run logged past its last checkpoint.</summary>
     private static void TruncateMetrics(string path, int resumeStep)

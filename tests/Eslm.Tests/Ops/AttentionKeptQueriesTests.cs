@@ -29,32 +29,32 @@ public unsafe class AttentionKeptQueriesTests
         var qkv = Randn(rng, BT * C3, 1.5);
         var dOut = Randn(rng, BT * C);
         var kept = new List<int>();
-        var start = new int[B]; var count = new int[B];
+        var start = new int[B + 1];
         for (int b = 0; b < B; b++)
         {
             start[b] = kept.Count;
             for (int t = 0; t < T; t++)
                 if (rng.NextDouble() < keep || (b == 0 && t == T - 1)) kept.Add(b * T + t);
                 else Array.Clear(dOut, (b * T + t) * C, C);
-            count[b] = kept.Count - start[b];
         }
+        start[B] = kept.Count;
         int[] rows = kept.ToArray();
         int n = rows.Length;
         var expected = new double[BT * C3];
         RefOps.AttentionBackward(expected, ToDouble(dOut), ToDouble(qkv), B, T, C, NH);
 
         float[] o = new float[BT * C], att = new float[B * NH * T * T];
-        float[] dOutKept = new float[n * C], qkvKept = new float[n * C3], dKept = new float[n * C3], dAll = new float[BT * C3], staging = new float[n * C3];
+        float[] dOutKept = new float[n * C], qKept = new float[n * C], dKept = new float[n * C3], dAll = new float[BT * C3], staging = new float[n * C3];
         for (int j = 0; j < n; j++)
         {
             Array.Copy(dOut, rows[j] * C, dOutKept, j * C, C);
-            Array.Copy(qkv, rows[j] * C3, qkvKept, j * C3, C3);
+            Array.Copy(qkv, rows[j] * C3, qKept, j * C, C);
         }
-        fixed (float* po = o, pa = att, pq = qkv, pdk = dKept, pda = dAll, pst = staging, pdo = dOutKept, pqk = qkvKept)
+        fixed (float* po = o, pa = att, pq = qkv, pdk = dKept, pda = dAll, pst = staging, pdo = dOutKept, pqk = qKept)
         {
             Attention.Forward(po, pa, pq, B, T, C, NH);
-            Attention.BackwardKeptQueries(pdk, null, pdo, pqk, pq, pa, B, T, C, NH, rows, start, count);
-            Attention.BackwardKeptQueries(pst, pda, pdo, pqk, pq, pa, B, T, C, NH, rows, start, count);
+            Attention.BackwardKeptQueries(pdk, null, pdo, pqk, pq, pa, B, T, C, NH, rows, start);
+            Attention.BackwardKeptQueries(pst, pda, pdo, pqk, pq, pa, B, T, C, NH, rows, start);
         }
         AssertClose(expected, dAll, 1e-5, $"attention.bwd.kept.all B={B} T={T} C={C} NH={NH}");
         var expectedKept = new double[n * C3];
