@@ -4,6 +4,8 @@ using System.Text.Json.Nodes;
 using Eslm.Diagnostics;
 using Eslm.Model;
 using Eslm.Native;
+using Eslm.Selection;
+using Eslm.Training;
 
 namespace Eslm.Cli.Commands;
 
@@ -38,21 +40,22 @@ public static class BenchCommand
             if (r.GetValue(warmup) < 0) throw new ArgumentException($"--warmup must be >= 0 (got {r.GetValue(warmup)})");
             if (r.GetValue(gemm)) return PrintCeiling(GemmCeiling.Measure(TrainingBenchmark.ShapesOf(cfg, B, T)), r.GetValue(json));
             var selectionOptions = selection.Resolve(r);
+            var backwardMode = selection.ResolveBackward(r);
             string strategyName = selectionOptions.Strategy;
             var result = TrainingBenchmark.Run(new BenchmarkOptions
             {
                 Model = cfg, ModelName = name, BatchSize = B, SequenceLength = T, Steps = r.GetValue(steps), WarmupSteps = r.GetValue(warmup),
                 Strategy = strategyName, Profile = r.GetValue(profile), Baseline = r.GetValue(baseline) && strategyName != "clm",
-            }, (m, o, d) => SelectionCliOptions.CreateTrainer(m, o, d, selectionOptions),
+            }, (m, o, d) => new Trainer(m, o with { Backward = backwardMode }, d, StrategyRegistry.Create(selectionOptions), ModelLoader.Load),
             onStep: r.GetValue(json) ? null : (s, ms) => Console.Error.Write($"\r  step {s + 1}: {ms:F0} ms   "));
             if (!r.GetValue(json)) Console.Error.WriteLine();
             if (r.GetValue(json))
             {
                 var o = ToJson(result);
-                o["selection"] = SelectionCliOptions.ToJson(selectionOptions);
+                o["selection"] = TrainingRun.SelectionJson(selectionOptions, backwardMode);
                 Console.WriteLine(o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             }
-            else PrintTable(result, selectionOptions);
+            else PrintTable(result, backwardMode);
             return 0;
         }));
         return command;
@@ -79,9 +82,9 @@ public static class BenchCommand
         return o;
     }
 
-    private static void PrintTable(BenchmarkResult r, Selection.SelectionOptions selection)
+    private static void PrintTable(BenchmarkResult r, BackwardMode backwardMode)
     {
-        string backward = r.Strategy == "clm" ? "" : $"  backward {selection.Backward.Name()}";
+        string backward = r.Strategy == "clm" ? "" : $"  backward {backwardMode.Name()}";
         Console.WriteLine($"model {r.Model}  B={r.Batch} T={r.Seq}  strategy {r.Strategy}{backward}  ({r.Steps} measured steps)");
         Console.WriteLine($"  median step      {r.MedianMs,10:F1} ms   (min {r.MinMs:F1}, mean {r.MeanMs:F1})");
         if (!double.IsNaN(r.BaselineMedianMs))

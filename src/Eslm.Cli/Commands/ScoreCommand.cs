@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Eslm.Data;
-using Eslm.Selection;
+using Eslm.Training;
 
 namespace Eslm.Cli.Commands;
 

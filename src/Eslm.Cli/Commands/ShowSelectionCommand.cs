@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Eslm.Reporting;
+using Eslm.Experiments;
 using Eslm.Selection;
+using Eslm.Training;
 
 namespace Eslm.Cli.Commands;
 
@@ -24,10 +26,12 @@ public static class ShowSelectionCommand
             if (!File.Exists(textPath)) throw new FileNotFoundException($"{textPath}: text file not found");
             var sel = selection.Resolve(r);
             using var model = ModelLoader.Load(r.GetValue(checkpoint)!);
-            using var strategy = StrategyFactory.Create(sel, ModelLoader.Load);
+            var selector = StrategyRegistry.Create(sel);
             var tokens = new[] { TextData.EndOfText }.Concat(TextData.Encode(File.ReadAllText(textPath))).ToArray();
-            var scored = SelectionPage.Score(model, strategy, tokens, TextData.TokenBytes, r.GetValue(seq));
-            string description = $"Strategy {ExperimentReport.Describe(sel)}{(sel.Reference is null ? "" : $" (reference {sel.Reference})")}{(sel.Teacher is null ? "" : $" (teacher {sel.Teacher})")} on {Path.GetFileName(textPath)} " +
+            var scoredText = TextSelection.Score(model, selector, tokens, ModelLoader.Load, r.GetValue(seq));
+            var scored = SelectionPage.Tokens(tokens, scoredText.Scores, scoredText.Losses, scoredText.Entropies, scoredText.Kept, TextData.TokenBytes);
+            string models = string.Concat(SelectionBinding.Paths(sel).Select(p => $" ({p.Flag.TrimStart('-')} {p.Path})"));
+            string description = $"Strategy {ArmSpec.Describe(sel, selection.ResolveBackward(r))}{models} on {Path.GetFileName(textPath)} " +
                                  $"with {r.GetValue(checkpoint)} ({model.Config}). Selection runs over the whole text as one micro-batch " +
                                  "(per window for --selection-scope sequence); the colour is the score's rank.";
             string outPath = r.GetValue(output) ?? Path.ChangeExtension(textPath, null) + $"-{sel.Strategy}.html";

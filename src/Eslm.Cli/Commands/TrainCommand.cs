@@ -54,12 +54,10 @@ public static class TrainCommand
             {
                 BatchSize = r.GetValue(batch), SequenceLength = T, GradientAccumulation = r.GetValue(accumulation), Steps = r.GetValue(steps),
                 LearningRate = r.GetValue(lr), WarmupSteps = r.GetValue(warmup), MinLearningRateFraction = r.GetValue(minLr),
-                WeightDecay = r.GetValue(wd), GradientClip = r.GetValue(clip), Seed = r.GetValue(seed),
+                WeightDecay = r.GetValue(wd), GradientClip = r.GetValue(clip), Seed = r.GetValue(seed), Backward = selection.ResolveBackward(r),
             }.Validate();
             var sel = selection.Resolve(r);
-            ModelLoader.CheckExists(sel.Reference, "--reference");
-            ModelLoader.CheckExists(sel.ReferenceLosses, "--reference-losses");
-            ModelLoader.CheckExists(sel.Teacher, "--teacher");
+            foreach (var (flag, path) in Eslm.Selection.SelectionBinding.Paths(sel)) ModelLoader.CheckExists(path, flag);
             ModelLoader.CheckExists(r.GetValue(initFrom), "--init-from");
             if (r.GetValue(valEvery) < 0 || r.GetValue(valBatches) < 0 || r.GetValue(ckptEvery) < 0 || r.GetValue(keepLast) < 1)
                 throw new ArgumentException("--val-every, --val-batches and --checkpoint-every must be >= 0 and --keep-last >= 1");
@@ -79,7 +77,7 @@ public static class TrainCommand
                 ["batch"] = train.BatchSize, ["seq"] = T, ["grad_accum"] = train.GradientAccumulation, ["steps"] = train.Steps,
                 ["lr"] = train.LearningRate, ["warmup"] = train.WarmupSteps, ["min_lr_fraction"] = train.MinLearningRateFraction,
                 ["weight_decay"] = train.WeightDecay, ["grad_clip"] = train.GradientClip, ["seed"] = train.Seed,
-                ["selection"] = SelectionCliOptions.ToJson(sel),
+                ["selection"] = TrainingRun.SelectionJson(sel, train.Backward),
                 ["processes"] = P,
             };
             string outDir = r.GetValue(output)!;

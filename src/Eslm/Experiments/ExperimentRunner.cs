@@ -5,6 +5,7 @@ using Eslm.Checkpoints;
 using Eslm.Evaluation;
 using Eslm.Model;
 using Eslm.Reporting;
+using Eslm.Selection;
 using Eslm.Training;
 
 namespace Eslm.Experiments;
@@ -95,12 +96,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         string dir = SeedDirectory(Directory, arm.Name, seed);
         string label = Spec.Seeds.Count > 1 ? $"{arm.Name}/seed{seed}" : arm.Name;
         if (File.Exists(Path.Combine(dir, EvalFile))) { host.Log($"{label}: finished earlier, kept"); return; }
-        var selection = arm.Selection with
-        {
-            Reference = arm.Selection.Reference == "@reference" ? reference : arm.Selection.Reference,
-            Teacher = arm.Selection.Teacher == "@reference" ? reference : arm.Selection.Teacher,
-        };
-        selection = (selection with { ReferenceOnline = selection.ReferenceOnline || selection.Reference is not null }).Validate();
+        var selection = SelectionBinding.Resolved(ExperimentSpec.WithReference(arm.Selection, reference)).Validate();
         var budget = Spec.Budget;
         var train = budget.Kind == BudgetKind.Steps
             ? arm.Train with { Seed = seed, Steps = (int)budget.Value }
@@ -124,7 +120,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
             {
                 ["command"] = "experiment", ["experiment"] = Spec.Name, ["arm"] = arm.Name, ["seed"] = seed, ["model"] = Spec.ModelName,
                 ["data"] = Spec.Data, ["budget"] = new JsonObject { [budget.Name] = budget.Value },
-                ["selection"] = JsonSerializer.SerializeToNode(selection, ExperimentSpec.SelectionJson),
+                ["selection"] = TrainingRun.SelectionJson(selection, train.Backward),
                 ["nominal_steps"] = Spec.NominalSteps,
             },
         }, data, validation, host.LoadModel, p =>

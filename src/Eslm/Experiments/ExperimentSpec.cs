@@ -34,7 +34,19 @@ public sealed record EvalSet(string Name, string Data, bool InDomain);
 public sealed record TaskSpec(string Task, string File);
 
 /// <summary>One arm: a name, the selection options (a strategy and its settings) and optional training overrides.</summary>
-public sealed record ArmSpec(string Name, SelectionOptions Selection, TrainOptions Train);
+public sealed record ArmSpec(string Name, SelectionOptions Selection, TrainOptions Train)
+{
+    /// <summary>The arm's strategy and the options that matter for it, in a few words (e.g. "eslm loss α=0.5").</summary>
+    public string Describe() => Describe(Selection, Train.Backward);
+
+    /// <summary>The strategy's own label (<see cref="StrategyDefinition.Describe"/>), and the backward mode when it is not the default.</summary>
+    public static string Describe(SelectionOptions s, BackwardMode backward)
+    {
+        // The backward mode matters only when tokens are dropped; named when it is not the default.
+        string mode = s.Strategy == "clm" || backward == new TrainOptions().Backward ? "" : $", {backward.Name()} backward";
+        return StrategyRegistry.Get(s.Strategy).Describe(s) + mode;
+    }
+}
 
 /// <summary>The model trained first for arms that name <c>"@reference"</c> (Rho-1's reference, or an ESLM-KD teacher).</summary>
 public sealed record ReferenceSpec(string Data, GptConfig Model, string ModelName, TrainOptions Train);
@@ -120,8 +132,14 @@ public sealed record ExperimentSpec
             foreach (var (k, v) in arm)
                 if (k is not ("name" or "train")) selectionJson[FlagAliases.GetValueOrDefault(k, k)] = v?.DeepClone();
             SelectionOptions selection;
-            try { selection = selectionJson.Deserialize<SelectionOptions>(SelectionJson)!; }
-            catch (JsonException e) { throw new ArgumentException($"arm {armName}: {e.Message}"); }
+            try
+            {
+                // "backward" sits with the selection keys (as in run.json) but is a training option
+                selection = SelectionBinding.FromJson(selectionJson, (key, value) => armTrain = key == "backward"
+                    ? armTrain with { Backward = ParseBackward(value) }
+                    : throw new ArgumentException($"unknown key '{key}' (known: name, train, backward, {string.Join(", ", SelectionBinding.AllKeys)})"));
+            }
+            catch (ArgumentException e) { throw new ArgumentException($"arm {armName}: {e.Message}"); }
             arms.Add(new ArmSpec(armName, selection, armTrain.Validate()));
         }
         if (arms.Count == 0) throw new ArgumentException("\"arms\" is empty");
@@ -136,14 +154,9 @@ public sealed record ExperimentSpec
         }
         foreach (var arm in arms)
         {
-            bool usesReference = arm.Selection.Reference == "@reference" || arm.Selection.Teacher == "@reference";
+            bool usesReference = SelectionBinding.Paths(arm.Selection).Any(p => p.Path == ReferenceName);
             if (usesReference && reference is null) throw new ArgumentException($"arm {arm.Name} names \"@reference\" but the experiment has no \"reference\" section");
-            var check = arm.Selection with
-            {
-                Reference = arm.Selection.Reference is null ? null : "x", Teacher = arm.Selection.Teacher is null ? null : "x",
-                ReferenceOnline = arm.Selection.ReferenceOnline || arm.Selection.Reference is not null,
-            };
-            try { check.Validate(); }
+            try { SelectionBinding.Resolved(WithReference(arm.Selection, "reference.checkpoint")).Validate(); }
             catch (ArgumentException e) { throw new ArgumentException($"arm {arm.Name}: {e.Message}"); }
         }
 
@@ -181,6 +194,21 @@ public sealed record ExperimentSpec
     }
 
     /// <summary>Arm keys spelled after `eslm train`'s flags where they differ from the option names.</summary>
+    /// <summary>What an arm writes for "the model trained by the reference section" (Rho-1's reference, a KD teacher).</summary>
+    public const string ReferenceName = "@reference";
+
+    /// <summary>The arm's selection with every path setting that names <see cref="ReferenceName"/> replaced by <paramref name="checkpoint"/>.</summary>
+    public static SelectionOptions WithReference(SelectionOptions selection, string? checkpoint)
+    {
+        foreach (var setting in StrategyRegistry.Settings.Where(s => s.IsPath))
+            if (setting.ValueIn(selection) as string == ReferenceName) selection = setting.Set(selection, checkpoint);
+        return selection;
+    }
+
+    private static BackwardMode ParseBackward(JsonNode? value) =>
+        value?.GetValueKind() == JsonValueKind.String && Enum.TryParse<BackwardMode>(value.GetValue<string>().Replace("-", ""), ignoreCase: true, out var mode)
+            ? mode : throw new ArgumentException($"'backward': {value?.ToJsonString()} is not a valid value (exact, kept-rows)");
+
     private static readonly Dictionary<string, string> FlagAliases = new() { ["selection_scope"] = "scope", ["selection_seed"] = "seed" };
 
     /// <summary>snake_case keys and kebab-case enum values, as in run.json; unknown keys are errors.</summary>

@@ -209,24 +209,7 @@ public static class ExperimentReport
         return md.ToString();
     }
 
-    private static string Describe(ArmSpec arm) => Describe(arm.Selection);
-
-    /// <summary>A strategy and the options that matter for it, in a few words (e.g. "eslm loss α=0.5").</summary>
-    public static string Describe(Selection.SelectionOptions s)
-    {
-        // The backward mode matters only when tokens are dropped; named when it is not the default.
-        string backward = s.Strategy == "clm" || s.Backward == new Selection.SelectionOptions().Backward ? "" : $", {s.Backward.Name()} backward";
-        return s.Strategy switch
-        {
-            "clm" => "clm",
-            "eslm" or "bottomk" => $"{s.Strategy} {s.Score.ToString().ToLowerInvariant()} α={s.Alpha:0.##}",
-            "ada-eslm" => $"ada-eslm {s.AdaRule.ToString().ToLowerInvariant()} α {s.AlphaStart:0.##}→{s.AlphaEnd:0.##}",
-            "rho1" or "random" => $"{s.Strategy} keep={s.Keep:0.##}" + (s.Scope == Selection.SelectionScope.Microbatch ? "" : $" scope={s.Scope.ToString().ToLowerInvariant()}"),
-            "hierarchical" => $"hierarchical β={s.SequenceAlpha:0.##} α={s.Alpha:0.##}",
-            "eslm-kd" => $"eslm-kd {s.KdScore} λ={s.KdLambda:0.##}",
-            _ => s.Strategy,
-        } + backward;
-    }
+    private static string Describe(ArmSpec arm) => arm.Describe();
 
     private static void WritePlots(string folder, ExperimentSpec spec, List<RunLog> runs)
     {

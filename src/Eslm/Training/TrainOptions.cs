@@ -1,3 +1,4 @@
+using Eslm.Model;
 using Eslm.Optim;
 
 namespace Eslm.Training;
@@ -25,6 +26,13 @@ public sealed record TrainOptions
     /// Null = Steps.
     /// </summary>
     public int? ScheduleSteps { get; init; }
+    /// <summary>
+    /// What the backward does with dropped tokens: every layer over kept rows only, dropped tokens' keys and values as
+    /// constants (default: the papers' 4·N·|kept| backward; matched the exact gradient's quality in
+    /// experiments/backward-modes.json), or the exact gradient of the selected loss. The model's own default is exact;
+    /// this is the training default. run.json records it inside "selection", where it has always been.
+    /// </summary>
+    public BackwardMode Backward { get; init; } = BackwardMode.KeptRows;
 
     public int TokensPerStep => BatchSize * SequenceLength * GradientAccumulation;
 

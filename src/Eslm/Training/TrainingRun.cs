@@ -51,6 +51,10 @@ public static class TrainingRun
 {
     public const string MetricsFile = "metrics.jsonl", ConfigFile = "run.json";
 
+    /// <summary>run.json's "selection" object: the selection options with training's backward mode after the shared ones.</summary>
+    public static JsonObject SelectionJson(SelectionOptions selection, BackwardMode backward) =>
+        SelectionBinding.ToJson(selection, ("backward", backward.Name()));
+
     /// <summary>Runs to <see cref="TrainOptions.Steps"/>; returns the final checkpoint's directory.</summary>
     public static string Run(RunOptions options, IBatchSource train, Func<IBatchSource>? validation, Func<string, Gpt>? loadModel = null,
         Action<RunProgress>? progress = null, CancellationToken cancel = default)
@@ -60,7 +64,7 @@ public static class TrainingRun
         using var model = new Gpt(o.Model);
         WeightInit.Initialize(model, o.Train.Seed);
         if (o.InitFrom is not null) Checkpoint.Load(o.InitFrom, model);
-        using var trainer = new Trainer(model, o.Train, train, StrategyFactory.Create(o.Selection, loadModel), o.Selection)
+        using var trainer = new Trainer(model, o.Train, train, StrategyRegistry.Create(o.Selection), loadModel)
         {
             SchedulePosition = o.SchedulePosition,
             Distributed = o.Distributed,
@@ -136,9 +140,9 @@ public static class TrainingRun
         ["total_flops_executed"] = trainer.TotalFlopsExecuted,
         ["total_milliseconds"] = trainer.TotalMilliseconds,
         ["data"] = trainer.Data.SaveState(),
-        ["strategy"] = trainer.Strategy.Name,
-        ["backward"] = trainer.Selection.Backward.Name(),
-        ["selection_state"] = trainer.Strategy.SaveState(),
+        ["strategy"] = trainer.Selector.Name,
+        ["backward"] = trainer.Options.Backward.Name(),
+        ["selection_state"] = trainer.Selector.SaveState(),
         ["options"] = resolvedConfig?.DeepClone(),
         ["processes"] = trainer.Distributed.Size, // issue 8: data-parallel world size (resume needs the same)
     };
@@ -160,20 +164,20 @@ public static class TrainingRun
             trainer.TotalFlopsExecuted = s["total_flops_executed"]?.GetValue<double>() ?? 0;
             trainer.TotalMilliseconds = s["total_milliseconds"]?.GetValue<double>() ?? 0;
             string? strategy = s["strategy"]?.GetValue<string>();
-            if (strategy is not null && strategy != trainer.Strategy.Name)
-                throw new InvalidDataException($"{checkpoint}: was trained with strategy '{strategy}', not '{trainer.Strategy.Name}'");
+            if (strategy is not null && strategy != trainer.Selector.Name)
+                throw new InvalidDataException($"{checkpoint}: was trained with strategy '{strategy}', not '{trainer.Selector.Name}'");
             // Checkpoints from before --backward existed were trained with the exact backward. clm never drops a token,
             // so for it the two modes are the same computation.
             string backward = s["backward"]?.GetValue<string>() ?? BackwardMode.Exact.Name();
-            if (trainer.Strategy.Name != "clm" && backward != trainer.Selection.Backward.Name())
-                throw new InvalidDataException($"{checkpoint}: was trained with --backward {backward}, not {trainer.Selection.Backward.Name()}; " +
+            if (trainer.Selector.Name != "clm" && backward != trainer.Options.Backward.Name())
+                throw new InvalidDataException($"{checkpoint}: was trained with --backward {backward}, not {trainer.Options.Backward.Name()}; " +
                                                $"resume it with --backward {backward}, or start a new run from its weights with --init-from");
             int processes = s["processes"]?.GetValue<int>() ?? 1;
             if (processes != trainer.Distributed.Size)
                 throw new InvalidDataException($"{checkpoint}: was written by a run of {processes} process(es); resume it with the same count " +
                                                $"(mpirun -np {processes}), not {trainer.Distributed.Size}, or start a new run from its weights with --init-from");
             if (s["data"] is JsonObject data) trainer.Data.RestoreState(data);
-            if (s["selection_state"] is JsonObject sel) trainer.Strategy.RestoreState(sel);
+            if (s["selection_state"] is JsonObject sel) trainer.Selector.RestoreState(sel);
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException or NullReferenceException)
         {

@@ -13,9 +13,10 @@ public class SelectionPageTests
     public void The_selection_page_keeps_what_the_strategy_keeps_and_marks_every_token()
     {
         using var model = TrainerHarness.NewModel();
-        using var strategy = StrategyFactory.Create(new SelectionOptions { Strategy = "eslm", Alpha = 0.5 });
+        var selector = StrategyRegistry.Create(new SelectionOptions { Strategy = "eslm", Alpha = 0.5 });
         var tokens = Enumerable.Range(0, 40).Select(i => i * 7 % 100 + 1).ToArray(); // 39 predictions over 3 windows of 16
-        var scored = SelectionPage.Score(model, strategy, tokens, t => [(byte)('a' + t % 26)]);
+        var text = Eslm.Training.TextSelection.Score(model, selector, tokens);
+        var scored = SelectionPage.Tokens(tokens, text.Scores, text.Losses, text.Entropies, text.Kept, t => [(byte)('a' + t % 26)]);
         Assert.Equal(39, scored.Count);
         float threshold = ValueAtRisk.Threshold(scored.Select(s => s.Score).ToArray(), 0.5, new float[39]);
         Assert.All(scored, s => Assert.Equal(s.Score >= threshold, s.Kept));

@@ -1,5 +1,6 @@
 using Eslm.Model;
 using Eslm.Selection;
+using Eslm.Training;
 using Eslm.Tests.Training;
 using Xunit;
 
@@ -40,9 +41,8 @@ public unsafe class DistillationGradientTests
         const float lambda = 0.7f;
         const int B = 2, T = 16;
         using var student = TrainerHarness.NewModel(5);
-        using var teacher = TrainerHarness.NewModel(77);
-        var strategy = new EslmKdStrategy(new SelectionOptions { Strategy = "eslm-kd", Teacher = "t", KdLambda = lambda, KdTemperature = tau }, teacher);
-        strategy.Attach(student);
+        var teacher = TrainerHarness.NewModel(77);
+        using var auxiliary = new AuxiliaryModels(new AuxiliaryNeeds { TeacherModel = "t", Distillation = new Distillation(lambda, tau) }, student, _ => teacher);
         var rng = new Random(1);
         var inputs = Enumerable.Range(0, B * T).Select(_ => rng.Next(101)).ToArray();
         var targets = Enumerable.Range(0, B * T).Select(_ => rng.Next(101)).ToArray();
@@ -57,7 +57,7 @@ public unsafe class DistillationGradientTests
 
         F();
         student.ZeroGradients();
-        student.RowGradient = strategy.HeadGradient;
+        student.RowGradient = auxiliary.HeadGradient;
         student.Backward(w);
         var g = student.Gradients.All.ToArray();
         var p = student.Parameters.All;

@@ -1,5 +1,6 @@
 using Eslm.Data;
 using Eslm.Selection;
+using Eslm.Selection.Strategies;
 using Eslm.Tests.Training;
 using Eslm.Training;
 using Xunit;
@@ -80,13 +81,13 @@ public class ReferenceLossTests : IDisposable
         {
             using var model = TrainerHarness.NewModel();
             using var data = DataLoader.Open(shard, "train", B, T, SamplingMode.Sequential, 1);
-            using var trainer = new Trainer(model, TrainerHarness.Options(B, 1, 3), data, StrategyFactory.Create(selection, _ => TrainerHarness.NewModel(3)), selection);
+            using var trainer = new Trainer(model, TrainerHarness.Options(B, 1, 3), data, StrategyRegistry.Create(selection), _ => TrainerHarness.NewModel(3));
             for (int s = 0; s < 3; s++) trainer.Step();
             return model.Parameters.All.ToArray();
         }
 
-        var online = Train(new SelectionOptions { Strategy = "rho1", Keep = 0.5, Reference = "ref", ReferenceOnline = true });
-        var offline = Train(new SelectionOptions { Strategy = "rho1", Keep = 0.5, ReferenceLosses = sidecar });
+        var online = Train(new SelectionOptions { Strategy = "rho1", Keep = 0.5 }.With(new Rho1Settings { Reference = "ref", ReferenceOnline = true }));
+        var offline = Train(new SelectionOptions { Strategy = "rho1", Keep = 0.5 }.With(new Rho1Settings { ReferenceLosses = sidecar }));
         SelectionTrainingTests.AssertClose(online, offline, 1e-6);
     }
 }

@@ -1,5 +1,6 @@
 using Eslm.Model;
 using Eslm.Selection;
+using Eslm.Selection.Strategies;
 using Eslm.Tests.Training;
 using Eslm.Training;
 using Xunit;
@@ -80,7 +81,7 @@ public class SelectionTrainingTests
     [Fact]
     public void Rho1_with_the_reference_equal_to_the_model_has_zero_excess_loss_and_keeps_every_tied_token()
     {
-        var rho1 = TrainerHarness.Run(new SelectionOptions { Strategy = "rho1", Keep = 0.6, Reference = "same" }, steps: 1,
+        var rho1 = TrainerHarness.Run(new SelectionOptions { Strategy = "rho1", Keep = 0.6 }.With(new Rho1Settings { Reference = "same" }), steps: 1,
             load: TrainerHarness.CopyOfStudent);
         var clm = TrainerHarness.Run(Clm, steps: 1);
         // Every excess loss is exactly 0, so every token ties with the threshold and is kept: rho1 equals clm.
@@ -93,7 +94,7 @@ public class SelectionTrainingTests
     public void Kd_with_lambda_zero_equals_eslm_with_the_teachers_score()
     {
         // Teacher = the student's starting weights, so teacher entropy = student entropy at step 0 only; one step compares exactly.
-        var kd = TrainerHarness.Run(new SelectionOptions { Strategy = "eslm-kd", Teacher = "same", KdScore = KdScore.TeacherEntropy, KdLambda = 0, Alpha = 0.5 },
+        var kd = TrainerHarness.Run(new SelectionOptions { Strategy = "eslm-kd", Alpha = 0.5 }.With(new EslmKdSettings { Teacher = "same", KdScore = KdScore.TeacherEntropy, KdLambda = 0 }),
             steps: 1, load: TrainerHarness.CopyOfStudent);
         var eslm = TrainerHarness.Run(new SelectionOptions { Strategy = "eslm", Score = ScoreKind.Entropy, Alpha = 0.5 }, steps: 1);
         Assert.Equal(eslm.Parameters, kd.Parameters);
@@ -102,7 +103,7 @@ public class SelectionTrainingTests
     [Fact]
     public void Hierarchical_with_sequence_alpha_zero_equals_eslm()
     {
-        var h = TrainerHarness.Run(new SelectionOptions { Strategy = "hierarchical", SequenceAlpha = 0, Alpha = 0.5, ProxyLayers = 1 }, steps: 2);
+        var h = TrainerHarness.Run(new SelectionOptions { Strategy = "hierarchical", Alpha = 0.5 }.With(new HierarchicalSettings { SequenceAlpha = 0, ProxyLayers = 1 }), steps: 2);
         var eslm = TrainerHarness.Run(new SelectionOptions { Strategy = "eslm", Alpha = 0.5 }, steps: 2);
         Assert.Equal(eslm.Parameters, h.Parameters);
     }
@@ -110,7 +111,7 @@ public class SelectionTrainingTests
     [Fact]
     public void Hierarchical_drops_whole_sequences_below_the_sequence_VaR()
     {
-        var h = TrainerHarness.Run(new SelectionOptions { Strategy = "hierarchical", SequenceAlpha = 0.5, Alpha = 0, ProxyLayers = 1 }, steps: 1, batch: 8);
+        var h = TrainerHarness.Run(new SelectionOptions { Strategy = "hierarchical", Alpha = 0 }.With(new HierarchicalSettings { SequenceAlpha = 0.5, ProxyLayers = 1 }), steps: 1, batch: 8);
         // 8 sequences, β = 0.5: k = 4, sequences with score ≥ the 4th smallest stay: 5 of 8, all their tokens kept (α = 0).
         Assert.Equal(5 * 16, h.Steps[0].Selection.KeptTokens);
     }

@@ -28,7 +28,7 @@ public class ResumeTests : IDisposable
     public void Training_six_steps_equals_three_steps_then_resume_and_three_more(string strategy)
     {
         TrainerHarness.NewModel(); // loads OpenBLAS
-        var selection = new SelectionOptions { Strategy = strategy, Keep = 0.5, AdaRule = AdaRule.Ratio, Alpha = 0.4 };
+        var selection = new SelectionOptions { Strategy = strategy, Keep = 0.5, Alpha = 0.4 }.With(new Eslm.Selection.Strategies.AdaEslmSettings { AdaRule = Eslm.Selection.Strategies.AdaRule.Ratio });
         string straight = TrainingRun.Run(Options("straight", selection), Data(), null);
 
         var interrupted = Options("resumed", selection);
@@ -59,14 +59,14 @@ public class ResumeTests : IDisposable
     public void Resuming_with_the_other_backward_mode_is_refused()
     {
         TrainerHarness.NewModel();
-        var selection = new SelectionOptions { Strategy = "random", Keep = 0.5, Backward = Eslm.Model.BackwardMode.KeptRows };
+        var selection = new SelectionOptions { Strategy = "random", Keep = 0.5 };
         var o = Options("modes", selection);
         using (var cancel = new CancellationTokenSource())
         {
             Assert.Throws<OperationCanceledException>(() => TrainingRun.Run(o, Data(), null,
                 progress: p => { if (p.Checkpoint is not null && p.Step == 3) cancel.Cancel(); }, cancel: cancel.Token));
         }
-        var e = Assert.Throws<InvalidDataException>(() => TrainingRun.Run(o with { Selection = selection with { Backward = Eslm.Model.BackwardMode.Exact } }, Data(), null));
+        var e = Assert.Throws<InvalidDataException>(() => TrainingRun.Run(o with { Train = o.Train with { Backward = Eslm.Model.BackwardMode.Exact } }, Data(), null));
         Assert.Contains("--backward kept-rows", e.Message);
     }
 

@@ -30,7 +30,7 @@ public static class TrainerHarness
         using var model = NewModel();
         var options = Options(batch, accumulation, steps);
         using var trainer = new Trainer(model, options, new RandomTokenSource(batch, 16, Tiny.VocabSize, dataSeed),
-            StrategyFactory.Create(selection, load), selection);
+            StrategyRegistry.Create(selection), load);
         var results = new List<StepResult>();
         for (int s = 0; s < steps; s++) results.Add(trainer.Step());
         return (results, model.Parameters.All.ToArray());

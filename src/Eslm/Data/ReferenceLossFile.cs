@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Eslm.Selection;
+namespace Eslm.Data;
 
 /// <summary>
 /// Rho-1's precomputed reference losses, a sidecar of a dataset split written by `eslm score`:

@@ -1,7 +1,7 @@
 using Eslm.Data;
 using Eslm.Model;
 
-namespace Eslm.Selection;
+namespace Eslm.Training;
 
 /// <summary>
 /// Computes Rho-1 reference losses for every token of a split once, over the T-aligned windows [kT, kT+T] (plus one

@@ -1,0 +1,102 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace Eslm.Selection;
+
+/// <summary>
+/// Selection options to and from JSON: run.json's <c>"selection"</c> object, experiment arms and checkpoints. Keys are
+/// snake_case, enum values kebab-case; the shared options come first, then every registered strategy's settings.
+/// </summary>
+public static class SelectionBinding
+{
+    /// <summary>Keys of the options every strategy shares, in run.json order.</summary>
+    public static readonly string[] CommonKeys = ["strategy", "score", "alpha", "keep", "scope", "normalize", "seed"];
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+    };
+
+    /// <summary>
+    /// Every option with its value (defaults included). <paramref name="afterCommon"/> entries (training's backward mode)
+    /// go between the shared options and the strategies' settings, where run.json has always had them.
+    /// </summary>
+    public static JsonObject ToJson(SelectionOptions o, params (string Key, JsonNode? Value)[] afterCommon)
+    {
+        var json = new JsonObject
+        {
+            ["strategy"] = o.Strategy, ["score"] = Node(o.Score), ["alpha"] = o.Alpha, ["keep"] = o.Keep,
+            ["scope"] = Node(o.Scope), ["normalize"] = Node(o.Normalize), ["seed"] = o.Seed,
+        };
+        foreach (var (key, value) in afterCommon) json[key] = value;
+        foreach (var s in StrategyRegistry.Settings) json[s.Key] = JsonSerializer.SerializeToNode(s.ValueIn(o), s.Type, Json);
+        return json;
+    }
+
+    /// <summary>
+    /// Options from a flat JSON object of shared keys and settings keys (unvalidated). <paramref name="other"/> receives
+    /// keys that are neither (the caller's own, e.g. an arm's "backward"); without it they are errors.
+    /// </summary>
+    public static SelectionOptions FromJson(JsonObject json, Action<string, JsonNode?>? other = null)
+    {
+        var o = new SelectionOptions();
+        foreach (var (key, value) in json)
+        {
+            o = key switch
+            {
+                "strategy" => o with { Strategy = Read<string>(key, value) },
+                "score" => o with { Score = Read<ScoreKind>(key, value) },
+                "alpha" => o with { Alpha = Read<double>(key, value) },
+                "keep" => o with { Keep = Read<double>(key, value) },
+                "scope" => o with { Scope = Read<SelectionScope>(key, value) },
+                "normalize" => o with { Normalize = Read<Normalization>(key, value) },
+                "seed" => o with { Seed = Read<ulong>(key, value) },
+                _ when StrategyRegistry.Settings.FirstOrDefault(s => s.Key == key) is { } setting =>
+                    setting.Set(o, Read(key, value, setting.Type)),
+                _ when other is not null => Other(o, key, value, other),
+                _ => throw new ArgumentException($"unknown selection key '{key}' (known: {string.Join(", ", AllKeys)})"),
+            };
+        }
+        return o;
+    }
+
+    /// <summary>Shared keys, then every strategy's settings keys.</summary>
+    public static IEnumerable<string> AllKeys => CommonKeys.Concat(StrategyRegistry.Settings.Select(s => s.Key));
+
+    /// <summary>Every bound setting that names a file or model, with its flag: (flag, value) for existence checks.</summary>
+    public static IEnumerable<(string Flag, string Path)> Paths(SelectionOptions o) =>
+        StrategyRegistry.Settings.Where(s => s.IsPath).Select(s => (s.Flag, s.ValueIn(o) as string)).Where(p => p.Item2 is not null)!;
+
+    /// <summary>Applies every settings record's <see cref="IStrategySettings.Resolved"/>.</summary>
+    public static SelectionOptions Resolved(SelectionOptions o)
+    {
+        foreach (var d in StrategyRegistry.All)
+            if (d.Settings is { } type) o = o.With(o.Get(type).Resolved());
+        return o;
+    }
+
+    private static SelectionOptions Other(SelectionOptions o, string key, JsonNode? value, Action<string, JsonNode?> other)
+    {
+        other(key, value);
+        return o;
+    }
+
+    private static T Read<T>(string key, JsonNode? value) => (T)Read(key, value, typeof(T))!;
+
+    private static object? Read(string key, JsonNode? value, Type type)
+    {
+        try { return value is null ? null : value.Deserialize(type, Json); }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new ArgumentException($"'{key}': {value?.ToJsonString()} is not a valid {TypeName(type)}");
+        }
+    }
+
+    private static string TypeName(Type t) =>
+        t.IsEnum ? "value (" + string.Join(", ", Enum.GetNames(t).Select(JsonNamingPolicy.KebabCaseLower.ConvertName)) + ")"
+        : t == typeof(string) ? "string" : t == typeof(bool) ? "boolean" : "number";
+
+    private static JsonNode? Node<T>(T value) => JsonSerializer.SerializeToNode(value, Json);
+}

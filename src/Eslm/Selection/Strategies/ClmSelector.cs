@@ -1,0 +1,20 @@
+namespace Eslm.Selection.Strategies;
+
+/// <summary>`clm`: every token, mean loss (the baseline).</summary>
+public sealed class ClmSelector(SelectionOptions options) : TokenSelector(options), IStrategy
+{
+    public static StrategyDefinition Definition { get; } = new("clm", "every token (plain causal language modelling, the baseline)", o => new ClmSelector(o))
+    {
+        Order = 10,
+    };
+
+    public override double Alpha => 0;
+
+    public override void Score(in TokenStats stats, Span<float> scores) => scores.Clear();
+
+    public override float Select(ReadOnlySpan<float> scores, Span<bool> keep, IValueAtRisk valueAtRisk)
+    {
+        keep.Fill(true);
+        return float.NaN;
+    }
+}

@@ -1,0 +1,54 @@
+namespace Eslm.Selection.Strategies;
+
+/// <summary>Rho-1's settings: where the reference losses come from.</summary>
+public sealed record Rho1Settings : IStrategySettings
+{
+    [Setting("rho1: reference model checkpoint (or preset:NAME for a random one, for benchmarks)", IsPath = true)]
+    public string? Reference { get; init; }
+    [Setting("rho1: run the frozen reference on every batch (its forward is counted); the default with --reference")]
+    public bool ReferenceOnline { get; init; }
+    [Setting("rho1: precomputed reference losses of the training split (eslm score) instead of an online reference", IsPath = true)]
+    public string? ReferenceLosses { get; init; }
+
+    public void Validate(bool selected)
+    {
+        if (selected && Reference is null && ReferenceLosses is null)
+            throw new ArgumentException("rho1 needs --reference CKPT (a model trained on clean data, run online) or --reference-losses FILE (from `eslm score`)");
+    }
+
+    /// <summary>A reference model without a sidecar runs online.</summary>
+    public IStrategySettings Resolved() => this with { ReferenceOnline = ReferenceOnline || (Reference is not null && ReferenceLosses is null) };
+
+    /// <summary>The sidecar is used unless the reference is asked to run online.</summary>
+    public bool UsesSidecar => ReferenceLosses is not null && !ReferenceOnline;
+}
+
+/// <summary>
+/// `rho1` (Rho-1 / SLM, arXiv 2404.07965): score = excess loss = student loss − reference loss; keep the top
+/// <see cref="SelectionOptions.Keep"/> fraction (the VaR rule at α = 1 − keep, ties kept). The reference losses come
+/// either from a frozen reference model run online on every micro-batch (its forward is counted in the accounted FLOPs),
+/// or from a sidecar precomputed once by `eslm score`, looked up by token position; training provides them.
+/// </summary>
+public sealed class Rho1Selector(SelectionOptions options) : TokenSelector(options), IStrategy
+{
+    public static StrategyDefinition Definition { get; } = new("rho1", "keep the top keep fraction by excess loss over a reference model (Rho-1)", o => new Rho1Selector(o))
+    {
+        Order = 40,
+        Settings = typeof(Rho1Settings),
+        Describe = RandomSelector.DescribeKeep,
+    };
+
+    private readonly Rho1Settings _settings = options.Get<Rho1Settings>();
+
+    public override double Alpha => 1 - Options.Keep;
+
+    public override AuxiliaryNeeds Needs => _settings.UsesSidecar
+        ? new AuxiliaryNeeds { ReferenceLossFile = _settings.ReferenceLosses }
+        : new AuxiliaryNeeds { ReferenceModel = _settings.Reference };
+
+    public override void Score(in TokenStats stats, Span<float> scores)
+    {
+        var losses = stats.Loss; var reference = stats.ReferenceLoss;
+        for (int i = 0; i < scores.Length; i++) scores[i] = losses[i] - reference[i];
+    }
+}
