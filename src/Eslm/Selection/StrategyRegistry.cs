@@ -48,15 +48,31 @@ public static class StrategyRegistry
     /// <summary>The selector for validated <paramref name="options"/>.</summary>
     public static TokenSelector Create(SelectionOptions options) => Get(options.Strategy).Create(options.Validate());
 
-    /// <summary>Adds a strategy; its name and its settings' keys must be new. Registering the same definition again is a no-op.</summary>
-    public static void Register(StrategyDefinition definition)
+    /// <summary>
+    /// Adds a strategy; its name and its settings' keys must be new. Disposing the result removes it again (tests,
+    /// plug-ins that come and go); a strategy that stays registered for the process can ignore it.
+    /// </summary>
+    public static IDisposable Register(StrategyDefinition definition)
     {
         lock (Gate)
         {
-            if (_all.Contains(definition)) return;
             var all = _all.Append(definition).OrderBy(d => d.Order).ToList();
             var settings = DescribeSettings(all); // checks clashes before anything changes
             (_all, _settings) = (all, settings);
+        }
+        return new Registration(definition);
+    }
+
+    private sealed class Registration(StrategyDefinition definition) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (Gate)
+            {
+                if (!_all.Contains(definition)) return;
+                var all = _all.Where(d => d != definition).ToList();
+                (_all, _settings) = (all, DescribeSettings(all));
+            }
         }
     }
 
