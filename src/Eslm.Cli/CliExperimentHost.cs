@@ -2,6 +2,8 @@ using Eslm.Evaluation;
 using Eslm.Experiments;
 using Eslm.Model;
 using Eslm.Training;
+using Eslm.Data;
+using Eslm.Distributed;
 
 namespace Eslm.Cli;
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Eslm.Model;
 using Eslm.Selection;
 using Eslm.Training;
+using Eslm.Data;
 
 namespace Eslm.Cli;
 

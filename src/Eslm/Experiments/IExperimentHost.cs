@@ -1,6 +1,8 @@
 using Eslm.Evaluation;
 using Eslm.Model;
 using Eslm.Training;
+using Eslm.Data;
+using Eslm.Distributed;
 
 namespace Eslm.Experiments;
 

@@ -59,10 +59,10 @@ public abstract class SelectionStrategy : IDisposable
 
     /// <summary>
     /// Set by the trainer under <c>--selection-scope global</c> (issue 8): the VaR thresholds of <see cref="Select"/> are
-    /// then computed over the scores of every process (<see cref="Training.IDistributed.GlobalThreshold"/>), not locally.
+    /// then computed over the scores of every process (<see cref="Distributed.IDistributed.GlobalThreshold"/>), not locally.
     /// Null otherwise. Strategies that override <see cref="Select"/> without a threshold (random) select per process.
     /// </summary>
-    public Training.IDistributed? GlobalScope { get; set; }
+    public Distributed.IDistributed? GlobalScope { get; set; }
 
     /// <summary>Head-gradient replacement for the next backward (distillation), or null for plain cross-entropy.</summary>
     public virtual Gpt.HeadRowGradient? HeadGradient => null;

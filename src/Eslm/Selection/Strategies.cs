@@ -1,5 +1,5 @@
 using Eslm.Model;
-using Eslm.Sampling;
+using Eslm.Tensors;
 
 namespace Eslm.Selection;
 

@@ -3,6 +3,8 @@ using Eslm.Model;
 using Eslm.Native;
 using Eslm.Optim;
 using Eslm.Selection;
+using Eslm.Data;
+using Eslm.Distributed;
 
 namespace Eslm.Training;
 

@@ -4,6 +4,8 @@ using Eslm.Checkpoints;
 using Eslm.Model;
 using Eslm.Reporting;
 using Eslm.Selection;
+using Eslm.Data;
+using Eslm.Distributed;
 
 namespace Eslm.Training;
 

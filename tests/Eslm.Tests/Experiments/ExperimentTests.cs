@@ -4,11 +4,12 @@ using Eslm.Evaluation;
 using Eslm.Experiments;
 using Eslm.Model;
 using Eslm.Reporting;
-using Eslm.Sampling;
+using Eslm.Tensors;
 using Eslm.Tests.Reference;
 using Eslm.Tests.Training;
 using Eslm.Training;
 using Xunit;
+using Eslm.Data;
 
 namespace Eslm.Tests.Experiments;
 
