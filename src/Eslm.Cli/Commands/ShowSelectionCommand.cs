@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Eslm.Reporting;
 using Eslm.Selection;
+using Eslm.Evaluation;
+using Eslm.Experiments;
 
 namespace Eslm.Cli.Commands;
 
@@ -26,8 +28,8 @@ public static class ShowSelectionCommand
             using var model = ModelLoader.Load(r.GetValue(checkpoint)!);
             using var strategy = StrategyFactory.Create(sel, ModelLoader.Load);
             var tokens = new[] { TextData.EndOfText }.Concat(TextData.Encode(File.ReadAllText(textPath))).ToArray();
-            var scored = SelectionPage.Score(model, strategy, tokens, TextData.TokenBytes, r.GetValue(seq));
-            string description = $"Strategy {ExperimentReport.Describe(sel)}{(sel.Reference is null ? "" : $" (reference {sel.Reference})")}{(sel.Teacher is null ? "" : $" (teacher {sel.Teacher})")} on {Path.GetFileName(textPath)} " +
+            var scored = SelectionScoring.Score(model, strategy, tokens, TextData.TokenBytes, r.GetValue(seq));
+            string description = $"Strategy {StrategyDescription.Of(sel)}{(sel.Reference is null ? "" : $" (reference {sel.Reference})")}{(sel.Teacher is null ? "" : $" (teacher {sel.Teacher})")} on {Path.GetFileName(textPath)} " +
                                  $"with {r.GetValue(checkpoint)} ({model.Config}). Selection runs over the whole text as one micro-batch " +
                                  "(per window for --selection-scope sequence); the colour is the score's rank.";
             string outPath = r.GetValue(output) ?? Path.ChangeExtension(textPath, null) + $"-{sel.Strategy}.html";

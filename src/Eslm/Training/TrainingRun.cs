@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Eslm.Checkpoints;
 using Eslm.Model;
-using Eslm.Reporting;
+using Eslm.Records;
 using Eslm.Selection;
 using Eslm.Data;
 using Eslm.Distributed;
@@ -51,7 +51,7 @@ public sealed record RunProgress(int Step, int TotalSteps, StepResult? Train, do
 /// </summary>
 public static class TrainingRun
 {
-    public const string MetricsFile = "metrics.jsonl", ConfigFile = "run.json";
+    public const string MetricsFile = MetricsLine.FileName, ConfigFile = "run.json";
 
     /// <summary>Runs to <see cref="TrainOptions.Steps"/>; returns the final checkpoint's directory.</summary>
     public static string Run(RunOptions options, IBatchSource train, Func<IBatchSource>? validation, Func<string, Gpt>? loadModel = null,

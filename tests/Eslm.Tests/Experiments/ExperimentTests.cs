@@ -36,6 +36,8 @@ internal sealed class TestHost : IExperimentHost
 
     public Gpt LoadModel(string path) => Checkpoint.LoadModel(Checkpoint.FindLatestComplete(path) ?? path);
 
+    public string WriteReport(string directory) => ExperimentReport.Write(directory);
+
     public void Log(string message) => Logs.Add(message);
 
     public void Progress(string arm, double fraction, StepResult step) => OnProgress?.Invoke(arm, fraction, step);
@@ -146,7 +148,7 @@ public class ExperimentTests : IDisposable
         Assert.True(eslm.Train.Count > clm.Train.Count, $"eslm took {eslm.Train.Count} steps");
         foreach (var r in runs)
         {
-            double total = (double)r.Train[^1]["total_flops_accounted"]!, before = (double)r.Train[^2]["total_flops_accounted"]!;
+            double total = r.Train[^1].TotalFlopsAccounted, before = r.Train[^2].TotalFlopsAccounted;
             Assert.True(total >= 4 * perClmStep * 0.999999 && before < 4 * perClmStep, $"{r.Arm}: {before} → {total}");
         }
     }

@@ -4,6 +4,7 @@ using Eslm.Reporting;
 using Eslm.Selection;
 using Eslm.Tests.Training;
 using Xunit;
+using Eslm.Evaluation;
 
 namespace Eslm.Tests.Experiments;
 
@@ -15,7 +16,7 @@ public class SelectionPageTests
         using var model = TrainerHarness.NewModel();
         using var strategy = StrategyFactory.Create(new SelectionOptions { Strategy = "eslm", Alpha = 0.5 });
         var tokens = Enumerable.Range(0, 40).Select(i => i * 7 % 100 + 1).ToArray(); // 39 predictions over 3 windows of 16
-        var scored = SelectionPage.Score(model, strategy, tokens, t => [(byte)('a' + t % 26)]);
+        var scored = SelectionScoring.Score(model, strategy, tokens, t => [(byte)('a' + t % 26)]);
         Assert.Equal(39, scored.Count);
         float threshold = ValueAtRisk.Threshold(scored.Select(s => s.Score).ToArray(), 0.5, new float[39]);
         Assert.All(scored, s => Assert.Equal(s.Score >= threshold, s.Kept));
