@@ -1,7 +1,10 @@
 using Eslm.Evaluation;
 using Eslm.Experiments;
+using Eslm.Reporting;
 using Eslm.Model;
 using Eslm.Training;
+using Eslm.Data;
+using Eslm.Distributed;
 
 namespace Eslm.Cli;
 
@@ -23,6 +26,8 @@ public sealed class CliExperimentHost(IDistributed? processes = null) : IExperim
         var global = DataSources.ValidationFactory(data, false, batchSize * Processes.Size, sequenceLength);
         return global is null ? null : () => MpiCli.Slice(Processes, global());
     }
+
+    public string WriteReport(string directory) => ExperimentReport.Write(directory);
 
     public EvalCorpus OpenEvalCorpus(string data) => TextData.OpenEvalCorpus(data);
 

@@ -1,5 +1,6 @@
 using Eslm.Distributed;
 using Eslm.Training;
+using Eslm.Data;
 
 namespace Eslm.Cli;
 

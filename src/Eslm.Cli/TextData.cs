@@ -1,6 +1,6 @@
 using Eslm.Data;
 using Eslm.Evaluation;
-using Eslm.Sampling;
+using Eslm.Tensors;
 using Eslm.Tokenization;
 
 namespace Eslm.Cli;

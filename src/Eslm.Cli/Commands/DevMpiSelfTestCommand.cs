@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Eslm.Distributed;
-using Eslm.Sampling;
+using Eslm.Tensors;
 using Eslm.Selection;
 
 namespace Eslm.Cli.Commands;

@@ -57,7 +57,7 @@ public static class EvalCommand
                 var clock = Stopwatch.StartNew();
                 var report = LossEvaluator.Evaluate(model, corpus, B, T, r.GetValue(maxTokens), (done, _) => bar.Report(done));
                 double rate = report.Tokens / clock.Elapsed.TotalSeconds;
-                var o = ReportJson.Of(report);
+                var o = EvalJson.Of(report);
                 o["data"] = d;
                 o["tokens_per_s"] = Math.Round(rate);
                 results.Add(o);
@@ -82,7 +82,7 @@ public static class EvalCommand
                     var items = DownstreamTasks.LoadCloze(file);
                     var bar = new ProgressReporter($"{kind} {Path.GetFileName(file)}", items.Count, "items") { LogEvery = 50 };
                     var res = DownstreamTasks.EvaluateCloze(model, items, TextData.Encode, B, (done, _) => bar.Report(done));
-                    taskResults.Add(new JsonObject { ["task"] = kind, ["file"] = file, ["items"] = res.Items, ["acc"] = res.Accuracy, ["target_ppl"] = ReportJson.Finite(res.TargetPerplexity), ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2) });
+                    taskResults.Add(new JsonObject { ["task"] = kind, ["file"] = file, ["items"] = res.Items, ["acc"] = res.Accuracy, ["target_ppl"] = EvalJson.Finite(res.TargetPerplexity), ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2) });
                     if (!asJson) Console.WriteLine($"{file}: {res.Items} items, last-word accuracy {res.Accuracy:F4}, target perplexity {res.TargetPerplexity:F2}");
                 }
             }

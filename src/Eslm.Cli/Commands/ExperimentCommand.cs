@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Eslm.Experiments;
 using Eslm.Reporting;
+using Eslm.Distributed;
 
 namespace Eslm.Cli.Commands;
 
@@ -48,7 +49,7 @@ public static class ExperimentCommand
     }
 
     /// <summary>Runs (or resumes) an experiment with the CLI's data and progress; returns the report's path.</summary>
-    public static string Run(ExperimentSpec spec, string directory, Eslm.Training.IDistributed? processes = null)
+    public static string Run(ExperimentSpec spec, string directory, IDistributed? processes = null)
     {
         using var cancel = new CancellationTokenSource();
         return new ExperimentRunner(spec, directory, new CliExperimentHost(processes)).Run(cancel.Token);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Eslm.Checkpoints;
 using Eslm.Sampling;
+using Eslm.Tensors;
 using Eslm.Tokenization;
 
 namespace Eslm.Cli.Commands;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using Eslm.Distributed;
 using Eslm.Training;
+using Eslm.Data;
 
 namespace Eslm.Cli.Commands;
 

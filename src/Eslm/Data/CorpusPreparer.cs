@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Eslm.Sampling;
+using Eslm.Tensors;
 using Eslm.Tokenization;
 
 namespace Eslm.Data;

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
-using Eslm.Sampling;
-using Eslm.Training;
+using Eslm.Tensors;
 
 namespace Eslm.Data;
 

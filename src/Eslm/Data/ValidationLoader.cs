@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Eslm.Training;
 
 namespace Eslm.Data;
 

@@ -1,6 +1,7 @@
 using Eslm.Model;
 using Eslm.Native;
 using Eslm.Training;
+using Eslm.Data;
 
 namespace Eslm.Diagnostics;
 

@@ -1,5 +1,4 @@
 using Eslm.Selection;
-using Eslm.Training;
 
 namespace Eslm.Distributed;
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Eslm.Training;
 
 namespace Eslm.Distributed;
 

@@ -1,4 +1,3 @@
-using Eslm.Training;
 
 namespace Eslm.Distributed;
 

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Eslm.Training;
+using Eslm.Data;
 
 namespace Eslm.Distributed;
 

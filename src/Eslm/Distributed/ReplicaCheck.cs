@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Eslm.Training;
 
 namespace Eslm.Distributed;
 

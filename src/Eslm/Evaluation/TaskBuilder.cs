@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Eslm.Sampling;
+using Eslm.Tensors;
 
 namespace Eslm.Evaluation;
 

@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using Eslm.Checkpoints;
 using Eslm.Evaluation;
 using Eslm.Model;
-using Eslm.Reporting;
 using Eslm.Selection;
 using Eslm.Training;
 
@@ -50,7 +49,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
                 cancel.ThrowIfCancellationRequested();
                 RunArm(arm, seed, reference, cancel);
             }
-        return Writer ? ExperimentReport.Write(Directory) : Directory;
+        return Writer ? host.WriteReport(Directory) : Directory;
     }
 
     private void WriteSpec()
@@ -163,7 +162,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
             var r = LossEvaluator.Evaluate(model, corpus, B, T, Spec.EvalMaxTokens);
             host.Log($"{label}: {set.Name} loss {r.Loss:F4} (ppl {r.Perplexity:F1}), worst domain {r.WorstDomain} {r.WorstDomainLoss:F4}, " +
                      $"{r.Tokens / clock.Elapsed.TotalSeconds:F0} tok/s");
-            var json = ReportJson.Of(r);
+            var json = EvalJson.Of(r);
             json["name"] = set.Name; json["data"] = set.Data; json["domain"] = set.InDomain ? "in" : "out";
             sets.Add(json);
         }
@@ -182,7 +181,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
                 var items = _cloze.TryGetValue(task.File, out var i) ? i : _cloze[task.File] = DownstreamTasks.LoadCloze(task.File);
                 var r = DownstreamTasks.EvaluateCloze(model, items, host.Encode, B);
                 host.Log($"{label}: {Path.GetFileName(task.File)} acc {r.Accuracy:F3} target ppl {r.TargetPerplexity:F1}");
-                tasks.Add(new JsonObject { ["task"] = "cloze", ["file"] = task.File, ["items"] = r.Items, ["acc"] = r.Accuracy, ["target_ppl"] = ReportJson.Finite(r.TargetPerplexity) });
+                tasks.Add(new JsonObject { ["task"] = "cloze", ["file"] = task.File, ["items"] = r.Items, ["acc"] = r.Accuracy, ["target_ppl"] = EvalJson.Finite(r.TargetPerplexity) });
             }
         }
         return new JsonObject { ["checkpoint"] = Path.GetFullPath(checkpoint), ["eval"] = sets, ["tasks"] = tasks };
@@ -192,7 +191,8 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
     private readonly Dictionary<string, List<MultipleChoiceItem>> _mc = new();
     private readonly Dictionary<string, List<ClozeItem>> _cloze = new();
 
-    internal static void AtomicWrite(string path, string text)
+    /// <summary>Writes via a temporary file and a rename, so a reader never sees half a file (public: the report writes this way too).</summary>
+    public static void AtomicWrite(string path, string text)
     {
         System.IO.Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         string tmp = path + ".tmp";

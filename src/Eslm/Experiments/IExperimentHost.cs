@@ -1,6 +1,8 @@
 using Eslm.Evaluation;
 using Eslm.Model;
 using Eslm.Training;
+using Eslm.Data;
+using Eslm.Distributed;
 
 namespace Eslm.Experiments;
 
@@ -21,6 +23,13 @@ public interface IExperimentHost
 
     /// <summary>A checkpoint (or run directory) → model (Rho-1 references, teachers, final evaluation).</summary>
     Gpt LoadModel(string path);
+
+    /// <summary>
+    /// Writes the experiment's report from its directory (report.md and plots) and returns the report's path. The host
+    /// does it because Experiments sits below Reporting (a separate project, Eslm.Reporting): the CLI calls
+    /// ExperimentReport.Write. Called on rank 0 only, after every arm has finished.
+    /// </summary>
+    string WriteReport(string directory);
 
     /// <summary>A one-line progress or status message.</summary>
     void Log(string message);

@@ -1,8 +1,7 @@
 using System.Runtime.InteropServices;
-using Eslm.Diagnostics;
+using Eslm.Tensors;
 using Eslm.Native;
 using Eslm.Ops;
-using Eslm.Tensors;
 using static Eslm.Model.ParameterLayout;
 
 namespace Eslm.Model;

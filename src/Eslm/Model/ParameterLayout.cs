@@ -12,7 +12,10 @@ public static class ParameterLayout
         AttProjW = "attprojw", AttProjB = "attprojb", Ln2W = "ln2w", Ln2B = "ln2b", FcW = "fcw", FcB = "fcb",
         FcProjW = "fcprojw", FcProjB = "fcprojb", LnfW = "lnfw", LnfB = "lnfb";
 
-    /// <summary>Matrices get weight decay (the "≥ 2-D" rule once the stacking dimension is removed); vectors do not.</summary>
+    /// <summary>
+    /// Matrices get weight decay (the "≥ 2-D" rule once the stacking dimension is removed); vectors do not.
+    /// <see cref="For"/> marks them with <see cref="TensorSpec.Decay"/>, which is what the optimizer reads.
+    /// </summary>
     public static readonly IReadOnlySet<string> Matrices = new HashSet<string> { Wte, Wpe, QkvW, AttProjW, FcW, FcProjW };
 
     /// <summary>Residual-stream output projections: initialised with std 0.02/√(2L) (GPT-2 paper, nanoGPT).</summary>
@@ -21,7 +24,7 @@ public static class ParameterLayout
     public static IReadOnlyList<TensorSpec> For(GptConfig config)
     {
         int L = config.L, C = config.C;
-        return
+        TensorSpec[] specs =
         [
             new(Wte, config.Vp, C), new(Wpe, config.MaxSequenceLength, C),
             new(Ln1W, L, C), new(Ln1B, L, C),
@@ -32,5 +35,6 @@ public static class ParameterLayout
             new(FcProjW, L, C, 4 * C), new(FcProjB, L, C),
             new(LnfW, C), new(LnfB, C),
         ];
+        return specs.Select(s => s with { Decay = Matrices.Contains(s.Name) }).ToArray();
     }
 }

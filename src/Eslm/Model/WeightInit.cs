@@ -1,4 +1,3 @@
-using Eslm.Sampling;
 using Eslm.Tensors;
 
 namespace Eslm.Model;

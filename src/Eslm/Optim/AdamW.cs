@@ -1,5 +1,4 @@
 using System.Runtime.Intrinsics;
-using Eslm.Model;
 using Eslm.Tensors;
 
 namespace Eslm.Optim;
@@ -9,7 +8,7 @@ public sealed record AdamWOptions
     public float Beta1 { get; init; } = 0.9f;
     public float Beta2 { get; init; } = 0.95f;
     public float Epsilon { get; init; } = 1e-8f;
-    /// <summary>Decoupled weight decay, applied to matrices only (<see cref="ParameterLayout.Matrices"/>).</summary>
+    /// <summary>Decoupled weight decay, applied only to tensors whose spec says so (<see cref="TensorSpec.Decay"/>: the model's matrices).</summary>
     public float WeightDecay { get; init; } = 0.1f;
 }
 
@@ -27,7 +26,7 @@ public sealed unsafe class AdamW : IDisposable
         Options = options ?? new AdamWOptions();
         M = new TensorBlock(parameters.Specs);
         V = new TensorBlock(parameters.Specs);
-        _decay = parameters.Specs.Select(s => ParameterLayout.Matrices.Contains(s.Name) ? Options.WeightDecay : 0f).ToArray();
+        _decay = parameters.Specs.Select(s => s.Decay ? Options.WeightDecay : 0f).ToArray();
     }
 
     public AdamWOptions Options { get; }

@@ -1,3 +1,5 @@
+using Eslm.Data;
+
 namespace Eslm.Training;
 
 /// <summary>One micro-batch of a step: the batch as drawn and, after sequence filtering, as the student sees it.</summary>

@@ -1,3 +1,4 @@
+using Eslm.Distributed;
 using Eslm.Selection;
 
 namespace Eslm.Training;

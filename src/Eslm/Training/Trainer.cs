@@ -4,6 +4,8 @@ using Eslm.Native;
 using Eslm.Optim;
 using Eslm.Selection;
 using Eslm.Selection.Strategies;
+using Eslm.Data;
+using Eslm.Distributed;
 
 namespace Eslm.Training;
 

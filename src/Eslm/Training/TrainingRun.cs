@@ -2,8 +2,10 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Eslm.Checkpoints;
 using Eslm.Model;
-using Eslm.Reporting;
+using Eslm.Records;
 using Eslm.Selection;
+using Eslm.Data;
+using Eslm.Distributed;
 
 namespace Eslm.Training;
 
@@ -49,7 +51,7 @@ public sealed record RunProgress(int Step, int TotalSteps, StepResult? Train, do
 /// </summary>
 public static class TrainingRun
 {
-    public const string MetricsFile = "metrics.jsonl", ConfigFile = "run.json";
+    public const string MetricsFile = MetricsLine.FileName, ConfigFile = "run.json";
 
     /// <summary>run.json's "selection" object: the selection options with training's backward mode after the shared ones.</summary>
     public static JsonObject SelectionJson(SelectionOptions selection, BackwardMode backward) =>

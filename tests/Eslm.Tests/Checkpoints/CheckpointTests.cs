@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Eslm.Checkpoints;
 using Eslm.Model;
-using Eslm.Sampling;
 using Eslm.Tensors;
 using Xunit;
 using static Eslm.Tests.Checkpoints.TestFiles;

@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Eslm.Model;
 using Eslm.Native;
-using Eslm.Sampling;
 using Eslm.Tensors;
 
 namespace Eslm.Tests.Checkpoints;

@@ -12,7 +12,7 @@ public class DataLoaderTests : DataTestBase
         return output;
     }
 
-    private static (int[] Inputs, int[] Targets) Next(Eslm.Training.IBatchSource s)
+    private static (int[] Inputs, int[] Targets) Next(Eslm.Data.IBatchSource s)
     {
         var x = new int[s.BatchSize * s.SequenceLength];
         var y = new int[x.Length];

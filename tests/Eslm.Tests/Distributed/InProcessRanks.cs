@@ -1,4 +1,5 @@
 using Eslm.Training;
+using Eslm.Distributed;
 
 namespace Eslm.Tests.Distributed;
 

@@ -3,6 +3,7 @@ using Eslm.Selection;
 using Eslm.Tests.Training;
 using Eslm.Training;
 using Xunit;
+using Eslm.Data;
 
 namespace Eslm.Tests.Distributed;
 

@@ -1,9 +1,10 @@
 using System.Text.Json.Nodes;
 using Eslm.Evaluation;
-using Eslm.Sampling;
+using Eslm.Tensors;
 using Eslm.Tests.Training;
 using Eslm.Training;
 using Xunit;
+using Eslm.Data;
 
 namespace Eslm.Tests.Evaluation;
 

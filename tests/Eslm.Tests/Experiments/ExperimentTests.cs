@@ -4,11 +4,12 @@ using Eslm.Evaluation;
 using Eslm.Experiments;
 using Eslm.Model;
 using Eslm.Reporting;
-using Eslm.Sampling;
+using Eslm.Tensors;
 using Eslm.Tests.Reference;
 using Eslm.Tests.Training;
 using Eslm.Training;
 using Xunit;
+using Eslm.Data;
 
 namespace Eslm.Tests.Experiments;
 
@@ -34,6 +35,8 @@ internal sealed class TestHost : IExperimentHost
     public int[] Encode(string text) => text.Select(c => c % 100 + 1).ToArray();
 
     public Gpt LoadModel(string path) => Checkpoint.LoadModel(Checkpoint.FindLatestComplete(path) ?? path);
+
+    public string WriteReport(string directory) => ExperimentReport.Write(directory);
 
     public void Log(string message) => Logs.Add(message);
 
@@ -145,7 +148,7 @@ public class ExperimentTests : IDisposable
         Assert.True(eslm.Train.Count > clm.Train.Count, $"eslm took {eslm.Train.Count} steps");
         foreach (var r in runs)
         {
-            double total = (double)r.Train[^1]["total_flops_accounted"]!, before = (double)r.Train[^2]["total_flops_accounted"]!;
+            double total = r.Train[^1].TotalFlopsAccounted, before = r.Train[^2].TotalFlopsAccounted;
             Assert.True(total >= 4 * perClmStep * 0.999999 && before < 4 * perClmStep, $"{r.Arm}: {before} → {total}");
         }
     }

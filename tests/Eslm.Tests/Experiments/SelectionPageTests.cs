@@ -4,6 +4,7 @@ using Eslm.Reporting;
 using Eslm.Selection;
 using Eslm.Tests.Training;
 using Xunit;
+using Eslm.Evaluation;
 
 namespace Eslm.Tests.Experiments;
 

@@ -1,6 +1,7 @@
 using Eslm.Checkpoints;
 using Eslm.Model;
 using Eslm.Sampling;
+using Eslm.Tensors;
 using Eslm.Tests.Checkpoints;
 using Xunit;
 

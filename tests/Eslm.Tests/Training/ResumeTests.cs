@@ -1,6 +1,7 @@
 using Eslm.Selection;
 using Eslm.Training;
 using Xunit;
+using Eslm.Data;
 
 namespace Eslm.Tests.Training;
 

@@ -2,6 +2,7 @@ using Eslm.Model;
 using Eslm.Selection;
 using Eslm.Tests.Reference;
 using Eslm.Training;
+using Eslm.Data;
 
 namespace Eslm.Tests.Training;
 

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Eslm.Sampling;
+using Eslm.Tensors;
 
 namespace Eslm.Selection.Strategies;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Eslm.Diagnostics;
+namespace Eslm.Tensors;
 
 /// <summary>
 /// Per-op wall-clock breakdown (Llm.cs's TimeLlm idea, as a decorator on the step rather than a subclass).

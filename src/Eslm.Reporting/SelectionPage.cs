@@ -1,11 +1,9 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Eslm.Records;
 
 namespace Eslm.Reporting;
-
-/// <summary>One predicted token of a text: its text, the strategy's score, its loss and entropy, and whether it was kept.</summary>
-public sealed record ScoredToken(string Text, float Score, float Loss, float Entropy, bool Kept);
 
 /// <summary>
 /// What a strategy keeps on a text (scored by training's TextSelection), rendered as an HTML page that colours each token by its score and marks kept and dropped tokens.

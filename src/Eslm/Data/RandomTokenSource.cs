@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
-using Eslm.Sampling;
+using Eslm.Tensors;
 
-namespace Eslm.Training;
+namespace Eslm.Data;
 
 /// <summary>Uniformly random tokens from a seeded stream: the benchmark's data (speed does not depend on content).</summary>
 public sealed class RandomTokenSource(int batchSize, int sequenceLength, int vocabSize, ulong seed) : IBatchSource

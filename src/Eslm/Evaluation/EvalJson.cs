@@ -1,10 +1,9 @@
 using System.Text.Json.Nodes;
-using Eslm.Evaluation;
 
-namespace Eslm.Reporting;
+namespace Eslm.Evaluation;
 
 /// <summary>JSON forms of evaluation results (eval.json, `eslm eval --json`); non-finite numbers become null.</summary>
-public static class ReportJson
+public static class EvalJson
 {
     public static JsonNode? Finite(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Eslm.Sampling;
+namespace Eslm.Tensors;
 
 /// <summary>
 /// A small, explicit, serializable random number generator: xoshiro256** (Blackman and Vigna), seeded through SplitMix64.

@@ -1,4 +1,4 @@
-namespace Eslm.Training;
+namespace Eslm.Data;
 
 /// <summary>
 /// A batch source that can say where its last batch came from: row b's inputs are tokens RowStarts[b] … RowStarts[b]+T−1

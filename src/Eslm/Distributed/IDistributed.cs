@@ -1,4 +1,4 @@
-namespace Eslm.Training;
+namespace Eslm.Distributed;
 
 /// <summary>
 /// Data-parallel communication as the trainer needs it (issue 8 implements it on Open MPI). A single process uses

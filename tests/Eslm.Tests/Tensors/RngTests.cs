@@ -1,7 +1,7 @@
-using Eslm.Sampling;
+using Eslm.Tensors;
 using Xunit;
 
-namespace Eslm.Tests.Sampling;
+namespace Eslm.Tests.Tensors;
 
 public class RngTests
 {

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Eslm.Training;
+namespace Eslm.Data;
 
 /// <summary>
 /// Where training batches come from. A batch is B sequences of T input tokens and their T next-token targets,

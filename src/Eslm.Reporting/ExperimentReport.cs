@@ -1,8 +1,8 @@
-using Eslm.Model;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Eslm.Experiments;
+using Eslm.Records;
 
 namespace Eslm.Reporting;
 
@@ -23,8 +23,8 @@ public static class ExperimentReport
         public required string Arm { get; init; }
         public required ulong Seed { get; init; }
         public required string Strategy { get; init; }
-        public List<JsonObject> Train { get; } = new();
-        public List<JsonObject> Validation { get; } = new();
+        public List<TrainMetrics> Train { get; } = new();
+        public List<ValidationMetrics> Validation { get; } = new();
         public JsonObject? Eval { get; set; }
         public bool Finished => Eval is not null;
     }
@@ -37,17 +37,10 @@ public static class ExperimentReport
             {
                 string dir = ExperimentRunner.SeedDirectory(directory, arm.Name, seed);
                 var run = new RunLog { Arm = arm.Name, Seed = seed, Strategy = arm.Selection.Strategy };
-                string metrics = Path.Combine(dir, Training.TrainingRun.MetricsFile);
+                string metrics = Path.Combine(dir, MetricsLine.FileName);
                 if (File.Exists(metrics))
-                    foreach (var line in File.ReadLines(metrics))
-                    {
-                        if (string.IsNullOrWhiteSpace(line)) continue;
-                        JsonObject? o;
-                        try { o = JsonNode.Parse(line) as JsonObject; }
-                        catch (System.Text.Json.JsonException) { continue; } // a torn last line of a killed run
-                        if (o is null) continue;
-                        if ((string?)o["type"] == "val") run.Validation.Add(o); else run.Train.Add(o);
-                    }
+                    foreach (var line in MetricsLine.ReadFile(metrics))
+                        if (line is ValidationMetrics v) run.Validation.Add(v); else run.Train.Add((TrainMetrics)line);
                 string eval = Path.Combine(dir, ExperimentRunner.EvalFile);
                 if (File.Exists(eval)) run.Eval = JsonNode.Parse(File.ReadAllText(eval)) as JsonObject;
                 if (run.Train.Count > 0 || run.Finished) runs.Add(run);
@@ -79,11 +72,11 @@ public static class ExperimentReport
     private static JsonObject? Task(RunLog r, string task) =>
         (r.Eval?["tasks"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(e => (string?)e["task"] == task);
 
-    private static double Last(RunLog r, string key) => r.Train.Count == 0 ? double.NaN : Num(r.Train[^1][key]);
+    private static double Last(RunLog r, Func<TrainMetrics, double> value) => r.Train.Count == 0 ? double.NaN : value(r.Train[^1]);
 
-    private static double MeanOf(RunLog r, string key)
+    private static double MeanOf(RunLog r, Func<TrainMetrics, double> value)
     {
-        var values = r.Train.Select(t => Num(t[key])).Where(double.IsFinite).ToList();
+        var values = r.Train.Select(value).Where(double.IsFinite).ToList();
         return values.Count == 0 ? double.NaN : values.Average();
     }
 
@@ -103,11 +96,11 @@ public static class ExperimentReport
         new("acc", r => Num(Task(r, "hellaswag")?["acc"]), "F3"),
         new("acc_norm", r => Num(Task(r, "hellaswag")?["acc_norm"]), "F3", Delta: true, LowerIsBetter: false),
         new("cloze acc", r => Num(Task(r, "cloze")?["acc"]), "F3"),
-        new("accounted FLOPs", r => Last(r, "total_flops_accounted"), "E2"),
-        new("executed FLOPs", r => Last(r, "total_flops_executed"), "E2"),
-        new("wall s", r => Last(r, "total_seconds"), "F1"),
-        new("steps", r => r.Train.Count == 0 ? double.NaN : Num(r.Train[^1]["step"]) + 1, "F0"),
-        new("kept", r => MeanOf(r, "kept_fraction"), "F3"),
+        new("accounted FLOPs", r => Last(r, t => t.TotalFlopsAccounted), "E2"),
+        new("executed FLOPs", r => Last(r, t => t.TotalFlopsExecuted), "E2"),
+        new("wall s", r => Last(r, t => t.TotalSeconds), "F1"),
+        new("steps", r => Last(r, t => t.Step + 1), "F0"),
+        new("kept", r => MeanOf(r, t => t.KeptFraction), "F3"),
     ];
 
     private static (double Mean, double Std, int N) Stats(IEnumerable<double> values)
@@ -151,7 +144,7 @@ public static class ExperimentReport
             var armRuns = runs.Where(r => r.Arm == arm.Name).ToList();
             var finished = armRuns.Where(r => r.Finished).ToList();
             string status = armRuns.Count == 0 ? " (not started)" : finished.Count < spec.Seeds.Count ? $" ({finished.Count}/{spec.Seeds.Count} seeds done)" : "";
-            md.Append($"| **{arm.Name}**{status} | {Describe(arm)} |");
+            md.Append($"| **{arm.Name}**{status} | {arm.Describe()} |");
             var use = finished.Count > 0 ? finished : armRuns;
             foreach (var c in columns)
             {
@@ -209,29 +202,27 @@ public static class ExperimentReport
         return md.ToString();
     }
 
-    private static string Describe(ArmSpec arm) => arm.Describe();
-
     private static void WritePlots(string folder, ExperimentSpec spec, List<RunLog> runs)
     {
         int Colour(string arm) => spec.Arms.ToList().FindIndex(a => a.Name == arm);
-        IEnumerable<PlotSeries> Val(Func<JsonObject, double> x, double scale = 1) => runs.Select(r => new PlotSeries(r.Arm, Colour(r.Arm),
-            r.Validation.Select(v => x(v) / scale).ToArray(), r.Validation.Select(v => Num(v["val_loss"])).ToArray()));
-        double maxFlops = runs.SelectMany(r => r.Validation).Select(v => Num(v["total_flops_accounted"])).Where(double.IsFinite).DefaultIfEmpty(1).Max();
+        IEnumerable<PlotSeries> Val(Func<ValidationMetrics, double> x, double scale = 1) => runs.Select(r => new PlotSeries(r.Arm, Colour(r.Arm),
+            r.Validation.Select(v => x(v) / scale).ToArray(), r.Validation.Select(v => v.Loss).ToArray()));
+        double maxFlops = runs.SelectMany(r => r.Validation).Select(v => v.TotalFlopsAccounted).Where(double.IsFinite).DefaultIfEmpty(1).Max();
         var (scale, unit) = maxFlops >= 1e15 ? (1e15, "PFLOP") : maxFlops >= 1e12 ? (1e12, "TFLOP") : (1e9, "GFLOP");
-        Plots.Line(Path.Combine(folder, PlotFiles[0]), $"{spec.Name}: validation loss vs steps", "optimizer step", "val loss (nats/token)", Val(v => Num(v["step"])));
+        Plots.Line(Path.Combine(folder, PlotFiles[0]), $"{spec.Name}: validation loss vs steps", "optimizer step", "val loss (nats/token)", Val(v => v.Step));
         Plots.Line(Path.Combine(folder, PlotFiles[1]), $"{spec.Name}: validation loss vs accounted FLOPs", $"accounted training compute ({unit})",
-            "val loss (nats/token)", Val(v => Num(v["total_flops_accounted"]), scale));
+            "val loss (nats/token)", Val(v => v.TotalFlopsAccounted, scale));
         Plots.Line(Path.Combine(folder, PlotFiles[2]), $"{spec.Name}: validation loss vs wall-clock", "training time (s)", "val loss (nats/token)",
-            Val(v => Num(v["total_seconds"])));
-        IEnumerable<PlotSeries> TrainSeries(string key) => runs.Select(r =>
+            Val(v => v.TotalSeconds));
+        IEnumerable<PlotSeries> TrainSeries(Func<TrainMetrics, double> value) => runs.Select(r =>
         {
-            var xs = r.Train.Select(t => Num(t["step"])).ToArray();
-            var ys = Plots.Smooth(r.Train.Select(t => Num(t[key])).ToList(), Math.Max(1, r.Train.Count / 40));
+            var xs = r.Train.Select(t => (double)t.Step).ToArray();
+            var ys = Plots.Smooth(r.Train.Select(value).ToList(), Math.Max(1, r.Train.Count / 40));
             var keep = Enumerable.Range(0, xs.Length).Where(i => double.IsFinite(ys[i])).ToArray();
             return new PlotSeries(r.Arm, Colour(r.Arm), keep.Select(i => xs[i]).ToArray(), keep.Select(i => ys[i]).ToArray());
         });
         Plots.Line(Path.Combine(folder, PlotFiles[3]), $"{spec.Name}: kept fraction per step (moving average)", "optimizer step", "fraction of tokens kept",
-            TrainSeries("kept_fraction"), markers: false);
-        Plots.Line(Path.Combine(folder, PlotFiles[4]), $"{spec.Name}: α per step", "optimizer step", "α", TrainSeries("alpha"), markers: false);
+            TrainSeries(t => t.KeptFraction), markers: false);
+        Plots.Line(Path.Combine(folder, PlotFiles[4]), $"{spec.Name}: α per step", "optimizer step", "α", TrainSeries(t => t.Alpha), markers: false);
     }
 }

@@ -1,0 +1,69 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Eslm.Records;
+
+/// <summary>
+/// One line of a run's metrics.jsonl: a training step (<see cref="TrainMetrics"/>) or a periodic validation
+/// (<see cref="ValidationMetrics"/>). The JSON keys are spelt here once, for the writer (Training's MetricsWriter) and
+/// the reader (the experiment report), so neither re-spells them as string literals. Non-finite numbers are written
+/// as null and read back as NaN; a missing key also reads as NaN.
+/// </summary>
+public abstract record MetricsLine
+{
+    /// <summary>The file name inside a run directory.</summary>
+    public const string FileName = "metrics.jsonl";
+
+    /// <summary>Optimizer step (0-based).</summary>
+    public int Step { get; init; }
+
+    /// <summary>Running totals since the run started (restored on resume).</summary>
+    public double TotalFlopsAccounted { get; init; } = double.NaN;
+    public double TotalFlopsExecuted { get; init; } = double.NaN;
+    public double TotalSeconds { get; init; } = double.NaN;
+
+    /// <summary>Writes the line's object (keys in file order); the caller writes the newline.</summary>
+    public abstract void WriteTo(Utf8JsonWriter w);
+
+    /// <summary>The totals, written last on every line.</summary>
+    protected void WriteTotals(Utf8JsonWriter w)
+    {
+        Number(w, "total_flops_accounted", TotalFlopsAccounted);
+        Number(w, "total_flops_executed", TotalFlopsExecuted);
+        Number(w, "total_seconds", TotalSeconds);
+    }
+
+    protected static void Number(Utf8JsonWriter w, string name, double value)
+    {
+        if (double.IsFinite(value)) w.WriteNumber(name, value);
+        else w.WriteNull(name);
+    }
+
+    protected static double Num(JsonObject o, string name) => o[name] is { } n ? n.GetValue<double>() : double.NaN;
+
+    /// <summary>One line's object: "type": "val" is a validation line, anything else a training step (as always read).</summary>
+    public static MetricsLine Parse(JsonObject o) =>
+        (string?)o["type"] == ValidationMetrics.Type ? ValidationMetrics.From(o) : TrainMetrics.From(o);
+
+    /// <summary>Every readable line of a metrics file; blank lines and a torn last line of a killed run are skipped.</summary>
+    public static IEnumerable<MetricsLine> ReadFile(string path)
+    {
+        foreach (var line in File.ReadLines(path))
+        {
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            JsonObject? o;
+            try { o = JsonNode.Parse(line) as JsonObject; }
+            catch (JsonException) { continue; }
+            if (o is not null) yield return Parse(o);
+        }
+    }
+
+    /// <summary>This line with the keys every line has (step and the totals) read from <paramref name="o"/>.</summary>
+    protected T WithCommon<T>(JsonObject o) where T : MetricsLine => (T)(this with
+    {
+        Step = (int?)o["step"] ?? 0,
+        TotalFlopsAccounted = Num(o, "total_flops_accounted"),
+        TotalFlopsExecuted = Num(o, "total_flops_executed"),
+        TotalSeconds = Num(o, "total_seconds"),
+    });
+}
