@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Eslm.Sampling;
+using Eslm.Tensors;
 
 namespace Eslm.Evaluation;
 
@@ -142,9 +143,7 @@ public static partial class TaskBuilder
     private static void WriteLines(string path, IEnumerable<string> lines)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        string tmp = path + ".tmp";
-        File.WriteAllText(tmp, string.Concat(lines.Select(l => l + "\n")), new UTF8Encoding(false));
-        File.Move(tmp, path, overwrite: true);
+        AtomicFile.WriteAllLines(path, lines, flushToDisk: false);
     }
 
     [GeneratedRegex(@"\s+")]

@@ -4,6 +4,7 @@ using Eslm.Checkpoints;
 using Eslm.Model;
 using Eslm.Reporting;
 using Eslm.Selection;
+using Eslm.Tensors;
 
 namespace Eslm.Training;
 
@@ -199,9 +200,7 @@ public static class TrainingRun
             }
             catch (JsonException) { /* a torn last line from a kill: drop it */ }
         }
-        string tmp = path + ".tmp";
-        File.WriteAllLines(tmp, kept);
-        File.Move(tmp, path, overwrite: true);
+        AtomicFile.WriteAllLines(path, kept, flushToDisk: false);
     }
 
     private static void WriteConfig(RunOptions o)
@@ -211,8 +210,7 @@ public static class TrainingRun
             ["model"] = Checkpoint.ConfigToJson(o.Model),
             ["options"] = o.ResolvedConfig?.DeepClone(),
         };
-        string path = Path.Combine(o.OutputDirectory, ConfigFile), tmp = path + ".tmp";
-        File.WriteAllText(tmp, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(tmp, path, overwrite: true);
+        AtomicFile.WriteAllText(Path.Combine(o.OutputDirectory, ConfigFile),
+            config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), flushToDisk: false);
     }
 }
