@@ -341,6 +341,9 @@ public sealed unsafe partial class Gpt : IDisposable
         }
     }
 
+    /// <summary>Layer <paramref name="l"/>'s parameter pointers (resolved once per model; for the KV-cache decoder).</summary>
+    internal LayerTensors LayerWeights(int l) => _weights[l];
+
     /// <summary>One layer's activations; layer strides use the allocated capacity, so smaller batches reuse the buffers.</summary>
     private LayerActivations Layer(int l) => new(in _a, l, _capacityB, _capacityT, Config.C, Config.NH);
 
