@@ -81,7 +81,16 @@ public sealed unsafe partial class Gpt : IDisposable
     /// <summary>Activations of the last forward by layout name (for tests and tools; the model uses typed pointers).</summary>
     public TensorBlock Activations => _acts ?? throw new InvalidOperationException("no forward has run yet");
 
-    private ActivationPointers Forwarded => _acts is null ? throw new InvalidOperationException("no forward has run yet") : _a;
+    /// <summary>The activation pointers, once a forward has run and while the model is not disposed.</summary>
+    private ActivationPointers Forwarded
+    {
+        get
+        {
+            if (_acts is null) throw new InvalidOperationException("no forward has run yet");
+            _ = _acts.Data; // ObjectDisposedException after Dispose, rather than a dangling pointer
+            return _a;
+        }
+    }
 
     /// <summary>
     /// Forward over B sequences of T tokens. <paramref name="targets"/> are the next tokens; per-token losses and entropies
