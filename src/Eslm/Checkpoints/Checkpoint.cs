@@ -51,82 +51,67 @@ public static partial class Checkpoint
     public static void Save(string directory, Gpt model, TensorBlock? adamM, TensorBlock? adamV, JsonObject state, long optimizerStep = 0)
     {
         if ((adamM is null) != (adamV is null)) throw new ArgumentException("AdamW moments m and v must be saved together");
-        var config = model.Config;
         var layoutCount = model.Parameters.Count;
         if (adamM is not null && (adamM.Count != layoutCount || adamV!.Count != layoutCount))
             throw new ArgumentException("AdamW moment blocks do not have the model's parameter layout");
         if (state.ContainsKey(MetaKey)) throw new ArgumentException($"state must not contain the reserved key '{MetaKey}'");
 
         string final = Path.GetFullPath(directory.TrimEnd(Path.DirectorySeparatorChar));
-        string parent = Path.GetDirectoryName(final)!;
-        string name = Path.GetFileName(final);
-        Directory.CreateDirectory(parent);
-        string temp = Path.Combine(parent, $".{name}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(Path.GetDirectoryName(final)!);
         try
         {
-            Directory.CreateDirectory(temp);
-            var files = new JsonObject();
-            files[WeightsFile] = WriteFile(Path.Combine(temp, WeightsFile), stream =>
-            {
-                var metadata = HfGpt2.Metadata(config);
-                var writer = new SafetensorsWriter(stream, HfGpt2.Declarations(config, model.Parameters, ""), metadata);
-                HfGpt2.WriteBlock(writer, config, model.Parameters, "");
-                writer.Finish();
-            });
-            files[HfConfigFile] = WriteFile(Path.Combine(temp, HfConfigFile), stream =>
-                stream.Write(JsonSerializer.SerializeToUtf8Bytes(HfGpt2.HfConfigJson(config), Indented)));
-            if (adamM is not null)
-            {
-                files[OptimizerFile] = WriteFile(Path.Combine(temp, OptimizerFile), stream =>
-                {
-                    var decl = HfGpt2.Declarations(config, adamM, MomentPrefix1).Concat(HfGpt2.Declarations(config, adamV!, MomentPrefix2)).ToList();
-                    var metadata = new Dictionary<string, string>
-                    {
-                        ["producer"] = "eslm", ["content"] = "adamw-moments", ["step"] = optimizerStep.ToString(CultureInfo.InvariantCulture),
-                    };
-                    var writer = new SafetensorsWriter(stream, decl, metadata);
-                    HfGpt2.WriteBlock(writer, config, adamM, MomentPrefix1);
-                    HfGpt2.WriteBlock(writer, config, adamV!, MomentPrefix2);
-                    writer.Finish();
-                });
-            }
-            var root = new JsonObject
-            {
-                [MetaKey] = new JsonObject
-                {
-                    ["format_version"] = FormatVersion,
-                    ["code_version"] = CodeVersion,
-                    ["saved_utc"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture),
-                    ["model"] = ConfigToJson(config),
-                    ["optimizer_step"] = adamM is null ? null : optimizerStep,
-                    ["files"] = files,
-                },
-            };
-            foreach (var (k, v) in state) root[k] = v?.DeepClone();
-            WriteFile(Path.Combine(temp, StateFile), stream => stream.Write(JsonSerializer.SerializeToUtf8Bytes(root, Indented)));
-            AtomicFile.SyncDirectory(temp);
-
-            // Publish: one rename. An existing checkpoint of the same name is moved aside first and removed after.
-            string? old = null;
-            if (Directory.Exists(final))
-            {
-                old = Path.Combine(parent, $".{name}.old-{Guid.NewGuid():N}");
-                Directory.Move(final, old);
-            }
-            Directory.Move(temp, final);
-            AtomicFile.SyncDirectory(parent);
-            if (old is not null) TryDeleteDirectory(old);
+            // The temporary is .step-N.tmp-PID-GUID and an old checkpoint moves aside to .step-N.old-GUID (TempName below).
+            AtomicFile.ReplaceDirectory(final, temp => WriteFiles(temp, model, adamM, adamV, state, optimizerStep));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            TryDeleteDirectory(temp);
             throw new IOException($"{final}: saving the checkpoint failed ({e.Message}); existing checkpoints are untouched", e);
         }
-        catch
+    }
+
+    /// <summary>The checkpoint's files, each flushed to disk, into the (temporary) directory <paramref name="temp"/>.</summary>
+    private static void WriteFiles(string temp, Gpt model, TensorBlock? adamM, TensorBlock? adamV, JsonObject state, long optimizerStep)
+    {
+        var config = model.Config;
+        var files = new JsonObject();
+        files[WeightsFile] = WriteFile(Path.Combine(temp, WeightsFile), stream =>
         {
-            TryDeleteDirectory(temp);
-            throw;
+            var metadata = HfGpt2.Metadata(config);
+            var writer = new SafetensorsWriter(stream, HfGpt2.Declarations(config, model.Parameters, ""), metadata);
+            HfGpt2.WriteBlock(writer, config, model.Parameters, "");
+            writer.Finish();
+        });
+        files[HfConfigFile] = WriteFile(Path.Combine(temp, HfConfigFile), stream =>
+            stream.Write(JsonSerializer.SerializeToUtf8Bytes(HfGpt2.HfConfigJson(config), Indented)));
+        if (adamM is not null)
+        {
+            files[OptimizerFile] = WriteFile(Path.Combine(temp, OptimizerFile), stream =>
+            {
+                var decl = HfGpt2.Declarations(config, adamM, MomentPrefix1).Concat(HfGpt2.Declarations(config, adamV!, MomentPrefix2)).ToList();
+                var metadata = new Dictionary<string, string>
+                {
+                    ["producer"] = "eslm", ["content"] = "adamw-moments", ["step"] = optimizerStep.ToString(CultureInfo.InvariantCulture),
+                };
+                var writer = new SafetensorsWriter(stream, decl, metadata);
+                HfGpt2.WriteBlock(writer, config, adamM, MomentPrefix1);
+                HfGpt2.WriteBlock(writer, config, adamV!, MomentPrefix2);
+                writer.Finish();
+            });
         }
+        var root = new JsonObject
+        {
+            [MetaKey] = new JsonObject
+            {
+                ["format_version"] = FormatVersion,
+                ["code_version"] = CodeVersion,
+                ["saved_utc"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture),
+                ["model"] = ConfigToJson(config),
+                ["optimizer_step"] = adamM is null ? null : optimizerStep,
+                ["files"] = files,
+            },
+        };
+        foreach (var (k, v) in state) root[k] = v?.DeepClone();
+        WriteFile(Path.Combine(temp, StateFile), stream => stream.Write(JsonSerializer.SerializeToUtf8Bytes(root, Indented)));
     }
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };

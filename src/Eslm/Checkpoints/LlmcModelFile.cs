@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using Eslm.Model;
+using Eslm.Tensors;
 
 namespace Eslm.Checkpoints;
 

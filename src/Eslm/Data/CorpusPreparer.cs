@@ -115,11 +115,7 @@ public static class CorpusPreparer
 
         // 3. Write into a temporary folder, then rename.
         string output = Path.GetFullPath(options.OutputDirectory);
-        string parent = Path.GetDirectoryName(output) ?? ".";
-        Directory.CreateDirectory(parent);
-        string temp = Path.Combine(parent, $".{Path.GetFileName(output)}.tmp-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(temp);
-        try
+        AtomicFile.ReplaceDirectory(output, temp => // replacing an existing output is allowed: CheckOutput passed
         {
             long totalTokens = docs.Sum(d => (long)d.Tokens.Length + 1), written = 0;
             var splits = new (string Name, int[] Order)[] { ("train", train), ("val", val) };
@@ -131,14 +127,7 @@ public static class CorpusPreparer
                     progress?.Invoke(new PrepareProgress("write", written, totalTokens));
                 });
             WriteManifest(Path.Combine(temp, Dataset.ManifestName), options, tokenizer, domains, sources, docs, splits, shardLists);
-            if (Directory.Exists(output)) Directory.Delete(output, recursive: true); // allowed: CheckOutput passed
-            Directory.Move(temp, output);
-        }
-        catch
-        {
-            try { Directory.Delete(temp, recursive: true); } catch (IOException) { }
-            throw;
-        }
+        }, flushToDisk: false);
         SplitCounts Count(int[] ids) => new(ids.Length, ids.Sum(i => (long)docs[i].Tokens.Length + 1), ids.Sum(i => docs[i].Bytes));
         return new PrepareResult(output, Count(train), Count(val), domains.Count, clock.Elapsed.TotalSeconds, textBytes);
     }

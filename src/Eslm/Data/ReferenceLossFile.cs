@@ -2,6 +2,7 @@ using System.IO.MemoryMappedFiles;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Eslm.Tensors;
 
 namespace Eslm.Data;
 
@@ -82,15 +83,16 @@ public sealed unsafe class ReferenceLossFile : IDisposable
         header["version"] = 1;
         header["tokens"] = losses.Length;
         byte[] json = Encoding.UTF8.GetBytes(header.ToJsonString());
-        string tmp = path + ".tmp-" + Environment.ProcessId;
-        using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write))
+        fixed (float* pinned = losses)
         {
-            stream.Write(BitConverter.GetBytes((long)json.Length));
-            stream.Write(json);
-            stream.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(losses));
-            stream.Flush(flushToDisk: true);
+            float* data = pinned; int count = losses.Length; // a lambda can capture neither a span nor a fixed local
+            AtomicFile.Write(path, stream =>
+            {
+                stream.Write(BitConverter.GetBytes((long)json.Length));
+                stream.Write(json);
+                stream.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<float>(data, count)));
+            });
         }
-        File.Move(tmp, path, overwrite: true);
     }
 
     public void Dispose()

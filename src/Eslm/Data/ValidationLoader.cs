@@ -5,7 +5,7 @@ namespace Eslm.Data;
 /// <summary>
 /// Deterministic validation batches that cover every token of a split exactly once as a target:
 /// S = ceil((N-1)/T) sequences; sequence k starts at k·T, except the last, which starts at N-1-T so it ends exactly at the
-/// final token (it overlaps its predecessor). Batches = ceil(S/B); a partial last batch is filled with the first sequences
+/// final token (it overlaps its predecessor): <see cref="TokenWindows"/> with <see cref="WindowTail.Overlap"/>. Batches = ceil(S/B); a partial last batch is filled with the first sequences
 /// again. <see cref="NextBatch(Span{int}, Span{int}, Span{float})"/> gives a weight per target (1 for a target's first
 /// appearance, 0 for overlaps and fill), so the weighted mean over <see cref="BatchCount"/> batches is exactly the mean
 /// over all N-1 targets. After the last batch the stream starts again from the first.
@@ -37,7 +37,7 @@ public sealed class ValidationLoader : IBatchSource, IDisposable
         _owns = ownsSource;
         BatchSize = batchSize;
         SequenceLength = sequenceLength;
-        SequenceCount = (source.Count - 1 + sequenceLength - 1) / sequenceLength;
+        SequenceCount = TokenWindows.Count(source.Count - 1, sequenceLength);
         long batches = (SequenceCount + batchSize - 1) / batchSize;
         if (batches > int.MaxValue) throw new InvalidDataException($"{source.Path}: too many validation batches ({batches})");
         BatchCount = (int)batches;
@@ -61,21 +61,21 @@ public sealed class ValidationLoader : IBatchSource, IDisposable
     public void NextBatch(Span<int> inputs, Span<int> targets, Span<float> weights)
     {
         int B = BatchSize, T = SequenceLength;
-        long N = _source.Count, S = SequenceCount;
+        long S = SequenceCount;
         for (int b = 0; b < B; b++)
         {
             long k = _next * B + b;
             bool fill = k >= S;
             k %= S;
-            long start = k == S - 1 ? N - 1 - T : k * T;
+            var window = TokenWindows.Get(k, TargetCount, T, WindowTail.Overlap);
+            long start = window.Start;
             _source.CopyTo(start, _row);
             _row.AsSpan(0, T).CopyTo(inputs.Slice(b * T, T));
             _row.AsSpan(1, T).CopyTo(targets.Slice(b * T, T));
             _rowStarts[b] = start;
             if (weights.IsEmpty) continue;
-            long firstNew = k * T + 1; // targets before this index were covered by earlier sequences
             for (int t = 0; t < T; t++)
-                weights[b * T + t] = !fill && start + 1 + t >= firstNew ? 1f : 0f;
+                weights[b * T + t] = !fill && window.IsNew(t) ? 1f : 0f;
         }
         _next = (_next + 1) % BatchCount;
     }

@@ -1,3 +1,4 @@
+using Eslm.Data;
 using Eslm.Model;
 using Eslm.Selection;
 
@@ -28,7 +29,8 @@ public sealed record LossReport
 /// <summary>
 /// All-token evaluation over a whole validation split (deterministic: fixed windows, no sampling, no selection).
 /// The stream is cut into windows of T+1 tokens that overlap by one (inputs x[iT..iT+T), targets x[iT+1..iT+T]),
-/// B windows per forward; the last window is padded and only its real targets count. Per-token losses are attributed to
+/// B windows per forward; the last window is padded and only its real targets count (<see cref="TokenWindows"/> with
+/// <see cref="WindowTail.Partial"/>). Per-token losses are attributed to
 /// the document that holds the target token, giving per-domain loss, bits per byte and per-document CVaR.
 /// </summary>
 public static class LossEvaluator
@@ -55,21 +57,23 @@ public static class LossEvaluator
         long done = 0;
         int doc = 0;
         double sum = 0;
-        for (long start = 0; start < total;) // start = index of the first input token of the next window
+        long windows = TokenWindows.Count(total, T);
+        for (long first = 0; first < windows; first += B)
         {
-            int rows = 0;
-            for (; rows < B && start < total; rows++)
+            int rows = (int)Math.Min(B, windows - first);
+            for (int r = 0; r < rows; r++)
             {
-                int n = (int)Math.Min(T, total - start);
-                valid[rows] = n;
-                var row = inputs.AsSpan(rows * T, T);
-                var rowTargets = targets.AsSpan(rows * T, T);
+                var window = TokenWindows.Get(first + r, total, T, WindowTail.Partial);
+                long start = window.Start;
+                int n = window.Length;
+                valid[r] = n;
+                var row = inputs.AsSpan(r * T, T);
+                var rowTargets = targets.AsSpan(r * T, T);
                 for (int t = 0; t < T; t++)
                 {
                     row[t] = t < n ? tokens[start + t] : 0;
                     rowTargets[t] = t < n ? tokens[start + t + 1] : 0;
                 }
-                start += n;
             }
             model.Forward(inputs.AsSpan(0, rows * T), targets.AsSpan(0, rows * T), rows, T);
             var losses = model.Losses;

@@ -142,9 +142,7 @@ public static partial class TaskBuilder
     private static void WriteLines(string path, IEnumerable<string> lines)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        string tmp = path + ".tmp";
-        File.WriteAllText(tmp, string.Concat(lines.Select(l => l + "\n")), new UTF8Encoding(false));
-        File.Move(tmp, path, overwrite: true);
+        AtomicFile.WriteAllLines(path, lines, flushToDisk: false);
     }
 
     [GeneratedRegex(@"\s+")]

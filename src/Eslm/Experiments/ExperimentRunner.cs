@@ -5,6 +5,7 @@ using Eslm.Checkpoints;
 using Eslm.Evaluation;
 using Eslm.Model;
 using Eslm.Selection;
+using Eslm.Tensors;
 using Eslm.Training;
 
 namespace Eslm.Experiments;
@@ -195,8 +196,6 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
     public static void AtomicWrite(string path, string text)
     {
         System.IO.Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        string tmp = path + ".tmp";
-        File.WriteAllText(tmp, text);
-        File.Move(tmp, path, overwrite: true);
+        AtomicFile.WriteAllText(path, text, flushToDisk: false);
     }
 }

@@ -25,6 +25,9 @@ public sealed unsafe partial class Gpt : IDisposable
     public const int HeadChunkRows = 1024;
 
     private TensorBlock? _acts, _scratch;
+    private ActivationPointers _a;   // resolved once per (re)allocation
+    private ScratchPointers _s;
+    private readonly LayerTensors[] _weights, _weightGradients; // per layer; the parameter blocks never move
     private int* _inputs, _targets;
     private int _capacityB, _capacityT;
     private int[] _keptRows = [], _activeLength = [], _sequenceKeptStart = [];
@@ -35,6 +38,8 @@ public sealed unsafe partial class Gpt : IDisposable
         Config = config.Validated();
         Parameters = new TensorBlock(ParameterLayout.For(config));
         Gradients = new TensorBlock(ParameterLayout.For(config));
+        _weights = [.. Enumerable.Range(0, Config.L).Select(l => new LayerTensors(Parameters, l, Config.C))];
+        _weightGradients = [.. Enumerable.Range(0, Config.L).Select(l => new LayerTensors(Gradients, l, Config.C))];
     }
 
     public GptConfig Config { get; }
@@ -53,13 +58,38 @@ public sealed unsafe partial class Gpt : IDisposable
     public int T { get; private set; }
 
     /// <summary>Per-token cross-entropy of the last forward, [B·T].</summary>
-    public Span<float> Losses => _acts!.Span("losses")[..(B * T)];
+    public Span<float> Losses => new(Forwarded.Losses, B * T);
 
     /// <summary>Per-token entropy of the predicted distribution (nats) of the last forward, [B·T].</summary>
-    public Span<float> Entropies => _acts!.Span("entropy")[..(B * T)];
+    public Span<float> Entropies => new(Forwarded.Entropy, B * T);
 
-    /// <summary>Activations of the last forward (for tests, tools and distillation).</summary>
+    /// <summary>
+    /// Row <paramref name="row"/> (of B·T) of the last forward's logits buffer, Vp floats. After the fused cross-entropy it
+    /// holds exp(x − max) (same argmax as the logits), whose sum over the V real ids is <see cref="RowSums"/>[row].
+    /// </summary>
+    public float* LogitsRow(int row)
+    {
+        var a = Forwarded;
+        if ((uint)row >= (uint)(B * T)) throw new ArgumentOutOfRangeException(nameof(row), $"row {row} is outside [0, {B * T})");
+        return a.Logits + (long)row * Config.Vp;
+    }
+
+    /// <summary>Per-row Σ exp(x − max) over the V real ids of the last forward, [B·T] (see <see cref="LogitsRow"/>).</summary>
+    public Span<float> RowSums => new(Forwarded.RowSum, B * T);
+
+    /// <summary>Activations of the last forward by layout name (for tests and tools; the model uses typed pointers).</summary>
     public TensorBlock Activations => _acts ?? throw new InvalidOperationException("no forward has run yet");
+
+    /// <summary>The activation pointers, once a forward has run and while the model is not disposed.</summary>
+    private ActivationPointers Forwarded
+    {
+        get
+        {
+            if (_acts is null) throw new InvalidOperationException("no forward has run yet");
+            _ = _acts.Data; // ObjectDisposedException after Dispose, rather than a dangling pointer
+            return _a;
+        }
+    }
 
     /// <summary>
     /// Forward over B sequences of T tokens. <paramref name="targets"/> are the next tokens; per-token losses and entropies
@@ -85,16 +115,16 @@ public sealed unsafe partial class Gpt : IDisposable
         int L = exitAfterLayers < 0 ? cfg.L : exitAfterLayers, C = cfg.C, NH = cfg.NH, V = cfg.VocabSize, Vp = cfg.Vp;
         if (L < 1 || L > cfg.L) throw new ArgumentException($"early exit after {exitAfterLayers} layers: must be in [1, {cfg.L}]");
         LastForwardLayers = L;
-        var a = _acts!;
+        var a = _a;
         var p = Parameters;
         using (Timer.Measure("encoder.fwd"))
-            Encoder.Forward(a.Pointer("encoded"), _inputs, p.Pointer(Wte), p.Pointer(Wpe), B, T, C);
+            Encoder.Forward(a.Encoded, _inputs, p.Pointer(Wte), p.Pointer(Wpe), B, T, C);
 
         for (int l = 0; l < L; l++)
         {
-            var w = new LayerTensors(p, l, C);
+            var w = _weights[l];
             var x = Layer(l);
-            float* residual = l == 0 ? a.Pointer("encoded") : Layer(l - 1).Residual3;
+            float* residual = LayerInput(l);
             using (Timer.Measure("layernorm.fwd")) LayerNorm.Forward(x.Ln1, x.Ln1Mean, x.Ln1Rstd, residual, w.Ln1W, w.Ln1B, BT, C);
             using (Timer.Measure("matmul.fwd")) MatMul.Forward(x.Qkv, x.Ln1, w.QkvW, w.QkvB, BT, C, 3 * C);
             using (Timer.Measure("attention.fwd")) Attention.Forward(x.Atty, x.Att, x.Qkv, B, T, C, NH);
@@ -115,11 +145,11 @@ public sealed unsafe partial class Gpt : IDisposable
 
         float* last = Layer(L - 1).Residual3;
         using (Timer.Measure("layernorm.fwd"))
-            LayerNorm.Forward(a.Pointer("lnf"), a.Pointer("lnf_mean"), a.Pointer("lnf_rstd"), last, p.Pointer(LnfW), p.Pointer(LnfB), BT, C);
+            LayerNorm.Forward(a.Lnf, a.LnfMean, a.LnfRstd, last, p.Pointer(LnfW), p.Pointer(LnfB), BT, C);
         using (Timer.Measure("head.fwd"))
-            OpenBlas.Sgemm(false, true, BT, Vp, C, 1f, a.Pointer("lnf"), C, p.Pointer(Wte), C, 0f, a.Pointer("logits"), Vp);
+            OpenBlas.Sgemm(false, true, BT, Vp, C, 1f, a.Lnf, C, p.Pointer(Wte), C, 0f, a.Logits, Vp);
         using (Timer.Measure("crossentropy.fwd"))
-            CrossEntropy.Forward(a.Pointer("losses"), a.Pointer("entropy"), a.Pointer("row_sum"), a.Pointer("logits"), _targets, BT, V, Vp);
+            CrossEntropy.Forward(a.Losses, a.Entropy, a.RowSum, a.Logits, _targets, BT, V, Vp);
         double sum = 0;
         foreach (float loss in Losses) sum += loss;
         return (float)(sum / BT);
@@ -137,79 +167,93 @@ public sealed unsafe partial class Gpt : IDisposable
     /// attention projection and queries run over the weighted rows only, and each sequence's backward stops at its last
     /// weighted position. With <see cref="BackwardMode.KeptRows"/> every layer runs over the weighted rows only.
     /// Must follow the forward it differentiates (the forward's logits are consumed).
+    /// <para>Three paths: every row weighted → <see cref="DenseBackward"/>; some dropped →
+    /// <see cref="ExactBackwardWithCompactTop"/> (exact) or <see cref="KeptRowsBackward"/> (kept-rows mode).</para>
     /// </summary>
     public void Backward(ReadOnlySpan<float> dLosses)
     {
         if (_acts is null) throw new InvalidOperationException("backward needs a forward first");
         if (LastForwardLayers != Config.L) throw new InvalidOperationException("backward needs a full-depth forward (the last one was an early-exit proxy)");
-        var cfg = Config;
-        int L = cfg.L, C = cfg.C, NH = cfg.NH, BT = B * T;
+        int BT = B * T;
         if (dLosses.Length != BT) throw new ArgumentException($"expected {BT} token weights, got {dLosses.Length}");
-        var a = _acts; var s = _scratch!; var p = Parameters; var g = Gradients;
 
         int kept = PlanActiveRows(dLosses);
-        s.Span("dresidual").Clear();
+        _s.DResidualSpan.Clear();
         if (kept == 0) return;
 
-        // Some tokens dropped: the LM head and the top of the last block run over the kept rows only (compact).
-        bool compact = kept < BT;
+        // dLn ← dLnf: every row in place, or (some tokens dropped) the kept rows only, compact in kept order.
         fixed (float* dLossPtr = dLosses)
         {
-            using (Timer.Measure("head.bwd")) HeadBackward(dLossPtr, kept, s.Pointer("dln"), compact);
+            using (Timer.Measure("head.bwd")) HeadBackward(dLossPtr, kept, _s.DLn);
         }
-        if (compact) { KeptRowsBackward(kept, allLayers: BackwardMode == BackwardMode.KeptRows); return; }
+        if (kept == BT) DenseBackward();
+        else if (BackwardMode == BackwardMode.KeptRows) KeptRowsBackward(kept);
+        else ExactBackwardWithCompactTop(kept);
+    }
+
+    /// <summary>Every row weighted: the final LayerNorm, all layers and the embeddings over the active row ranges.</summary>
+    private void DenseBackward()
+    {
+        int L = Config.L, C = Config.C;
+        var p = Parameters; var g = Gradients;
         using (Timer.Measure("layernorm.bwd"))
             foreach (var (r0, n) in _ranges)
-                LayerNorm.Backward(s.Pointer("dresidual") + (long)r0 * C, g.Pointer(LnfW), g.Pointer(LnfB), s.Pointer("dln") + (long)r0 * C,
+                LayerNorm.Backward(_s.DResidual + (long)r0 * C, g.Pointer(LnfW), g.Pointer(LnfB), _s.DLn + (long)r0 * C,
                     Layer(L - 1).Residual3 + (long)r0 * C, p.Pointer(LnfW),
-                    a.Pointer("lnf_mean") + r0, a.Pointer("lnf_rstd") + r0, n, C);
-        DenseBackward(L - 1, fromQkv: false);
+                    _a.LnfMean + r0, _a.LnfRstd + r0, n, C);
+        DenseLayersBackward(L - 1);
     }
 
     /// <summary>
-    /// Layers <paramref name="top"/> down to 0 and the embeddings, over the active row ranges, from dResidual (the gradient
-    /// at the top layer's output). <paramref name="fromQkv"/>: the top layer's MLP and attention are done already and its
-    /// dqkv holds the gradient at the qkv output.
+    /// Layers <paramref name="top"/> down to 0 (none when negative) and the embeddings, over the active row ranges, from
+    /// dResidual (the gradient at layer <paramref name="top"/>'s output).
     /// </summary>
-    private void DenseBackward(int top, bool fromQkv)
+    private void DenseLayersBackward(int top)
     {
-        int C = Config.C, NH = Config.NH;
-        var a = _acts!; var s = _scratch!; var p = Parameters; var g = Gradients;
-        float* dResidual = s.Pointer("dresidual"), dLn = s.Pointer("dln");
-        float* dQkv = s.Pointer("dqkv"), dAtty = s.Pointer("datty"), dFch = s.Pointer("dfch");
         for (int l = top; l >= 0; l--)
         {
-            var w = new LayerTensors(p, l, C);
-            var dw = new LayerTensors(g, l, C);
-            var x = Layer(l);
-            float* residual = l == 0 ? a.Pointer("encoded") : Layer(l - 1).Residual3;
-
-            if (!(fromQkv && l == top))
-            {
-                // residual3 = residual2 + fcproj(gelu(fc(ln2(residual2)))): dResidual flows through unchanged.
-                using (Timer.Measure("matmul.bwd")) LinearBackward(dFch, dw.FcProjW, dw.FcProjB, dResidual, x.FchGelu, w.FcProjW, 4 * C, C);
-                using (Timer.Measure("gelu.bwd"))
-                    foreach (var (r0, n) in _ranges) Gelu.Backward(dFch + (long)r0 * 4 * C, x.Fch + (long)r0 * 4 * C, dFch + (long)r0 * 4 * C, (long)n * 4 * C, overwrite: true);
-                using (Timer.Measure("matmul.bwd")) LinearBackward(dLn, dw.FcW, dw.FcB, dFch, x.Ln2, w.FcW, C, 4 * C);
-                using (Timer.Measure("layernorm.bwd"))
-                    foreach (var (r0, n) in _ranges)
-                        LayerNorm.Backward(dResidual + (long)r0 * C, dw.Ln2W, dw.Ln2B, dLn + (long)r0 * C, x.Residual2 + (long)r0 * C, w.Ln2W, x.Ln2Mean + r0, x.Ln2Rstd + r0, n, C);
-
-                // residual2 = residual + attproj(attention(qkv(ln1(residual)))).
-                using (Timer.Measure("matmul.bwd")) LinearBackward(dAtty, dw.AttProjW, dw.AttProjB, dResidual, x.Atty, w.AttProjW, C, C);
-                using (Timer.Measure("attention.bwd"))
-                {
-                    s.Span("dqkv").Clear();
-                    Attention.Backward(dQkv, dAtty, x.Qkv, x.Att, B, T, C, NH, _activeLength);
-                }
-            }
-            using (Timer.Measure("matmul.bwd")) LinearBackward(dLn, dw.QkvW, dw.QkvB, dQkv, x.Ln1, w.QkvW, C, 3 * C);
-            using (Timer.Measure("layernorm.bwd"))
-                foreach (var (r0, n) in _ranges)
-                    LayerNorm.Backward(dResidual + (long)r0 * C, dw.Ln1W, dw.Ln1B, dLn + (long)r0 * C, residual + (long)r0 * C, w.Ln1W, x.Ln1Mean + r0, x.Ln1Rstd + r0, n, C);
+            DenseBlockUpperBackward(l);
+            DenseBlockLowerBackward(l);
         }
         using (Timer.Measure("encoder.bwd"))
-            Encoder.Backward(g.Pointer(Wte), g.Pointer(Wpe), dResidual, _inputs, B, T, C, _activeLength);
+            Encoder.Backward(Gradients.Pointer(Wte), Gradients.Pointer(Wpe), _s.DResidual, _inputs, B, T, Config.C, _activeLength);
+    }
+
+    /// <summary>Layer <paramref name="l"/>'s MLP and attention: dResidual (at the layer's output) → dResidual at residual2, and dQkv.</summary>
+    private void DenseBlockUpperBackward(int l)
+    {
+        int C = Config.C, NH = Config.NH;
+        var w = _weights[l]; var dw = _weightGradients[l]; var x = Layer(l);
+        float* dResidual = _s.DResidual, dLn = _s.DLn, dQkv = _s.DQkv, dAtty = _s.DAtty, dFch = _s.DFch;
+
+        // residual3 = residual2 + fcproj(gelu(fc(ln2(residual2)))): dResidual flows through unchanged.
+        using (Timer.Measure("matmul.bwd")) LinearBackward(dFch, dw.FcProjW, dw.FcProjB, dResidual, x.FchGelu, w.FcProjW, 4 * C, C);
+        using (Timer.Measure("gelu.bwd"))
+            foreach (var (r0, n) in _ranges) Gelu.Backward(dFch + (long)r0 * 4 * C, x.Fch + (long)r0 * 4 * C, dFch + (long)r0 * 4 * C, (long)n * 4 * C, overwrite: true);
+        using (Timer.Measure("matmul.bwd")) LinearBackward(dLn, dw.FcW, dw.FcB, dFch, x.Ln2, w.FcW, C, 4 * C);
+        using (Timer.Measure("layernorm.bwd"))
+            foreach (var (r0, n) in _ranges)
+                LayerNorm.Backward(dResidual + (long)r0 * C, dw.Ln2W, dw.Ln2B, dLn + (long)r0 * C, x.Residual2 + (long)r0 * C, w.Ln2W, x.Ln2Mean + r0, x.Ln2Rstd + r0, n, C);
+
+        // residual2 = residual + attproj(attention(qkv(ln1(residual)))).
+        using (Timer.Measure("matmul.bwd")) LinearBackward(dAtty, dw.AttProjW, dw.AttProjB, dResidual, x.Atty, w.AttProjW, C, C);
+        using (Timer.Measure("attention.bwd"))
+        {
+            _s.DQkvSpan.Clear();
+            Attention.Backward(dQkv, dAtty, x.Qkv, x.Att, B, T, C, NH, _activeLength);
+        }
+    }
+
+    /// <summary>Layer <paramref name="l"/>'s qkv projection and first LayerNorm: dQkv → dResidual at the layer's input.</summary>
+    private void DenseBlockLowerBackward(int l)
+    {
+        int C = Config.C;
+        var w = _weights[l]; var dw = _weightGradients[l]; var x = Layer(l);
+        float* residual = LayerInput(l), dResidual = _s.DResidual, dLn = _s.DLn;
+        using (Timer.Measure("matmul.bwd")) LinearBackward(dLn, dw.QkvW, dw.QkvB, _s.DQkv, x.Ln1, w.QkvW, C, 3 * C);
+        using (Timer.Measure("layernorm.bwd"))
+            foreach (var (r0, n) in _ranges)
+                LayerNorm.Backward(dResidual + (long)r0 * C, dw.Ln1W, dw.Ln1B, dLn + (long)r0 * C, residual + (long)r0 * C, w.Ln1W, x.Ln1Mean + r0, x.Ln1Rstd + r0, n, C);
     }
 
     /// <summary>
@@ -243,21 +287,21 @@ public sealed unsafe partial class Gpt : IDisposable
     }
 
     /// <summary>
-    /// LM-head + cross-entropy backward into dLnf (overwritten, zero on unweighted rows). All rows weighted: in place,
-    /// one GEMM pair. Otherwise the weighted rows' logit gradients are gathered into a compact buffer, chunk by chunk,
-    /// so both GEMMs shrink to the kept rows. <paramref name="compact"/>: dLnf holds the kept rows only, in order.
+    /// LM-head + cross-entropy backward into dLnf (overwritten). All rows weighted: in place, one GEMM pair, dLnf in row
+    /// order. Otherwise the weighted rows' logit gradients are gathered into a compact buffer, chunk by chunk, so both
+    /// GEMMs shrink to the kept rows, and dLnf holds the kept rows only, compact in kept order.
     /// </summary>
-    private void HeadBackward(float* dLosses, int kept, float* dLnf, bool compact)
+    private void HeadBackward(float* dLosses, int kept, float* dLnf)
     {
-        var cfg = Config; var a = _acts!; var s = _scratch!;
+        var cfg = Config;
         int C = cfg.C, V = cfg.VocabSize, Vp = cfg.Vp, BT = B * T;
-        float* logits = a.Pointer("logits"), rowSum = a.Pointer("row_sum"), lnf = a.Pointer("lnf");
+        float* logits = _a.Logits, rowSum = _a.RowSum, lnf = _a.Lnf;
         float* wte = Parameters.Pointer(Wte), dWte = Gradients.Pointer(Wte);
         int* targets = _targets;
-        if (!compact) new Span<float>(dLnf, BT * C).Clear();
         var rowGradient = RowGradient;
         if (kept == BT)
         {
+            new Span<float>(dLnf, BT * C).Clear();
             if (rowGradient is null) CrossEntropy.Backward(logits, rowSum, targets, dLosses, BT, V, Vp);
             else
                 Parallelism.For(BT, 4, (start, end) =>
@@ -269,7 +313,7 @@ public sealed unsafe partial class Gpt : IDisposable
             OpenBlas.Sgemm(true, false, Vp, C, BT, 1f, logits, Vp, lnf, C, 1f, dWte, C);
             return;
         }
-        float* dlogits = s.Pointer("head_dlogits"), lnfRows = s.Pointer("head_lnf"), dLnfRows = s.Pointer("head_dlnf");
+        float* dlogits = _s.HeadDLogits, lnfRows = _s.HeadLnf;
         int[] rows = _keptRows;
         for (int j0 = 0; j0 < kept; j0 += HeadChunkRows)
         {
@@ -290,10 +334,8 @@ public sealed unsafe partial class Gpt : IDisposable
             int padded = (n + 31) / 32 * 32;
             new Span<float>(dlogits + (long)n * Vp, (padded - n) * Vp).Clear();
             new Span<float>(lnfRows + (long)n * C, (padded - n) * C).Clear();
-            OpenBlas.Sgemm(false, false, n, C, Vp, 1f, dlogits, Vp, wte, C, 0f, compact ? dLnf + (long)j0 * C : dLnfRows, C);
+            OpenBlas.Sgemm(false, false, n, C, Vp, 1f, dlogits, Vp, wte, C, 0f, dLnf + (long)j0 * C, C);
             OpenBlas.Sgemm(true, false, Vp, C, padded, 1f, dlogits, Vp, lnfRows, C, 1f, dWte, C);
-            if (!compact)
-                for (int j = 0; j < n; j++) Copy(dLnf + (long)rows[j0 + j] * C, dLnfRows + (long)j * C, C);
         }
     }
 
@@ -307,8 +349,14 @@ public sealed unsafe partial class Gpt : IDisposable
         }
     }
 
+    /// <summary>Layer <paramref name="l"/>'s parameter pointers (resolved once per model; for the KV-cache decoder).</summary>
+    internal LayerTensors LayerWeights(int l) => _weights[l];
+
     /// <summary>One layer's activations; layer strides use the allocated capacity, so smaller batches reuse the buffers.</summary>
-    private LayerActivations Layer(int l) => new(_acts!, l, _capacityB, _capacityT, Config.C, Config.NH);
+    private LayerActivations Layer(int l) => new(in _a, l, _capacityB, _capacityT, Config.C, Config.NH);
+
+    /// <summary>The residual stream entering layer <paramref name="l"/>: the embeddings, or the previous layer's output.</summary>
+    private float* LayerInput(int l) => l == 0 ? _a.Encoded : Layer(l - 1).Residual3;
 
     /// <summary>Allocates activations for B×T, or reuses them when the batch fits the current capacity (same T, B ≤ capacity).</summary>
     private void EnsureCapacity(int batchSize, int sequenceLength)
@@ -318,6 +366,8 @@ public sealed unsafe partial class Gpt : IDisposable
         if (_inputs != null) { NativeMemory.Free(_inputs); NativeMemory.Free(_targets); }
         _acts = new TensorBlock(ActivationLayout.For(Config, batchSize, sequenceLength));
         _scratch = new TensorBlock(ActivationLayout.GradientScratchFor(Config, batchSize, sequenceLength, HeadChunkRows));
+        _a = new ActivationPointers(_acts);
+        _s = new ScratchPointers(_scratch);
         int BT = batchSize * sequenceLength;
         _inputs = (int*)NativeMemory.Alloc((nuint)BT, sizeof(int));
         _targets = (int*)NativeMemory.Alloc((nuint)BT, sizeof(int));
@@ -346,23 +396,5 @@ public sealed unsafe partial class Gpt : IDisposable
     {
         Parameters.Dispose(); Gradients.Dispose(); _acts?.Dispose(); _scratch?.Dispose();
         if (_inputs != null) { NativeMemory.Free(_inputs); NativeMemory.Free(_targets); _inputs = null; _targets = null; }
-    }
-}
-
-/// <summary>Named pointers to one layer's activations.</summary>
-internal readonly unsafe struct LayerActivations
-{
-    public readonly float* Ln1, Ln1Mean, Ln1Rstd, Qkv, Atty, Att, Residual2, Ln2, Ln2Mean, Ln2Rstd, Fch, FchGelu, Residual3;
-
-    public LayerActivations(TensorBlock a, int layer, int capacityB, int capacityT, int C, int NH)
-    {
-        long l = layer, bt = (long)capacityB * capacityT, c = C, T = capacityT;
-        Ln1 = a.Pointer("ln1") + l * bt * c; Ln1Mean = a.Pointer("ln1_mean") + l * bt; Ln1Rstd = a.Pointer("ln1_rstd") + l * bt;
-        Qkv = a.Pointer("qkv") + l * bt * 3 * c; Atty = a.Pointer("atty") + l * bt * c;
-        Att = a.Pointer("att") + l * capacityB * NH * T * T;
-        Residual2 = a.Pointer("residual2") + l * bt * c;
-        Ln2 = a.Pointer("ln2") + l * bt * c; Ln2Mean = a.Pointer("ln2_mean") + l * bt; Ln2Rstd = a.Pointer("ln2_rstd") + l * bt;
-        Fch = a.Pointer("fch") + l * bt * 4 * c; FchGelu = a.Pointer("fch_gelu") + l * bt * 4 * c;
-        Residual3 = a.Pointer("residual3") + l * bt * c;
     }
 }

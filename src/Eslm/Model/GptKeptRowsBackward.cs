@@ -10,75 +10,94 @@ namespace Eslm.Model;
 /// ops are the dense ones on fewer rows.
 /// <para>Exact: only the last block's MLP, attention projection and queries are row-wise in the kept tokens; the keys and
 /// values of every position get gradient (kept queries attend to them), so from the last block's qkv down the backward is
-/// dense. <see cref="BackwardMode.KeptRows"/>: dropped tokens' keys and values are constants, so every layer stays compact.</para>
+/// dense (<see cref="ExactBackwardWithCompactTop"/>). <see cref="BackwardMode.KeptRows"/>: dropped tokens' keys and values
+/// are constants, so every layer stays compact (<see cref="KeptRowsBackward"/>).</para>
 /// </summary>
 public sealed unsafe partial class Gpt
 {
-    private void KeptRowsBackward(int kept, bool allLayers)
+    /// <summary>Some rows dropped, <see cref="BackwardMode.Exact"/>: the last block's top over kept rows, then dense from its qkv.</summary>
+    private void ExactBackwardWithCompactTop(int kept)
     {
-        var cfg = Config;
-        int L = cfg.L, C = cfg.C, NH = cfg.NH;
-        var a = _acts!; var s = _scratch!; var p = Parameters; var g = Gradients;
-        int[] rows = _keptRows;
-        // Compact buffers: the residual-stream gradient and per-op gradients, kept rows only.
-        float* dResidual = s.Pointer("dresidual"), dLn = s.Pointer("dln");
-        float* dQkv = s.Pointer("dqkv"), dAtty = s.Pointer("datty"), dFch = s.Pointer("dfch");
-        float* gathered = s.Pointer("gather");
-
-        void Gather(float* source, int width, int sourceStride = 0)
+        int L = Config.L, C = Config.C, NH = Config.NH;
+        var x = Layer(L - 1);
+        CompactFinalNormBackward(kept);
+        CompactBlockUpperBackward(L - 1, kept);
+        // Every position's key and value gets gradient; dQ is staged compactly in the free dfch buffer.
+        using (Timer.Measure("attention.bwd"))
         {
-            using (Timer.Measure("gather.bwd")) RowGather.Gather(gathered, source, rows, kept, width, sourceStride);
+            _s.DQkvSpan.Clear();
+            Attention.BackwardKeptQueries(_s.DFch, _s.DQkv, _s.DAtty, _s.Gather, x.Qkv, x.Att, B, T, C, NH, _keptRows, _sequenceKeptStart);
         }
+        using (Timer.Measure("gather.bwd")) ScatterRowsInPlace(_s.DResidual, kept, C);
+        DenseBlockLowerBackward(L - 1);
+        DenseLayersBackward(L - 2);
+    }
 
-        // dLn holds the kept rows' dLnf (HeadBackward, compact). The residual gradient starts at zero.
-        using (Timer.Measure("layernorm.bwd"))
-            LayerNorm.Backward(dResidual, g.Pointer(LnfW), g.Pointer(LnfB), dLn, Layer(L - 1).Residual3, p.Pointer(LnfW),
-                a.Pointer("lnf_mean"), a.Pointer("lnf_rstd"), kept, C, rows);
-
+    /// <summary>Some rows dropped, <see cref="BackwardMode.KeptRows"/>: every layer and the embeddings over kept rows only.</summary>
+    private void KeptRowsBackward(int kept)
+    {
+        int L = Config.L, C = Config.C, NH = Config.NH;
+        int[] rows = _keptRows;
+        float* dResidual = _s.DResidual, dLn = _s.DLn, dQkv = _s.DQkv, gathered = _s.Gather;
+        CompactFinalNormBackward(kept);
         for (int l = L - 1; l >= 0; l--)
         {
-            var w = new LayerTensors(p, l, C);
-            var dw = new LayerTensors(g, l, C);
-            var x = Layer(l);
-            float* residual = l == 0 ? a.Pointer("encoded") : Layer(l - 1).Residual3;
-
-            Gather(x.FchGelu, 4 * C);
-            using (Timer.Measure("matmul.bwd")) MatMul.Backward(dFch, dw.FcProjW, dw.FcProjB, dResidual, gathered, w.FcProjW, kept, 4 * C, C, overwriteInput: true);
-            using (Timer.Measure("gelu.bwd"))
-                Parallelism.For(kept, 16, (start, end) =>
-                {
-                    for (int j = start; j < end; j++)
-                        Gelu.Backward(dFch + (long)j * 4 * C, x.Fch + (long)rows[j] * 4 * C, dFch + (long)j * 4 * C, 4 * C, overwrite: true);
-                });
-            Gather(x.Ln2, C);
-            using (Timer.Measure("matmul.bwd")) MatMul.Backward(dLn, dw.FcW, dw.FcB, dFch, gathered, w.FcW, kept, C, 4 * C, overwriteInput: true);
-            using (Timer.Measure("layernorm.bwd"))
-                LayerNorm.Backward(dResidual, dw.Ln2W, dw.Ln2B, dLn, x.Residual2, w.Ln2W, x.Ln2Mean, x.Ln2Rstd, kept, C, rows);
-
-            Gather(x.Atty, C);
-            using (Timer.Measure("matmul.bwd")) MatMul.Backward(dAtty, dw.AttProjW, dw.AttProjB, dResidual, gathered, w.AttProjW, kept, C, C, overwriteInput: true);
-            Gather(x.Qkv, C, sourceStride: 3 * C); // the kept queries (keys and values are read in place)
-            if (!allLayers)
-            {
-                // Exact: every position's key and value gets gradient; dQ is staged compactly in the free dfch buffer.
-                using (Timer.Measure("attention.bwd"))
-                {
-                    s.Span("dqkv").Clear();
-                    Attention.BackwardKeptQueries(dFch, dQkv, dAtty, gathered, x.Qkv, x.Att, B, T, C, NH, rows, _sequenceKeptStart);
-                }
-                using (Timer.Measure("gather.bwd")) ScatterRowsInPlace(dResidual, kept, C);
-                DenseBackward(l, fromQkv: true);
-                return;
-            }
+            var w = _weights[l]; var dw = _weightGradients[l]; var x = Layer(l);
+            CompactBlockUpperBackward(l, kept);
+            // Dropped tokens' keys and values are constants: only the kept queries get gradient.
             using (Timer.Measure("attention.bwd"))
-                Attention.BackwardKeptQueries(dQkv, null, dAtty, gathered, x.Qkv, x.Att, B, T, C, NH, rows, _sequenceKeptStart);
-            Gather(x.Ln1, C);
+                Attention.BackwardKeptQueries(dQkv, null, _s.DAtty, gathered, x.Qkv, x.Att, B, T, C, NH, rows, _sequenceKeptStart);
+            GatherRows(x.Ln1, C, kept);
             using (Timer.Measure("matmul.bwd")) MatMul.Backward(dLn, dw.QkvW, dw.QkvB, dQkv, gathered, w.QkvW, kept, C, 3 * C, overwriteInput: true);
             using (Timer.Measure("layernorm.bwd"))
-                LayerNorm.Backward(dResidual, dw.Ln1W, dw.Ln1B, dLn, residual, w.Ln1W, x.Ln1Mean, x.Ln1Rstd, kept, C, rows);
+                LayerNorm.Backward(dResidual, dw.Ln1W, dw.Ln1B, dLn, LayerInput(l), w.Ln1W, x.Ln1Mean, x.Ln1Rstd, kept, C, rows);
         }
         using (Timer.Measure("encoder.bwd"))
-            Encoder.BackwardRows(g.Pointer(Wte), g.Pointer(Wpe), dResidual, _inputs, rows, kept, T, C);
+            Encoder.BackwardRows(Gradients.Pointer(Wte), Gradients.Pointer(Wpe), dResidual, _inputs, rows, kept, T, C);
+    }
+
+    /// <summary>Final LayerNorm over the kept rows: dLn holds their dLnf (compact); dResidual starts at zero.</summary>
+    private void CompactFinalNormBackward(int kept)
+    {
+        int C = Config.C;
+        using (Timer.Measure("layernorm.bwd"))
+            LayerNorm.Backward(_s.DResidual, Gradients.Pointer(LnfW), Gradients.Pointer(LnfB), _s.DLn, Layer(Config.L - 1).Residual3,
+                Parameters.Pointer(LnfW), _a.LnfMean, _a.LnfRstd, kept, C, _keptRows);
+    }
+
+    /// <summary>
+    /// Layer <paramref name="l"/>'s MLP and attention projection over the kept rows (compact dResidual → compact dResidual
+    /// at residual2 and dAtty), ending with the kept queries gathered for the attention backward.
+    /// </summary>
+    private void CompactBlockUpperBackward(int l, int kept)
+    {
+        int C = Config.C;
+        int[] rows = _keptRows;
+        var w = _weights[l]; var dw = _weightGradients[l]; var x = Layer(l);
+        float* dResidual = _s.DResidual, dLn = _s.DLn, dAtty = _s.DAtty, dFch = _s.DFch, gathered = _s.Gather;
+
+        GatherRows(x.FchGelu, 4 * C, kept);
+        using (Timer.Measure("matmul.bwd")) MatMul.Backward(dFch, dw.FcProjW, dw.FcProjB, dResidual, gathered, w.FcProjW, kept, 4 * C, C, overwriteInput: true);
+        using (Timer.Measure("gelu.bwd"))
+            Parallelism.For(kept, 16, (start, end) =>
+            {
+                for (int j = start; j < end; j++)
+                    Gelu.Backward(dFch + (long)j * 4 * C, x.Fch + (long)rows[j] * 4 * C, dFch + (long)j * 4 * C, 4 * C, overwrite: true);
+            });
+        GatherRows(x.Ln2, C, kept);
+        using (Timer.Measure("matmul.bwd")) MatMul.Backward(dLn, dw.FcW, dw.FcB, dFch, gathered, w.FcW, kept, C, 4 * C, overwriteInput: true);
+        using (Timer.Measure("layernorm.bwd"))
+            LayerNorm.Backward(dResidual, dw.Ln2W, dw.Ln2B, dLn, x.Residual2, w.Ln2W, x.Ln2Mean, x.Ln2Rstd, kept, C, rows);
+
+        GatherRows(x.Atty, C, kept);
+        using (Timer.Measure("matmul.bwd")) MatMul.Backward(dAtty, dw.AttProjW, dw.AttProjB, dResidual, gathered, w.AttProjW, kept, C, C, overwriteInput: true);
+        GatherRows(x.Qkv, C, kept, sourceStride: 3 * C); // the kept queries (keys and values are read in place)
+    }
+
+    /// <summary>The kept rows of <paramref name="source"/> (each <paramref name="width"/> wide) into the gather buffer.</summary>
+    private void GatherRows(float* source, int width, int kept, int sourceStride = 0)
+    {
+        using (Timer.Measure("gather.bwd")) RowGather.Gather(_s.Gather, source, _keptRows, kept, width, sourceStride);
     }
 
     /// <summary>

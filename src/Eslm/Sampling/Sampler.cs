@@ -30,7 +30,16 @@ public sealed unsafe class Sampler : IDisposable
 {
     private readonly Gpt _model;
     private readonly TensorBlock _buf;
+    private readonly Buffers _b;
     private readonly float[] _lastLogits;
+
+    /// <summary>Typed pointers into <see cref="_buf"/>, resolved once (the layout's names stay its keys).</summary>
+    private readonly struct Buffers(TensorBlock b)
+    {
+        public readonly float* KCache = b.Pointer("k_cache"), VCache = b.Pointer("v_cache"), X = b.Pointer("x"), Ln = b.Pointer("ln"),
+            Mean = b.Pointer("mean"), Rstd = b.Pointer("rstd"), Qkv = b.Pointer("qkv"), Atty = b.Pointer("atty"), Fch = b.Pointer("fch"),
+            FchGelu = b.Pointer("fch_gelu"), Scores = b.Pointer("scores"), Logits = b.Pointer("logits");
+    }
 
     public Sampler(Gpt model)
     {
@@ -43,6 +52,7 @@ public sealed unsafe class Sampler : IDisposable
             new("x", T, C), new("ln", T, C), new("mean", T), new("rstd", T), new("qkv", T, 3 * C), new("atty", T, C),
             new("fch", T, 4 * C), new("fch_gelu", T, 4 * C), new("scores", T, T), new("logits", 1, c.Vp),
         ]);
+        _b = new Buffers(_buf);
         _lastLogits = new float[c.VocabSize];
     }
 
@@ -82,9 +92,8 @@ public sealed unsafe class Sampler : IDisposable
             if ((uint)t >= (uint)V) throw new ArgumentException($"token id {t} is outside the vocabulary [0, {V})");
         OpenBlas.EnsureInitialized();
         var p = _model.Parameters;
-        var b = _buf;
-        float* x = b.Pointer("x"), ln = b.Pointer("ln"), mean = b.Pointer("mean"), rstd = b.Pointer("rstd"), qkv = b.Pointer("qkv"),
-            atty = b.Pointer("atty"), fch = b.Pointer("fch"), fchGelu = b.Pointer("fch_gelu"), scores = b.Pointer("scores");
+        var b = _b;
+        float* x = b.X, ln = b.Ln, mean = b.Mean, rstd = b.Rstd, qkv = b.Qkv, atty = b.Atty, fch = b.Fch, fchGelu = b.FchGelu, scores = b.Scores;
         float* wte = p.Pointer(Wte), wpe = p.Pointer(Wpe);
 
         // x = wte[token] + wpe[position]
@@ -98,8 +107,8 @@ public sealed unsafe class Sampler : IDisposable
         int keys = pos + n;
         for (int l = 0; l < cfg.L; l++)
         {
-            var w = new LayerTensors(p, l, C);
-            float* kCache = b.Pointer("k_cache") + (long)l * maxT * C, vCache = b.Pointer("v_cache") + (long)l * maxT * C;
+            var w = _model.LayerWeights(l);
+            float* kCache = b.KCache + (long)l * maxT * C, vCache = b.VCache + (long)l * maxT * C;
             LayerNorm.Forward(ln, mean, rstd, x, w.Ln1W, w.Ln1B, n, C);
             MatMul.Forward(qkv, ln, w.QkvW, w.QkvB, n, C, 3 * C);
             for (int i = 0; i < n; i++)
@@ -124,7 +133,7 @@ public sealed unsafe class Sampler : IDisposable
         Position = pos + n;
 
         LayerNorm.Forward(ln, mean, rstd, x, p.Pointer(LnfW), p.Pointer(LnfB), n, C);
-        float* logits = b.Pointer("logits");
+        float* logits = b.Logits;
         int first = allLogits.IsEmpty ? n - 1 : 0;
         for (int i = first; i < n; i++)
         {

@@ -125,10 +125,9 @@ public sealed unsafe class AuxiliaryModels : IDisposable
     {
         EnsureLength(ref _teacherKl, tokens);
         var s = _student; var t = _teacher!;
-        float* es = s.Activations.Pointer("logits"), et = t.Activations.Pointer("logits");
-        float* ss = s.Activations.Pointer("row_sum"), st = t.Activations.Pointer("row_sum");
+        var ss = s.RowSums; var st = t.RowSums;
         for (int r = 0; r < tokens; r++)
-            _teacherKl[r] = (float)KnowledgeDistillation.KlTeacherStudent(es + (long)r * s.Config.Vp, ss[r], et + (long)r * t.Config.Vp, st[r], s.Config.VocabSize);
+            _teacherKl[r] = (float)KnowledgeDistillation.KlTeacherStudent(s.LogitsRow(r), ss[r], t.LogitsRow(r), st[r], s.Config.VocabSize);
     }
 
     private Gpt.HeadRowGradient DistillationGradient(Distillation d)
@@ -138,9 +137,7 @@ public sealed unsafe class AuxiliaryModels : IDisposable
         return (row, destination, expRow, rowSum, target, weight) =>
         {
             if (weight == 0f) { new Span<float>(destination, Vp).Clear(); return; }
-            float* teacherRow = teacher.Activations.Pointer("logits") + (long)row * teacher.Config.Vp;
-            float teacherSum = teacher.Activations.Pointer("row_sum")[row];
-            KnowledgeDistillation.RowGradient(destination, expRow, rowSum, teacherRow, teacherSum, target, weight, d.Lambda, d.Temperature, V, Vp);
+            KnowledgeDistillation.RowGradient(destination, expRow, rowSum, teacher.LogitsRow(row), teacher.RowSums[row], target, weight, d.Lambda, d.Temperature, V, Vp);
         };
     }
 

@@ -18,21 +18,19 @@ public static class ReferenceScorer
             throw new ArgumentException($"window {T} exceeds the reference model's context of {reference.Config.MaxSequenceLength}");
         var losses = new float[count];
         losses[0] = float.NaN;
-        var starts = new List<long>();
-        for (long s = 0; s + T <= count - 1; s += T) starts.Add(s);
-        long covered = starts.Count == 0 ? 0 : starts[^1] + T;   // last target index filled
-        int tailWindow = -1;
-        if (covered < count - 1) { tailWindow = starts.Count; starts.Add(count - 1 - T); } // the tail, overlapping the previous window
+        // The windows of validation (the tail overlaps the previous window), so the sidecar lines up with them.
+        var windows = new List<TokenWindow>();
+        for (long k = 0; k < TokenWindows.Count(count - 1, T); k++) windows.Add(TokenWindows.Get(k, count - 1, T, WindowTail.Overlap));
 
         var row = new int[T + 1];
         var inputs = new int[batchSize * T];
         var targets = new int[batchSize * T];
-        for (int first = 0; first < starts.Count; first += batchSize)
+        for (int first = 0; first < windows.Count; first += batchSize)
         {
-            int b = Math.Min(batchSize, starts.Count - first);
+            int b = Math.Min(batchSize, windows.Count - first);
             for (int i = 0; i < b; i++)
             {
-                tokens.CopyTo(starts[first + i], row);
+                tokens.CopyTo(windows[first + i].Start, row);
                 row.AsSpan(0, T).CopyTo(inputs.AsSpan(i * T, T));
                 row.AsSpan(1, T).CopyTo(targets.AsSpan(i * T, T));
             }
@@ -40,12 +38,11 @@ public static class ReferenceScorer
             var batchLosses = reference.Losses;
             for (int i = 0; i < b; i++)
             {
-                long s = starts[first + i];
+                var w = windows[first + i];
                 for (int t = 0; t < T; t++)
                 {
-                    long target = s + t + 1;
                     // The tail window only fills what the aligned windows did not (their context is the documented one).
-                    if (first + i != tailWindow || target > covered) losses[target] = batchLosses[i * T + t];
+                    if (w.IsNew(t)) losses[w.Start + t + 1] = batchLosses[i * T + t];
                 }
             }
             progress?.Invoke(Math.Min(count, (first + b) * (long)T));

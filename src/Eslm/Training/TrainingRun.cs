@@ -6,6 +6,7 @@ using Eslm.Records;
 using Eslm.Selection;
 using Eslm.Data;
 using Eslm.Distributed;
+using Eslm.Tensors;
 
 namespace Eslm.Training;
 
@@ -205,9 +206,7 @@ public static class TrainingRun
             }
             catch (JsonException) { /* a torn last line from a kill: drop it */ }
         }
-        string tmp = path + ".tmp";
-        File.WriteAllLines(tmp, kept);
-        File.Move(tmp, path, overwrite: true);
+        AtomicFile.WriteAllLines(path, kept, flushToDisk: false);
     }
 
     private static void WriteConfig(RunOptions o)
@@ -217,8 +216,7 @@ public static class TrainingRun
             ["model"] = Checkpoint.ConfigToJson(o.Model),
             ["options"] = o.ResolvedConfig?.DeepClone(),
         };
-        string path = Path.Combine(o.OutputDirectory, ConfigFile), tmp = path + ".tmp";
-        File.WriteAllText(tmp, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(tmp, path, overwrite: true);
+        AtomicFile.WriteAllText(Path.Combine(o.OutputDirectory, ConfigFile),
+            config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), flushToDisk: false);
     }
 }

