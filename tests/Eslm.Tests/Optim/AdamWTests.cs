@@ -10,7 +10,7 @@ public class AdamWTests
     // A matrix (decayed) of 17 elements (one 16-wide vector plus a scalar tail) and a vector (not decayed) of 3.
     private static TensorBlock Block(float value)
     {
-        var block = new TensorBlock([new TensorSpec(ParameterLayout.QkvW, 17), new TensorSpec(ParameterLayout.Ln1W, 3)]);
+        var block = new TensorBlock([new TensorSpec(ParameterLayout.QkvW, 17) { Decay = true }, new TensorSpec(ParameterLayout.Ln1W, 3)]);
         block.All.Fill(value);
         return block;
     }

@@ -77,7 +77,7 @@ public class SelectorTests
         var options = new SelectionOptions { Strategy = "rho1", Keep = 0.25 }.With(new Rho1Settings { ReferenceLosses = "sidecar.bin" });
         var (scores, keep, _) = Run(options, Stats(reference));
         Assert.Equal(Loss.Select(l => l - 1), scores);
-        Assert.Equal([false, false, false, false, false, true, false, true], keep); // the two largest: 8 and 5
+        Assert.Equal([false, false, false, false, true, true, false, true], keep); // VaR_0.75 = the 6th smallest, 4: M − k + 1 = 3 kept
         Assert.Equal(0.75, StrategyRegistry.Create(options).Alpha, 12);
     }
 
