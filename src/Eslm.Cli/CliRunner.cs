@@ -21,6 +21,15 @@ public static class CliRunner
             Console.Error.WriteLine($"eslm: error: {e.Message}");
             return e is ArgumentException ? 2 : 1;
         }
+        catch (OutOfMemoryException e)
+        {
+            // Estimates (TrainingMemory) refuse impossible shapes up front with their own message; an allocation that still
+            // fails is one line too, never a stack trace.
+            Console.Out.Flush();
+            Console.Error.WriteLine(e is InsufficientMemoryException ? $"eslm: error: {e.Message}"
+                : "eslm: error: out of memory (an allocation failed): reduce --batch, --seq or the model");
+            return 1;
+        }
     }
 
     /// <summary>Sets thread counts for OpenBLAS and Eslm's own kernels (0 = all cores).</summary>

@@ -56,6 +56,8 @@ public static class TrainCommand
                 LearningRate = r.GetValue(lr), WarmupSteps = r.GetValue(warmup), MinLearningRateFraction = r.GetValue(minLr),
                 WeightDecay = r.GetValue(wd), GradientClip = r.GetValue(clip), Seed = r.GetValue(seed),
             }.Validate();
+            Eslm.Model.TrainingMemory.Estimate(cfg, train.BatchSize, T)
+                .RequireFits($"training {modelName} ({cfg}) with B={train.BatchSize} T={T}", Eslm.Model.TrainingMemory.MachineBytes);
             var sel = selection.Resolve(r);
             ModelLoader.CheckExists(sel.Reference, "--reference");
             ModelLoader.CheckExists(sel.ReferenceLosses, "--reference-losses");
