@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
 
@@ -114,16 +113,7 @@ public static class DocumentReader
         }
         string sha = Convert.ToHexStringLower(SHA256.HashData(stored));
         if (!file.IsStdin && file.Path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))
-        {
-            try
-            {
-                using var gzip = new GZipStream(new MemoryStream(stored), CompressionMode.Decompress);
-                using var memory = new MemoryStream();
-                gzip.CopyTo(memory);
-                return (memory.ToArray(), sha, stored.Length);
-            }
-            catch (InvalidDataException e) { throw new InvalidDataException($"{file.Path}: not a valid gzip file ({e.Message})"); }
-        }
+            return (GzipInput.Decompress(stored, file.Path), sha, stored.Length);
         return (stored, sha, stored.Length);
     }
 
