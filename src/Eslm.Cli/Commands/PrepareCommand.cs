@@ -69,6 +69,9 @@ public static class PrepareCommand
             });
             Console.WriteLine($"{result.Directory}: train {result.Train.Documents:N0} documents, {result.Train.Tokens:N0} tokens; " +
                               $"val {result.Val.Documents:N0} documents, {result.Val.Tokens:N0} tokens; {result.Domains} domains");
+            if (result.ValHoldout == "document-tails")
+                Console.WriteLine($"  val: too few documents to hold out whole ones, so the last {options.ValFraction:P0} of each document " +
+                                  "(cut at a line break where possible) is held out instead (manifest: val_holdout = document-tails)");
             Console.WriteLine($"  {result.TextBytes / 1e6:F2} MB of text in {result.Seconds:F1} s ({result.MegabytesPerSecond:F1} MB/s)");
             return 0;
         }));
