@@ -67,6 +67,7 @@ public static class PrepareCommand
                 if (p.Phase != phase) { phase = p.Phase; bar = p.Phase == "read" ? new ProgressReporter("tokenize", p.Total / 1_000_000, "MB") : new ProgressReporter("write", p.Total, "tokens"); }
                 if (p.Phase == "read") bar!.Report(p.Done / 1_000_000, ""); else bar!.Report(p.Done);
             });
+            foreach (var warning in result.Warnings) Console.Error.WriteLine($"eslm: warning: {warning}");
             Console.WriteLine($"{result.Directory}: train {result.Train.Documents:N0} documents, {result.Train.Tokens:N0} tokens; " +
                               $"val {result.Val.Documents:N0} documents, {result.Val.Tokens:N0} tokens; {result.Domains} domains");
             if (result.ValHoldout == "document-tails")

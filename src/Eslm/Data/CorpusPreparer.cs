@@ -37,6 +37,8 @@ public sealed record PrepareResult(string Directory, SplitCounts Train, SplitCou
 {
     /// <summary>How val was held out: "documents" (whole documents) or "document-tails" (too few documents; <see cref="DocumentTails"/>).</summary>
     public string ValHoldout { get; init; } = "documents";
+    /// <summary>Things the caller should tell the user (e.g. inputs with identical content).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 
     public double MegabytesPerSecond => Seconds > 0 ? TextBytes / 1e6 / Seconds : 0;
 }
@@ -67,9 +69,13 @@ public static class CorpusPreparer
         long totalBytes = options.Inputs.Where(f => !f.IsStdin && File.Exists(f.Path)).Sum(f => new FileInfo(f.Path).Length);
         long readBytes = 0, textBytes = 0;
         var empty = new List<string>();
+        var warnings = new List<string>();
         foreach (var file in options.Inputs)
         {
             var (bytes, sha, stored) = DocumentReader.ReadBytes(file);
+            // Same bytes under another name (a copy): its documents may land in both splits, so say so.
+            if (stored > 0 && sources.FirstOrDefault(s => s.Sha256 == sha) is { Path: not null } twin)
+                warnings.Add($"{(file.IsStdin ? "<stdin>" : file.Path)}: same content as {(twin.Path == "-" ? "<stdin>" : twin.Path)} (its documents may appear in both train and val)");
             var fileDocs = DocumentReader.Split(bytes, file, options.Input);
             if (fileDocs.Count == 0) empty.Add(file.IsStdin ? "<stdin>" : file.Path);
             int sourceId = sources.Count;
@@ -150,7 +156,7 @@ public static class CorpusPreparer
             throw;
         }
         SplitCounts Count(int[] ids) => new(ids.Length, ids.Sum(i => (long)docs[i].Tokens.Length + 1), ids.Sum(i => docs[i].Bytes));
-        return new PrepareResult(output, Count(train), Count(val), domains.Count, clock.Elapsed.TotalSeconds, textBytes) { ValHoldout = holdout };
+        return new PrepareResult(output, Count(train), Count(val), domains.Count, clock.Elapsed.TotalSeconds, textBytes) { ValHoldout = holdout, Warnings = warnings };
     }
 
     /// <summary>Cuts every document into a head (train) and a tail (val) (<see cref="DocumentTails"/>); documents too short

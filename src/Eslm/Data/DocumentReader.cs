@@ -73,7 +73,23 @@ public static class DocumentReader
             files.Add(new InputFile(input));
         }
         if (files.Count == 0) throw new ArgumentException("no inputs given");
-        return files;
+        return Distinct(files);
+    }
+
+    /// <summary>
+    /// Each file once, by resolved full path (symbolic links followed), first occurrence kept: the same file given twice,
+    /// or a folder plus a file inside it, would otherwise put one document in both train and val.
+    /// </summary>
+    public static List<InputFile> Distinct(IEnumerable<InputFile> files)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        return files.Where(f => f.IsStdin || f.Content is not null || seen.Add(ResolvedPath(f.Path))).ToList();
+    }
+
+    private static string ResolvedPath(string path)
+    {
+        var info = new FileInfo(path);
+        return (info.LinkTarget is null ? info : info.ResolveLinkTarget(returnFinalTarget: true) ?? info).FullName;
     }
 
     private static bool IsTextName(string path)
