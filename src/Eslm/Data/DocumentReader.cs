@@ -133,13 +133,25 @@ public static class DocumentReader
         return (stored, sha, stored.Length);
     }
 
-    /// <summary>Default domain of an input: its file name without extensions (and without .gz), "stdin" for stdin.</summary>
+    /// <summary>Extensions removed from a file name to make its default domain (after an optional .gz).</summary>
+    public static readonly string[] DomainExtensions = [".txt", ".text", ".md", ".jsonl", ".json", ".csv", ".tsv"];
+
+    /// <summary>
+    /// Default domain of an input: its file name without a known text extension (and .gz), "stdin" for stdin. Only known
+    /// extensions go, so LGPL-2.txt and LGPL-2.1.txt stay two domains (cutting at the first dot merged them).
+    /// </summary>
     public static string DefaultDomain(InputFile file)
     {
         if (file.IsStdin) return "stdin";
         string name = System.IO.Path.GetFileName(file.Path);
-        int dot = name.IndexOf('.');
-        return dot > 0 ? name[..dot] : name;
+        string StripOne(string n, string ext) => n.Length > ext.Length && n.EndsWith(ext, StringComparison.OrdinalIgnoreCase) ? n[..^ext.Length] : n;
+        name = StripOne(name, ".gz");
+        foreach (string ext in DomainExtensions)
+        {
+            string stripped = StripOne(name, ext);
+            if (stripped != name) return stripped;
+        }
+        return name;
     }
 
     public static DocumentSplit Resolve(DocumentSplit split, InputFile file)
