@@ -5,6 +5,8 @@ namespace Eslm.Cli;
 /// <summary>
 /// Runs a command body with Eslm's error contract: expected failures (bad input, missing files, invalid options) print one
 /// line "eslm: error: …" naming the file and the problem, and exit non-zero; nothing else is printed.
+/// Exit codes (docs/cli-rules.md): 2 = the command line is wrong (an <see cref="ArgumentException"/>, which Eslm throws
+/// only for option values and combinations); 1 = anything that fails at run time (files, data, divergence, memory).
 /// </summary>
 public static class CliRunner
 {
