@@ -42,6 +42,7 @@ public static class EvalCommand
             if (r.GetValue(batch) < 1) throw new ArgumentException("--batch must be >= 1");
             if (r.GetValue(maxTokens) < 0) throw new ArgumentException("--max-tokens must be >= 0");
             string path = r.GetValue(checkpoint)!;
+            ModelLoader.AnnounceRunCheckpoint(path);
             using var model = ModelLoader.Load(path);
             int T = r.GetValue(seq) == 0 ? model.Config.MaxSequenceLength : Math.Min(r.GetValue(seq), model.Config.MaxSequenceLength);
             int B = r.GetValue(batch);
