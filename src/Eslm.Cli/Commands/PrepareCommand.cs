@@ -64,14 +64,15 @@ public static class PrepareCommand
             string phase = "";
             var result = CorpusPreparer.Prepare(options, p =>
             {
-                if (p.Phase != phase) { phase = p.Phase; bar = p.Phase == "read" ? new ProgressReporter("tokenize", p.Total / 1_000_000, "MB") : new ProgressReporter("write", p.Total, "tokens"); }
-                if (p.Phase == "read") bar!.Report(p.Done / 1_000_000, ""); else bar!.Report(p.Done);
+                if (p.Phase != phase) { phase = p.Phase; bar = p.Phase == "read" ? new ProgressReporter("tokenize", p.Total, "B") : new ProgressReporter("write", p.Total, "tokens"); }
+                bar!.Total = Math.Max(bar.Total, p.Total);
+                bar.Report(p.Done);
             });
             foreach (var warning in result.Warnings) Console.Error.WriteLine($"eslm: warning: {warning}");
             Console.WriteLine($"{result.Directory}: train {result.Train.Documents:N0} documents, {result.Train.Tokens:N0} tokens; " +
                               $"val {result.Val.Documents:N0} documents, {result.Val.Tokens:N0} tokens; {result.Domains} domains");
             if (result.ValHoldout == "document-tails")
-                Console.WriteLine($"  val: too few documents to hold out whole ones, so the last {options.ValFraction:P0} of each document " +
+                Console.WriteLine($"  val: too few documents to hold out whole ones, so the last {options.ValFraction * 100:0.#}% of each document " +
                                   "(cut at a line break where possible) is held out instead (manifest: val_holdout = document-tails)");
             Console.WriteLine($"  {result.TextBytes / 1e6:F2} MB of text in {result.Seconds:F1} s ({result.MegabytesPerSecond:F1} MB/s)");
             return 0;
