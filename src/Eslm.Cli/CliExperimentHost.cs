@@ -45,7 +45,7 @@ public sealed class CliExperimentHost(IDistributed? processes = null) : IExperim
     public void Progress(string arm, double fraction, StepResult step)
     {
         if (Processes.Rank != 0) return;
-        if (!_bars.TryGetValue(arm, out var bar)) _bars[arm] = bar = new ProgressReporter(arm, 100, "%") { LogEvery = 25 };
+        if (!_bars.TryGetValue(arm, out var bar)) _bars[arm] = bar = new ProgressReporter(arm, 100, "%");
         bar.Report((long)Math.Floor(fraction * 100), $"| step {step.Step + 1} | loss {step.Loss:F3}" +
                                                      (step.Strategy == "clm" ? "" : $" | kept {step.Selection.KeptFraction * 100:F0}%"));
     }

@@ -5,6 +5,8 @@ namespace Eslm.Cli;
 /// <summary>
 /// Runs a command body with Eslm's error contract: expected failures (bad input, missing files, invalid options) print one
 /// line "eslm: error: …" naming the file and the problem, and exit non-zero; nothing else is printed.
+/// Exit codes (docs/cli-rules.md): 2 = the command line is wrong (an <see cref="ArgumentException"/>, which Eslm throws
+/// only for option values and combinations); 1 = anything that fails at run time (files, data, divergence, memory).
 /// </summary>
 public static class CliRunner
 {
@@ -20,6 +22,15 @@ public static class CliRunner
             Console.Out.Flush();
             Console.Error.WriteLine($"eslm: error: {e.Message}");
             return e is ArgumentException ? 2 : 1;
+        }
+        catch (OutOfMemoryException e)
+        {
+            // Estimates (TrainingMemory) refuse impossible shapes up front with their own message; an allocation that still
+            // fails is one line too, never a stack trace.
+            Console.Out.Flush();
+            Console.Error.WriteLine(e is InsufficientMemoryException ? $"eslm: error: {e.Message}"
+                : "eslm: error: out of memory (an allocation failed): reduce --batch, --seq or the model");
+            return 1;
         }
     }
 

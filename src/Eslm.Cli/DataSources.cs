@@ -28,7 +28,11 @@ public static class DataSources
         var parts = Parse(spec);
         string path = parts[0].Path;
         if (!explicitPath && (parts.Count > 1 || !Dataset.LooksLikeDataset(path))) return null; // a single train file has no val split
-        if (Dataset.LooksLikeDataset(path) && Dataset.Open(path).Counts.GetValueOrDefault("val") is not { Tokens: > 0 }) return null;
+        if (Dataset.LooksLikeDataset(path) && Dataset.Open(path).Counts.GetValueOrDefault("val") is not { Tokens: > 0 })
+        {
+            Console.Error.WriteLine($"eslm: warning: {path}: the val split is empty, so this run has no validation (re-prepare with --val-fraction > 0, or give --val-data)");
+            return null;
+        }
         string split = Dataset.LooksLikeDataset(path) ? "val" : "train";
         using (DataLoader.OpenValidation(path, split, batchSize, sequenceLength)) { } // fail now, not at the first evaluation
         return () => DataLoader.OpenValidation(path, split, batchSize, sequenceLength);

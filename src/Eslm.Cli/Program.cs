@@ -43,6 +43,9 @@ public static class Program
             Console.Error.WriteLine($"eslm: error: {e.Message}");
             return 2;
         }
-        return root.Parse(expanded).Invoke();
+        // Exit 2 means the command line is wrong (docs/cli-rules.md): parse errors too, not only failed option checks.
+        var parsed = root.Parse(expanded);
+        int code = parsed.Invoke();
+        return parsed.Errors.Count > 0 && code != 0 ? 2 : code;
     }
 }

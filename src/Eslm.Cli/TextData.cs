@@ -23,6 +23,9 @@ public static class TextData
             return new EvalCorpus(path, Enumerable.Range(0, 4096).Select(_ => rng.NextInt(v)).ToArray());
         }
         using var sequence = TokenSequence.Open(path, "val");
+        // Fewer than 2 tokens hold no prediction: the mean loss would be NaN, reported as a result.
+        if (sequence.Count < 2)
+            throw new InvalidDataException($"{path}: the validation split has {sequence.Count} tokens, nothing to evaluate (re-prepare with --val-fraction > 0 or --val-docs N)");
         if (sequence.Count > int.MaxValue) throw new NotSupportedException($"{path}: validation split of {sequence.Count} tokens is too large to evaluate at once");
         var tokens = new int[sequence.Count];
         sequence.CopyTo(0, tokens);

@@ -38,6 +38,7 @@ public static class BenchCommand
             if (T < 1 || T > cfg.MaxSequenceLength) throw new ArgumentException($"--seq must be in [1, {cfg.MaxSequenceLength}] for model {name} (got {T})");
             if (r.GetValue(steps) < 1) throw new ArgumentException($"--steps must be >= 1 (got {r.GetValue(steps)})");
             if (r.GetValue(warmup) < 0) throw new ArgumentException($"--warmup must be >= 0 (got {r.GetValue(warmup)})");
+            TrainingMemory.Estimate(cfg, B, T).RequireFits($"benchmarking {name} ({cfg}) with B={B} T={T}", TrainingMemory.MachineBytes);
             if (r.GetValue(gemm)) return PrintCeiling(GemmCeiling.Measure(TrainingBenchmark.ShapesOf(cfg, B, T)), r.GetValue(json));
             var selectionOptions = selection.Resolve(r);
             var backwardMode = selection.ResolveBackward(r);

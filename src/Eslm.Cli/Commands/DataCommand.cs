@@ -20,7 +20,7 @@ public static class DataCommand
             var specs = CorpusCatalog.Select(r.GetValue(which)!);
             var clock = Stopwatch.StartNew();
             var fetcher = new CorpusFetcher(r.GetValue(dataDir)!, message => Console.Error.WriteLine($"  {message}"));
-            var bar = new ProgressReporter("fetch", specs.Count, "corpora") { LogEvery = 1 };
+            var bar = new ProgressReporter("fetch", specs.Count, "corpora");
             long totalBytes = 0;
             for (int i = 0; i < specs.Count; i++)
             {

@@ -42,6 +42,7 @@ public static class EvalCommand
             if (r.GetValue(batch) < 1) throw new ArgumentException("--batch must be >= 1");
             if (r.GetValue(maxTokens) < 0) throw new ArgumentException("--max-tokens must be >= 0");
             string path = r.GetValue(checkpoint)!;
+            ModelLoader.AnnounceRunCheckpoint(path);
             using var model = ModelLoader.Load(path);
             int T = r.GetValue(seq) == 0 ? model.Config.MaxSequenceLength : Math.Min(r.GetValue(seq), model.Config.MaxSequenceLength);
             int B = r.GetValue(batch);
@@ -53,7 +54,7 @@ public static class EvalCommand
                 var corpus = TextData.OpenEvalCorpus(d);
                 long total = Math.Max(0, corpus.Tokens.Length - 1);
                 if (r.GetValue(maxTokens) > 0) total = Math.Min(total, r.GetValue(maxTokens));
-                var bar = new ProgressReporter($"eval {Path.GetFileName(d.TrimEnd('/'))}", total, "tok") { LogEvery = 50 };
+                var bar = new ProgressReporter($"eval {Path.GetFileName(d.TrimEnd('/'))}", total, "tok");
                 var clock = Stopwatch.StartNew();
                 var report = LossEvaluator.Evaluate(model, corpus, B, T, r.GetValue(maxTokens), (done, _) => bar.Report(done));
                 double rate = report.Tokens / clock.Elapsed.TotalSeconds;
@@ -72,7 +73,7 @@ public static class EvalCommand
                 if (kind == "hellaswag")
                 {
                     var items = DownstreamTasks.LoadMultipleChoice(file);
-                    var bar = new ProgressReporter($"{kind} {Path.GetFileName(file)}", items.Sum(x => x.Endings.Count), "seq") { LogEvery = 50 };
+                    var bar = new ProgressReporter($"{kind} {Path.GetFileName(file)}", items.Sum(x => x.Endings.Count), "seq");
                     var res = DownstreamTasks.EvaluateMultipleChoice(model, items, TextData.Encode, B, (done, _) => bar.Report(done));
                     taskResults.Add(new JsonObject { ["task"] = kind, ["file"] = file, ["items"] = res.Items, ["acc"] = res.Accuracy, ["acc_norm"] = res.AccuracyNormalized, ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2) });
                     if (!asJson) Console.WriteLine($"{file}: {res.Items} items, acc {res.Accuracy:F4}, acc_norm {res.AccuracyNormalized:F4} (chance {1.0 / items.Select(x => x.Endings.Count).DefaultIfEmpty(4).Average():F2})");
@@ -80,7 +81,7 @@ public static class EvalCommand
                 else
                 {
                     var items = DownstreamTasks.LoadCloze(file);
-                    var bar = new ProgressReporter($"{kind} {Path.GetFileName(file)}", items.Count, "items") { LogEvery = 50 };
+                    var bar = new ProgressReporter($"{kind} {Path.GetFileName(file)}", items.Count, "items");
                     var res = DownstreamTasks.EvaluateCloze(model, items, TextData.Encode, B, (done, _) => bar.Report(done));
                     taskResults.Add(new JsonObject { ["task"] = kind, ["file"] = file, ["items"] = res.Items, ["acc"] = res.Accuracy, ["target_ppl"] = EvalJson.Finite(res.TargetPerplexity), ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2) });
                     if (!asJson) Console.WriteLine($"{file}: {res.Items} items, last-word accuracy {res.Accuracy:F4}, target perplexity {res.TargetPerplexity:F2}");

@@ -11,18 +11,25 @@ namespace Eslm.Cli.Commands;
 /// <summary>
 /// <c>eslm inspect PATH</c>: describes a safetensors file (metadata, tensors, dtypes, shapes, counts, the GPT-2 shape when
 /// it is one), an llm.c model file or token shard (header fields, size check), an Eslm checkpoint (model, step, files,
-/// state) or a run directory (its checkpoints). The format is detected from the content.
+/// state) or a run directory (its checkpoints), and Eslm's data and record files (<see cref="InspectDataFiles"/>). The format
+/// is detected from the content. A truncated or damaged file is described, then reported as an error (exit 1).
 /// </summary>
 public static class InspectCommand
 {
     public static Command Create()
     {
-        var path = new Argument<string>("path") { Description = "A .safetensors file, an llm.c model file or token shard, an Eslm checkpoint or run directory." };
+        var path = new Argument<string>("path") { Description = "A .safetensors file, an llm.c model file or token shard, an Eslm checkpoint or run directory, a dataset folder, a reference-loss sidecar, or a JSON/JSONL file Eslm wrote." };
         var heads = new Option<int?>("--heads") { Description = "Attention heads, to describe an HF file that has no n_head metadata or config.json." };
-        var command = new Command("inspect", "Describe a model file, checkpoint or token shard: header, tensors, dtypes, shapes and counts.") { path, heads };
+        var command = new Command("inspect", "Describe a model file, checkpoint, token shard, dataset or other file Eslm writes; a damaged file is an error (exit 1).") { path, heads };
         command.SetAction(parse => CliRunner.Run(() =>
         {
             string p = parse.GetValue(path)!;
+            // Eslm's data and record files first: a reference-loss sidecar's header looks like safetensors' to Detect.
+            if (InspectDataFiles.IsReferenceLosses(p)) { InspectDataFiles.DescribeReferenceLosses(p); return 0; }
+            if (Directory.Exists(p) && File.Exists(Path.Combine(p, Eslm.Data.Dataset.ManifestName))) { InspectDataFiles.DescribeDataset(p); return 0; }
+            if (File.Exists(p) && Path.GetFileName(p) == Eslm.Data.Dataset.ManifestName) { InspectDataFiles.DescribeDataset(Path.GetDirectoryName(Path.GetFullPath(p))!); return 0; }
+            if (File.Exists(p) && (p.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || p.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase)))
+            { InspectDataFiles.DescribeJson(p); return 0; }
             var kind = ModelFiles.Detect(p);
             switch (kind)
             {
@@ -81,6 +88,8 @@ public static class InspectCommand
         Console.WriteLine($"  {c}; {N(count)} stored parameters (padded vocabulary)");
         foreach (var s in ParameterLayout.For(c)) Console.WriteLine($"  {s.Name,-10} [{string.Join(", ", s.Shape)}]");
         Console.WriteLine(actual == expected ? "  size: ok" : $"  size: {N(actual)} bytes but the header implies {N(expected)} ({(actual < expected ? "truncated" : "trailing bytes")})");
+        if (actual != expected)
+            throw new InvalidDataException($"{path}: {(actual < expected ? "truncated" : "trailing bytes after the parameters of")} llm.c model file ({N(actual)} bytes, the header implies {N(expected)})");
     }
 
     /// <summary>llm.c token shard: 256 int32 header (magic 20240520, version 1, token count), then uint16 tokens.</summary>
@@ -92,9 +101,13 @@ public static class InspectCommand
         using (var f = File.OpenHandle(path)) RandomAccess.Read(f, MemoryMarshal.AsBytes(h.AsSpan()), 0);
         Console.WriteLine($"{path}: llm.c token shard, {N(length)} bytes");
         Console.WriteLine($"  magic {h[0]}, version {h[1]}{(h[1] == 1 ? " (uint16 tokens)" : " (unsupported: expected 1)")}, tokens {N(h[2])}");
-        long expected = 1024 + 2L * h[2];
+        long expected = 1024 + 2L * (uint)h[2];
         Console.WriteLine(length == expected ? "  size: ok" : $"  size: {N(length)} bytes but the header implies {N(expected)} ({(length < expected ? "truncated" : "trailing bytes")})");
+        // Described first, then reported: the loaders refuse such a shard, so inspect must not call it fine (exit 0).
+        TokenShardCheck(path);
     }
+
+    private static void TokenShardCheck(string path) => Eslm.Data.TokenShard.ReadHeader(path);
 
     private static List<string> ShardsIn(string directory) =>
         Directory.EnumerateFiles(directory).Where(f => ModelFiles.Detect(f) == ModelFileKind.LlmcTokenShard).Order(StringComparer.Ordinal).ToList();
@@ -115,6 +128,7 @@ public static class InspectCommand
             total += h[2];
         }
         Console.WriteLine($"  total {N(total)} tokens");
+        foreach (var shard in shards) TokenShardCheck(shard);
     }
 
     private static void DescribeCheckpoint(string path)

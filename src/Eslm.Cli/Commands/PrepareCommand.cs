@@ -26,7 +26,10 @@ public static class PrepareCommand
         var shardTokens = new Option<long>("--shard-tokens") { Description = "Tokens per shard file", DefaultValueFactory = _ => 100_000_000L };
         var noShuffle = new Option<bool>("--no-shuffle") { Description = "Keep input document order within each split (default: seeded shuffle)" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing dataset in the output folder" };
-        var invalid = new Option<InvalidUtf8>("--invalid-utf8") { Description = "Invalid UTF-8: error (default) or replace with U+FFFD", DefaultValueFactory = _ => InvalidUtf8.Error };
+        // A string option with named values, like --split-docs: help then shows the spelling the docs use (error|replace),
+        // and a bad value is a usage error listing them instead of naming a .NET enum type.
+        var invalid = new Option<string>("--invalid-utf8") { Description = "Invalid UTF-8: error (default) or replace with U+FFFD", DefaultValueFactory = _ => "error" };
+        invalid.AcceptOnlyFromAmong("error", "replace");
         var cleanShare = new Option<double>("--clean-share") { Description = "mixed recipes: share of clean tokens in the result", DefaultValueFactory = _ => Recipes.DefaultCleanShare };
         var dataDir = new Option<string>("--data-dir") { Description = "Folder with the fetched corpora (raw/)", DefaultValueFactory = _ => "data" };
         var threads = new Option<int>("--threads") { Description = "Tokenizer threads (0 = all cores)", DefaultValueFactory = _ => 0 };
@@ -55,7 +58,7 @@ public static class PrepareCommand
                 Input = new InputOptions
                 {
                     Split = r.GetValue(split) switch { "file" => DocumentSplit.File, "blank-line" => DocumentSplit.BlankLine, "jsonl" => DocumentSplit.Jsonl, _ => DocumentSplit.Auto },
-                    Field = r.GetValue(field)!, DomainField = r.GetValue(domainField)!, Domain = r.GetValue(domain), InvalidUtf8 = r.GetValue(invalid),
+                    Field = r.GetValue(field)!, DomainField = r.GetValue(domainField)!, Domain = r.GetValue(domain), InvalidUtf8 = r.GetValue(invalid) == "replace" ? InvalidUtf8.Replace : InvalidUtf8.Error,
                 },
                 ValFraction = r.GetValue(valFraction), ValDocuments = r.GetValue(valDocs), Seed = r.GetValue(seed), ShardTokens = r.GetValue(shardTokens),
                 Shuffle = !r.GetValue(noShuffle), Overwrite = r.GetValue(overwrite), Threads = r.GetValue(threads), CleanShare = share,
@@ -64,11 +67,16 @@ public static class PrepareCommand
             string phase = "";
             var result = CorpusPreparer.Prepare(options, p =>
             {
-                if (p.Phase != phase) { phase = p.Phase; bar = p.Phase == "read" ? new ProgressReporter("tokenize", p.Total / 1_000_000, "MB") : new ProgressReporter("write", p.Total, "tokens"); }
-                if (p.Phase == "read") bar!.Report(p.Done / 1_000_000, ""); else bar!.Report(p.Done);
+                if (p.Phase != phase) { phase = p.Phase; bar = p.Phase == "read" ? new ProgressReporter("tokenize", p.Total, "B") : new ProgressReporter("write", p.Total, "tokens"); }
+                bar!.Total = Math.Max(bar.Total, p.Total);
+                bar.Report(p.Done);
             });
+            foreach (var warning in result.Warnings) Console.Error.WriteLine($"eslm: warning: {warning}");
             Console.WriteLine($"{result.Directory}: train {result.Train.Documents:N0} documents, {result.Train.Tokens:N0} tokens; " +
                               $"val {result.Val.Documents:N0} documents, {result.Val.Tokens:N0} tokens; {result.Domains} domains");
+            if (result.ValHoldout == "document-tails")
+                Console.WriteLine($"  val: too few documents to hold out whole ones, so the last {options.ValFraction * 100:0.#}% of each document " +
+                                  "(cut at a line break where possible) is held out instead (manifest: val_holdout = document-tails)");
             Console.WriteLine($"  {result.TextBytes / 1e6:F2} MB of text in {result.Seconds:F1} s ({result.MegabytesPerSecond:F1} MB/s)");
             return 0;
         }));

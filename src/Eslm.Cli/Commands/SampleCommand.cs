@@ -47,6 +47,7 @@ public static class SampleCommand
             bool asText = text is not null && !parse.GetValue(printIds);
             CliRunner.ConfigureThreads(parse.GetValue(threads));
 
+            ModelLoader.AnnounceRunCheckpoint(path);
             using var model = ModelFiles.Load(path, parse.GetValue(heads));
             int V = model.Config.VocabSize;
             foreach (int t in promptTokens)

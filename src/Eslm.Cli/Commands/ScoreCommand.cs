@@ -33,7 +33,7 @@ public static class ScoreCommand
             using var tokens = TokenSequence.Open(dataPath, splitName);
             int T = r.GetValue(seq) == 0 ? model.Config.MaxSequenceLength : r.GetValue(seq);
             if (T < 1 || T > model.Config.MaxSequenceLength) throw new ArgumentException($"--seq must be in [1, {model.Config.MaxSequenceLength}] (got {T})");
-            var bar = new ProgressReporter("score", tokens.Count, "tokens") { LogEvery = 20 };
+            var bar = new ProgressReporter("score", tokens.Count, "tokens");
             var clock = Stopwatch.StartNew();
             var losses = ReferenceScorer.Score(model, tokens, T, r.GetValue(batch), done => bar.Report(done));
             bar.Report(tokens.Count);

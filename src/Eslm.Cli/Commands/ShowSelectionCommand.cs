@@ -13,11 +13,12 @@ public static class ShowSelectionCommand
     {
         var checkpoint = new Option<string>("--checkpoint", "-c") { Description = "Model: a checkpoint or run directory (or preset:NAME)", Required = true };
         var text = new Option<string>("--text") { Description = "UTF-8 text file to score", Required = true };
-        var output = new Option<string?>("--out", "-o") { Description = "HTML file to write (default: TEXT-STRATEGY.html beside the text)" };
+        var output = new Option<string?>("--out", "-o") { Description = "HTML file to write (default: TEXT-STRATEGY.html in the working directory)" };
+        var force = new Option<bool>("--force") { Description = "Replace an existing HTML file" };
         var seq = new Option<int>("--seq", "-t") { Description = "Window length (default: the model's context)", DefaultValueFactory = _ => 0 };
         var selection = new SelectionCliOptions();
         var command = new Command("show-selection", "Write an HTML page colouring each token of a text by the strategy's score and marking kept and dropped tokens.");
-        foreach (var o in new Option[] { checkpoint, text, output, seq }) command.Options.Add(o);
+        foreach (var o in new Option[] { checkpoint, text, output, seq, force }) command.Options.Add(o);
         selection.AddTo(command);
         command.SetAction(r => CliRunner.Run(() =>
         {
@@ -25,6 +26,9 @@ public static class ShowSelectionCommand
             string textPath = r.GetValue(text)!;
             if (!File.Exists(textPath)) throw new FileNotFoundException($"{textPath}: text file not found");
             var sel = selection.Resolve(r);
+            // Default output in the working directory, not beside the input (which may be a source tree or read-only).
+            string outPath = r.GetValue(output) ?? Path.GetFileNameWithoutExtension(textPath) + $"-{sel.Strategy}.html";
+            OutputFiles.RequireNew(outPath, r.GetValue(force));
             using var model = ModelLoader.Load(r.GetValue(checkpoint)!);
             var selector = StrategyRegistry.Create(sel);
             var tokens = new[] { TextData.EndOfText }.Concat(TextData.Encode(File.ReadAllText(textPath))).ToArray();
@@ -34,7 +38,6 @@ public static class ShowSelectionCommand
             string description = $"Strategy {ArmSpec.Describe(sel, selection.ResolveBackward(r))}{models} on {Path.GetFileName(textPath)} " +
                                  $"with {r.GetValue(checkpoint)} ({model.Config}). Selection runs over the whole text as one micro-batch " +
                                  "(per window for --selection-scope sequence); the colour is the score's rank.";
-            string outPath = r.GetValue(output) ?? Path.ChangeExtension(textPath, null) + $"-{sel.Strategy}.html";
             File.WriteAllText(outPath, SelectionPage.Html(scored, $"What {sel.Strategy} keeps", description));
             Console.Error.WriteLine($"eslm show-selection: {scored.Count} tokens, {scored.Count(t => t.Kept)} kept");
             Console.WriteLine(outPath);

@@ -9,22 +9,25 @@ public static class TasksCommand
     public static Command Create()
     {
         var data = new Option<string>("--data") { Description = "Dataset folder whose validation documents are used", Required = true };
-        var output = new Option<string>("--out", "-o") { Description = "Folder for NAME-next-sentence.jsonl and NAME-cloze.jsonl", DefaultValueFactory = _ => "assets/tasks" };
+        var output = new Option<string>("--out", "-o") { Description = "Folder for NAME-next-sentence.jsonl and NAME-cloze.jsonl", DefaultValueFactory = _ => "tasks" };
         var name = new Option<string?>("--name") { Description = "File name prefix (default: the dataset folder's name)" };
         var items = new Option<int>("--items") { Description = "Items per task (fewer when the documents run out)", DefaultValueFactory = _ => 300 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the generator", DefaultValueFactory = _ => 1UL };
+        var force = new Option<bool>("--force") { Description = "Replace existing task files" };
         var build = new Command("build", "Build a 4-way next-sentence task (distractors from other documents of the same domain) and a last-word " +
                                          "cloze task (the word occurs earlier in the passage) from held-out validation documents; same input and seed → same files.");
-        foreach (var o in new Option[] { data, output, name, items, seed }) build.Options.Add(o);
+        foreach (var o in new Option[] { data, output, name, items, seed, force }) build.Options.Add(o);
         build.SetAction(r => CliRunner.Run(() =>
         {
             if (r.GetValue(items) < 1) throw new ArgumentException("--items must be >= 1");
             string path = r.GetValue(data)!;
-            var documents = TextData.ReadValidationDocuments(path);
-            var (nextSentence, cloze) = TaskBuilder.Build(documents, r.GetValue(items), r.GetValue(seed));
-            string prefix = r.GetValue(name) ?? Path.GetFileName(Path.GetFullPath(path).TrimEnd('/'));
+            string prefix = r.GetValue(name) is { } given ? OutputFiles.RequirePlainName(given, "--name") : Path.GetFileName(Path.GetFullPath(path).TrimEnd('/'));
             string dir = r.GetValue(output)!;
             string mcPath = Path.Combine(dir, $"{prefix}-next-sentence.jsonl"), clozePath = Path.Combine(dir, $"{prefix}-cloze.jsonl");
+            OutputFiles.RequireNew(mcPath, r.GetValue(force));
+            OutputFiles.RequireNew(clozePath, r.GetValue(force));
+            var documents = TextData.ReadValidationDocuments(path);
+            var (nextSentence, cloze) = TaskBuilder.Build(documents, r.GetValue(items), r.GetValue(seed));
             TaskBuilder.WriteMultipleChoice(mcPath, nextSentence);
             TaskBuilder.WriteCloze(clozePath, cloze);
             Console.Error.WriteLine($"eslm tasks build: {documents.Count} held-out documents ({documents.Select(d => d.Domain).Distinct().Count()} domains) → " +

@@ -57,6 +57,8 @@ public static class TrainCommand
                 LearningRate = r.GetValue(lr), WarmupSteps = r.GetValue(warmup), MinLearningRateFraction = r.GetValue(minLr),
                 WeightDecay = r.GetValue(wd), GradientClip = r.GetValue(clip), Seed = r.GetValue(seed), Backward = selection.ResolveBackward(r),
             }.Validate();
+            Eslm.Model.TrainingMemory.Estimate(cfg, train.BatchSize, T)
+                .RequireFits($"training {modelName} ({cfg}) with B={train.BatchSize} T={T}", Eslm.Model.TrainingMemory.MachineBytes);
             var sel = selection.Resolve(r);
             foreach (var (flag, path) in Eslm.Selection.SelectionBinding.Paths(sel)) ModelLoader.CheckExists(path, flag);
             ModelLoader.CheckExists(r.GetValue(initFrom), "--init-from");

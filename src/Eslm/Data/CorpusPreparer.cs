@@ -35,6 +35,11 @@ public readonly record struct PrepareProgress(string Phase, long Done, long Tota
 
 public sealed record PrepareResult(string Directory, SplitCounts Train, SplitCounts Val, int Domains, double Seconds, long TextBytes)
 {
+    /// <summary>How val was held out: "documents" (whole documents) or "document-tails" (too few documents; <see cref="DocumentTails"/>).</summary>
+    public string ValHoldout { get; init; } = "documents";
+    /// <summary>Things the caller should tell the user (e.g. inputs with identical content).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     public double MegabytesPerSecond => Seconds > 0 ? TextBytes / 1e6 / Seconds : 0;
 }
 
@@ -64,9 +69,13 @@ public static class CorpusPreparer
         long totalBytes = options.Inputs.Where(f => !f.IsStdin && File.Exists(f.Path)).Sum(f => new FileInfo(f.Path).Length);
         long readBytes = 0, textBytes = 0;
         var empty = new List<string>();
+        var warnings = new List<string>();
         foreach (var file in options.Inputs)
         {
             var (bytes, sha, stored) = DocumentReader.ReadBytes(file);
+            // Same bytes under another name (a copy): its documents may land in both splits, so say so.
+            if (stored > 0 && sources.FirstOrDefault(s => s.Sha256 == sha) is { Path: not null } twin)
+                warnings.Add($"{(file.IsStdin ? "<stdin>" : file.Path)}: same content as {(twin.Path == "-" ? "<stdin>" : twin.Path)} (its documents may appear in both train and val)");
             var fileDocs = DocumentReader.Split(bytes, file, options.Input);
             if (fileDocs.Count == 0) empty.Add(file.IsStdin ? "<stdin>" : file.Path);
             int sourceId = sources.Count;
@@ -103,15 +112,22 @@ public static class CorpusPreparer
         var rng = new Rng(options.Seed);
         if (options.CleanShare is double share) docs = Mix(docs, groups, share, rng);
 
-        // 2. Split whole documents, seeded.
-        var order = Enumerable.Range(0, docs.Count).ToArray();
-        rng.Shuffle(order.AsSpan());
-        int valCount = options.ValDocuments ?? (options.ValFraction <= 0 || docs.Count < 2 ? 0 : (int)Math.Clamp(Math.Round(options.ValFraction * docs.Count), 1, docs.Count - 1));
-        if (valCount >= docs.Count && docs.Count > 0 && options.ValDocuments is not null)
-            throw new ArgumentException($"--val-docs {valCount} leaves no training documents (the inputs hold {docs.Count})");
-        var val = order.Take(valCount).ToArray();
-        var train = order.Skip(valCount).ToArray();
-        if (!options.Shuffle) { Array.Sort(val); Array.Sort(train); }
+        // 2. Split whole documents, seeded; with too few documents for that, hold out each document's tail instead.
+        int[] train, val;
+        bool tails = options.ValDocuments is null && options.ValFraction > 0 && docs.Count < DocumentTails.MinDocumentsForWholeSplit;
+        if (tails) (docs, train, val) = SplitTails(docs, options.ValFraction, tokenizer, options.Shuffle ? rng : null);
+        else
+        {
+            var order = Enumerable.Range(0, docs.Count).ToArray();
+            rng.Shuffle(order.AsSpan());
+            int valCount = options.ValDocuments ?? (options.ValFraction <= 0 || docs.Count < 2 ? 0 : (int)Math.Clamp(Math.Round(options.ValFraction * docs.Count), 1, docs.Count - 1));
+            if (valCount >= docs.Count && docs.Count > 0 && options.ValDocuments is not null)
+                throw new ArgumentException($"--val-docs {valCount} leaves no training documents (the inputs hold {docs.Count})");
+            val = order.Take(valCount).ToArray();
+            train = order.Skip(valCount).ToArray();
+            if (!options.Shuffle) { Array.Sort(val); Array.Sort(train); }
+        }
+        string holdout = tails ? "document-tails" : "documents";
 
         // 3. Write into a temporary folder, then rename.
         string output = Path.GetFullPath(options.OutputDirectory);
@@ -126,10 +142,31 @@ public static class CorpusPreparer
                     written += n;
                     progress?.Invoke(new PrepareProgress("write", written, totalTokens));
                 });
-            WriteManifest(Path.Combine(temp, Dataset.ManifestName), options, tokenizer, domains, sources, docs, splits, shardLists);
+            WriteManifest(Path.Combine(temp, Dataset.ManifestName), options, tokenizer, domains, sources, docs, splits, shardLists, holdout);
         }, flushToDisk: false);
         SplitCounts Count(int[] ids) => new(ids.Length, ids.Sum(i => (long)docs[i].Tokens.Length + 1), ids.Sum(i => docs[i].Bytes));
-        return new PrepareResult(output, Count(train), Count(val), domains.Count, clock.Elapsed.TotalSeconds, textBytes);
+        return new PrepareResult(output, Count(train), Count(val), domains.Count, clock.Elapsed.TotalSeconds, textBytes) { ValHoldout = holdout, Warnings = warnings };
+    }
+
+    /// <summary>Cuts every document into a head (train) and a tail (val) (<see cref="DocumentTails"/>); documents too short
+    /// to cut stay whole in train. Returns the new document list and the train / val orders (shuffled when rng is given).</summary>
+    private static (List<Doc> Docs, int[] Train, int[] Val) SplitTails(List<Doc> docs, double fraction, Gpt2Tokenizer tokenizer, Rng? rng)
+    {
+        var heads = new List<Doc>();
+        var tailDocs = new List<Doc>();
+        foreach (var d in docs)
+        {
+            int cut = DocumentTails.CutPoint(d.Tokens, fraction, tokenizer);
+            if (cut < 0) { heads.Add(d); continue; }
+            long headBytes = DocumentTails.Bytes(d.Tokens.AsSpan(0, cut), tokenizer);
+            heads.Add(d with { Tokens = d.Tokens[..cut], Bytes = headBytes });
+            tailDocs.Add(d with { Tokens = d.Tokens[cut..], Bytes = d.Bytes - headBytes });
+        }
+        var all = heads.Concat(tailDocs).ToList();
+        var train = Enumerable.Range(0, heads.Count).ToArray();
+        var val = Enumerable.Range(heads.Count, tailDocs.Count).ToArray();
+        if (rng is not null) { rng.Shuffle(train.AsSpan()); rng.Shuffle(val.AsSpan()); }
+        return (all, train, val);
     }
 
     private static int IdOf(List<string> list, string name)
@@ -218,7 +255,7 @@ public static class CorpusPreparer
 
     private static void WriteManifest(string path, PrepareOptions o, Gpt2Tokenizer tokenizer, List<string> domains,
         List<(string Path, string Sha256, long Bytes, int Documents)> sources, List<Doc> docs,
-        (string Name, int[] Order)[] splits, Dictionary<string, List<ShardInfo>> shards)
+        (string Name, int[] Order)[] splits, Dictionary<string, List<ShardInfo>> shards, string holdout)
     {
         using var stream = File.Create(path);
         using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
@@ -255,6 +292,8 @@ public static class CorpusPreparer
         w.WriteBoolean("shuffle", o.Shuffle);
         if (o.CleanShare is double cs) w.WriteNumber("clean_share", cs);
         w.WriteEndObject();
+        // "documents": val holds whole documents; "document-tails": too few documents, val holds each one's last share.
+        w.WriteString("val_holdout", holdout);
         w.WriteStartArray("sources");
         foreach (var s in sources)
         {

@@ -92,7 +92,7 @@ public sealed class Dataset
     public IReadOnlyList<string> ShardPaths(string split) =>
         Shards.TryGetValue(split, out var list)
             ? list.Select(s => Path.Combine(Directory, s.File)).ToList()
-            : throw new ArgumentException($"{Directory}: dataset has no split '{split}' (it has {string.Join(", ", Shards.Keys)})");
+            : throw new InvalidDataException($"{Directory}: dataset has no split '{split}' (it has {string.Join(", ", Shards.Keys)})");
 
     /// <summary>The document index of a split (token ranges → domain and byte count).</summary>
     public DocumentIndex Index(string split)

@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
 
@@ -74,7 +73,23 @@ public static class DocumentReader
             files.Add(new InputFile(input));
         }
         if (files.Count == 0) throw new ArgumentException("no inputs given");
-        return files;
+        return Distinct(files);
+    }
+
+    /// <summary>
+    /// Each file once, by resolved full path (symbolic links followed), first occurrence kept: the same file given twice,
+    /// or a folder plus a file inside it, would otherwise put one document in both train and val.
+    /// </summary>
+    public static List<InputFile> Distinct(IEnumerable<InputFile> files)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        return files.Where(f => f.IsStdin || f.Content is not null || seen.Add(ResolvedPath(f.Path))).ToList();
+    }
+
+    private static string ResolvedPath(string path)
+    {
+        var info = new FileInfo(path);
+        return (info.LinkTarget is null ? info : info.ResolveLinkTarget(returnFinalTarget: true) ?? info).FullName;
     }
 
     private static bool IsTextName(string path)
@@ -114,26 +129,29 @@ public static class DocumentReader
         }
         string sha = Convert.ToHexStringLower(SHA256.HashData(stored));
         if (!file.IsStdin && file.Path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))
-        {
-            try
-            {
-                using var gzip = new GZipStream(new MemoryStream(stored), CompressionMode.Decompress);
-                using var memory = new MemoryStream();
-                gzip.CopyTo(memory);
-                return (memory.ToArray(), sha, stored.Length);
-            }
-            catch (InvalidDataException e) { throw new InvalidDataException($"{file.Path}: not a valid gzip file ({e.Message})"); }
-        }
+            return (GzipInput.Decompress(stored, file.Path), sha, stored.Length);
         return (stored, sha, stored.Length);
     }
 
-    /// <summary>Default domain of an input: its file name without extensions (and without .gz), "stdin" for stdin.</summary>
+    /// <summary>Extensions removed from a file name to make its default domain (after an optional .gz).</summary>
+    public static readonly string[] DomainExtensions = [".txt", ".text", ".md", ".jsonl", ".json", ".csv", ".tsv"];
+
+    /// <summary>
+    /// Default domain of an input: its file name without a known text extension (and .gz), "stdin" for stdin. Only known
+    /// extensions go, so LGPL-2.txt and LGPL-2.1.txt stay two domains (cutting at the first dot merged them).
+    /// </summary>
     public static string DefaultDomain(InputFile file)
     {
         if (file.IsStdin) return "stdin";
         string name = System.IO.Path.GetFileName(file.Path);
-        int dot = name.IndexOf('.');
-        return dot > 0 ? name[..dot] : name;
+        string StripOne(string n, string ext) => n.Length > ext.Length && n.EndsWith(ext, StringComparison.OrdinalIgnoreCase) ? n[..^ext.Length] : n;
+        name = StripOne(name, ".gz");
+        foreach (string ext in DomainExtensions)
+        {
+            string stripped = StripOne(name, ext);
+            if (stripped != name) return stripped;
+        }
+        return name;
     }
 
     public static DocumentSplit Resolve(DocumentSplit split, InputFile file)

@@ -39,7 +39,7 @@ public sealed class TokenSequence : IDisposable
             catch { foreach (var s in shards) s.Dispose(); throw; }
             return new TokenSequence(path, split, shards.ToArray(), dataset);
         }
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such dataset folder or token file");
+        TokenFileCheck.RequireTokenFile(path);
         return new TokenSequence(path, split, [TokenShard.OpenAny(path)], null);
     }
 

@@ -46,7 +46,7 @@ public static class GlobalValueAtRisk
         }
         processes.AllReduceSum(histogram);
         if (histogram[Bins] > 0)
-            throw new ArgumentException($"token scores contain NaN on some process ({histogram[Bins]} in all; the loss diverged)");
+            throw new InvalidOperationException($"token scores contain NaN on some process ({histogram[Bins]} in all; the loss diverged)");
         double total = 0;
         for (int b = 0; b < Bins; b++) total += histogram[b];
         if (total > int.MaxValue) throw new ArgumentException($"{total} scores in one selection scope exceed the supported 2^31 − 1");

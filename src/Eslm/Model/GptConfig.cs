@@ -39,6 +39,13 @@ public sealed record GptConfig
         if (VocabSize < 2) throw new ArgumentException($"vocabulary size must be >= 2 (got {VocabSize})");
         if (PaddedVocabSize != 0 && PaddedVocabSize < VocabSize)
             throw new ArgumentException($"padded vocabulary ({PaddedVocabSize}) is smaller than the vocabulary ({VocabSize})");
+        // Parameters (and gradients, moments) are indexed as one span of floats: the padded total must stay below 2^31.
+        // Computed in 128 bits so that absurd dimensions (--vocab 2147483647) cannot wrap around.
+        Int128 vp = PaddedVocabSize > 0 ? PaddedVocabSize : ((Int128)VocabSize + 127) / 128 * 128, c = Channels;
+        Int128 total = (vp + MaxSequenceLength) * c + (Int128)Layers * (12 * c * c + 13 * c) + 2 * c;
+        if (total > int.MaxValue)
+            throw new ArgumentException($"model L{Layers} NH{Heads} C{Channels} T{MaxSequenceLength} V{VocabSize} has {total} parameters, more than " +
+                                        $"Eslm's limit of {int.MaxValue}: reduce --vocab, --channels, --layers or --context");
         return this;
     }
 

@@ -25,7 +25,7 @@ public static class ValueAtRisk
         var work = scratch[..scores.Length];
         scores.CopyTo(work);
         foreach (float s in work)
-            if (float.IsNaN(s)) throw new ArgumentException("token scores contain NaN (the loss diverged)");
+            if (float.IsNaN(s)) throw new InvalidOperationException("token scores contain NaN (the loss diverged)");
         return Select(work, k - 1);
     }
 

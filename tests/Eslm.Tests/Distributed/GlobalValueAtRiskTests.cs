@@ -124,7 +124,7 @@ public class GlobalValueAtRiskTests
         var failures = ranks.Run(p =>
         {
             try { p.GlobalThreshold(p.Rank == 1 ? [1f, float.NaN] : [2f], 0.5); return false; }
-            catch (ArgumentException) { return true; }
+            catch (InvalidOperationException) { return true; }
         });
         Assert.All(failures, Assert.True);
     }

@@ -91,7 +91,7 @@ public class ValueAtRiskTests
     [Fact]
     public void NaN_scores_are_rejected_with_a_clear_message()
     {
-        var e = Assert.Throws<ArgumentException>(() => ValueAtRisk.Threshold(new[] { 1f, float.NaN }, 0.5, new float[2]));
+        var e = Assert.Throws<InvalidOperationException>(() => ValueAtRisk.Threshold(new[] { 1f, float.NaN }, 0.5, new float[2]));
         Assert.Contains("NaN", e.Message);
     }
 

@@ -1,0 +1,49 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+
+namespace Eslm.Data;
+
+/// <summary>
+/// Decompresses a gzip input completely or not at all. .NET's GZipStream ends quietly at the end of a truncated file
+/// (zlib checks each member's trailer only when it reaches it), so a cut or padded .gz would give its readable prefix as
+/// if it were the whole file. The fix: the file's last 8 bytes must be the trailer of its last member, i.e. ISIZE is the
+/// length of the output's final member and CRC32 matches those bytes (for one member: the whole output).
+/// </summary>
+public static class GzipInput
+{
+    public static byte[] Decompress(byte[] stored, string name)
+    {
+        byte[] output;
+        try
+        {
+            using var gzip = new GZipStream(new MemoryStream(stored), CompressionMode.Decompress);
+            using var memory = new MemoryStream();
+            gzip.CopyTo(memory);
+            output = memory.ToArray();
+        }
+        catch (InvalidDataException e) { throw new InvalidDataException($"{name}: not a valid gzip file ({e.Message})"); }
+        if (stored.Length < 18) throw new InvalidDataException($"{name}: truncated gzip file ({stored.Length} bytes, shorter than a gzip header and trailer)");
+        uint crc = BinaryPrimitives.ReadUInt32LittleEndian(stored.AsSpan(stored.Length - 8));
+        uint size = BinaryPrimitives.ReadUInt32LittleEndian(stored.AsSpan(stored.Length - 4));
+        // ISIZE is the member's length mod 2^32; members above 4 GiB are not expected for text inputs read into memory.
+        if (size > output.Length || Crc32(output.AsSpan(output.Length - (int)size)) != crc)
+            throw new InvalidDataException($"{name}: truncated or corrupt gzip file (its end is not a gzip trailer; " +
+                                           $"{output.Length} bytes were readable): re-download or re-compress it");
+        return output;
+    }
+
+    private static readonly uint[] s_table = Enumerable.Range(0, 256).Select(n =>
+    {
+        uint c = (uint)n;
+        for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        return c;
+    }).ToArray();
+
+    /// <summary>CRC-32 as gzip uses it (IEEE 802.3, reflected, init and final xor 0xFFFFFFFF).</summary>
+    public static uint Crc32(ReadOnlySpan<byte> bytes)
+    {
+        uint c = 0xFFFFFFFFu;
+        foreach (byte b in bytes) c = s_table[(c ^ b) & 0xFF] ^ (c >> 8);
+        return c ^ 0xFFFFFFFFu;
+    }
+}

@@ -1,0 +1,121 @@
+using System.Text.Json.Nodes;
+using Eslm.Checkpoints;
+using Eslm.Cli;
+using Eslm.Data;
+using Eslm.Selection;
+using Eslm.Tests.Checkpoints;
+using Xunit;
+
+namespace Eslm.Tests.Cli;
+
+/// <summary>`eslm inspect` describes every file Eslm writes, and a truncated one is an error (exit 1), never "fine".</summary>
+public class InspectFilesTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var (stdout, stderr) = (Console.Out, Console.Error);
+        var o = new StringWriter(); var e = new StringWriter();
+        Console.SetOut(o); Console.SetError(e);
+        try { return (Program.Main(args), o.ToString(), e.ToString()); }
+        finally { Console.SetOut(stdout); Console.SetError(stderr); }
+    }
+
+    private static void AssertRuntimeError((int Code, string Out, string Err) r, string file, string problem)
+    {
+        Assert.Equal(1, r.Code);
+        string err = r.Err.TrimEnd('\n');
+        Assert.DoesNotContain('\n', err);
+        Assert.StartsWith("eslm: error: ", err);
+        Assert.Contains(file, err);
+        Assert.Contains(problem, err);
+    }
+
+    [Fact]
+    public void A_reference_loss_sidecar_is_described()
+    {
+        using var dir = new TempDir();
+        ReferenceLossFile.Write(dir["ref.bin"], new JsonObject { ["window"] = 4, ["split"] = "train", ["dataset"] = "data/noisy" }, [float.NaN, 1f, 2f, 3f]);
+        var r = Run("inspect", dir["ref.bin"]);
+        Assert.Equal(0, r.Code);
+        Assert.Contains("reference-loss sidecar", r.Out);
+        Assert.Contains("4 tokens, window 4", r.Out);
+        Assert.Contains("mean 2.0000", r.Out);
+        Assert.Contains("\"data/noisy\"", r.Out);
+    }
+
+    [Fact]
+    public void A_truncated_reference_loss_sidecar_is_an_error()
+    {
+        using var dir = new TempDir();
+        ReferenceLossFile.Write(dir["ref.bin"], new JsonObject { ["window"] = 4 }, [float.NaN, 1f, 2f, 3f]);
+        var bytes = File.ReadAllBytes(dir["ref.bin"]);
+        File.WriteAllBytes(dir["ref.bin"], bytes[..^2]);
+        AssertRuntimeError(Run("inspect", dir["ref.bin"]), dir["ref.bin"], "truncated");
+    }
+
+    [Fact]
+    public void A_truncated_llm_c_model_file_is_an_error_after_its_description()
+    {
+        using var dir = new TempDir();
+        using (var model = TestFiles.RandomModel()) LlmcModelFile.Save(dir["m.bin"], model);
+        var bytes = File.ReadAllBytes(dir["m.bin"]);
+        File.WriteAllBytes(dir["m.bin"], bytes[..^100]);
+        var r = Run("inspect", dir["m.bin"]);
+        Assert.Contains("llm.c model file", r.Out);
+        AssertRuntimeError(r, dir["m.bin"], "truncated");
+    }
+
+    [Fact]
+    public void A_truncated_token_shard_is_an_error()
+    {
+        using var dir = new TempDir();
+        TokenShard.Write(dir["s.bin"], [1, 2, 3, 4, 5]);
+        var bytes = File.ReadAllBytes(dir["s.bin"]);
+        File.WriteAllBytes(dir["s.bin"], bytes[..^3]);
+        AssertRuntimeError(Run("inspect", dir["s.bin"]), dir["s.bin"], "truncated");
+    }
+
+    [Fact]
+    public void A_dataset_folder_and_its_manifest_are_described()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir["a.txt"], string.Join("\n\n", Enumerable.Range(0, 30).Select(i => $"Paragraph {i} of the text.")));
+        CorpusPreparer.Prepare(new PrepareOptions { Inputs = DocumentReader.Expand([dir["a.txt"]]), OutputDirectory = dir["ds"] });
+        foreach (var path in new[] { dir["ds"], Path.Combine(dir["ds"], "manifest.json") })
+        {
+            var r = Run("inspect", path);
+            Assert.Equal(0, r.Code);
+            Assert.Contains("Eslm dataset", r.Out);
+            Assert.Contains("val held out as document-tails", r.Out);
+        }
+        var shard = Path.Combine(dir["ds"], "val_000000.bin");
+        File.WriteAllBytes(shard, File.ReadAllBytes(shard)[..^2]);
+        AssertRuntimeError(Run("inspect", dir["ds"]), "val_000000.bin", "truncated");
+    }
+
+    [Fact]
+    public void Json_records_are_described_by_kind()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir["metrics.jsonl"], "{\"type\":\"train\",\"step\":0,\"loss\":10.8}\n{\"type\":\"val\",\"step\":1,\"loss\":10.1}\n");
+        var r = Run("inspect", dir["metrics.jsonl"]);
+        Assert.Equal(0, r.Code);
+        Assert.Contains("training metrics", r.Out);
+        Assert.Contains("train 1, val 1", r.Out);
+        File.WriteAllText(dir["t.jsonl"], "{\"ctx\":\"a\",\"endings\":[\"b\",\"c\"],\"label\":0}\n");
+        Assert.Contains("multiple-choice task", Run("inspect", dir["t.jsonl"]).Out);
+        File.WriteAllText(dir["run.json"], "{\"model\": {\"layers\": 2}, \"options\": {}}");
+        Assert.Contains("run configuration", Run("inspect", dir["run.json"]).Out);
+        File.WriteAllText(dir["cut.jsonl"], "{\"type\":\"train\",\"step\":0}\n{\"type\":\"tra");
+        AssertRuntimeError(Run("inspect", dir["cut.jsonl"]), "cut.jsonl:2", "not JSON");
+    }
+
+    [Fact]
+    public void Usage_errors_exit_2_and_runtime_failures_exit_1()
+    {
+        Assert.Equal(2, Run("train", "--no-such-option").Code);
+        Assert.Equal(2, Run("train", "--model", "tiny", "--data", "random:50257", "--steps", "-1").Code);
+        using var dir = new TempDir();
+        Assert.Equal(1, Run("inspect", dir["missing.bin"]).Code);
+    }
+}

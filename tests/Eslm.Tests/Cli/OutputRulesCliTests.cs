@@ -1,0 +1,97 @@
+using Eslm.Cli;
+using Eslm.Tests.Data;
+using Xunit;
+
+namespace Eslm.Tests.Cli;
+
+/// <summary>Commands that write files refuse to replace them without --force, keep --name inside --out, and default
+/// their outputs into the working directory (docs/cli-rules.md).</summary>
+public class OutputRulesCliTests : DataTestBase
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var (stdout, stderr) = (Console.Out, Console.Error);
+        var o = new StringWriter(); var e = new StringWriter();
+        Console.SetOut(o); Console.SetError(e);
+        try { return (Program.Main(args), o.ToString(), e.ToString()); }
+        finally { Console.SetOut(stdout); Console.SetError(stderr); }
+    }
+
+    private static void AssertOneLineError((int Code, string Out, string Err) r, string file, string problem)
+    {
+        Assert.NotEqual(0, r.Code);
+        string err = r.Err.TrimEnd('\n');
+        Assert.DoesNotContain('\n', err);
+        Assert.StartsWith("eslm: error: ", err);
+        Assert.Contains(file, err);
+        Assert.Contains(problem, err);
+    }
+
+    /// <summary>Runs <paramref name="body"/> with the working directory set to a fresh folder under the test's temp dir.</summary>
+    private T InWorkingDirectory<T>(string name, Func<T> body)
+    {
+        string saved = Directory.GetCurrentDirectory(), cwd = Path.Combine(Dir, name);
+        Directory.CreateDirectory(cwd);
+        Directory.SetCurrentDirectory(cwd);
+        try { return body(); }
+        finally { Directory.SetCurrentDirectory(saved); }
+    }
+
+    private string Dataset()
+    {
+        string output = Path.Combine(Dir, "ds");
+        Prepare(output, [JsonlCorpus()]);
+        return output;
+    }
+
+    [Fact]
+    public void Tasks_build_refuses_to_overwrite_without_force()
+    {
+        string data = Dataset(), outDir = Path.Combine(Dir, "tasks");
+        Assert.Equal(0, Run("tasks", "build", "--data", data, "--out", outDir, "--items", "5").Code);
+        string existing = Path.Combine(outDir, "ds-next-sentence.jsonl");
+        File.WriteAllText(existing, "mine\n");
+        AssertOneLineError(Run("tasks", "build", "--data", data, "--out", outDir, "--items", "5"), existing, "already exists (pass --force");
+        Assert.Equal("mine\n", File.ReadAllText(existing));
+        Assert.Equal(0, Run("tasks", "build", "--data", data, "--out", outDir, "--items", "5", "--force").Code);
+        Assert.NotEqual("mine\n", File.ReadAllText(existing));
+    }
+
+    [Theory]
+    [InlineData("../..")]
+    [InlineData("../escape")]
+    [InlineData("sub/name")]
+    public void Tasks_build_rejects_a_name_that_leaves_the_output_folder(string name)
+    {
+        string data = Dataset();
+        var r = Run("tasks", "build", "--data", data, "--out", Path.Combine(Dir, "tasks"), "--name", name);
+        Assert.Equal(2, r.Code);
+        Assert.Contains("--name", r.Err);
+        Assert.Empty(Directory.GetFiles(Dir, "*.jsonl", SearchOption.AllDirectories).Where(f => !f.EndsWith("corpus.jsonl")));
+    }
+
+    [Fact]
+    public void Tasks_build_writes_into_the_working_directory_by_default()
+    {
+        string data = Dataset();
+        var r = InWorkingDirectory("cwd", () => Run("tasks", "build", "--data", data, "--items", "5"));
+        Assert.Equal(0, r.Code);
+        Assert.True(File.Exists(Path.Combine(Dir, "cwd", "tasks", "ds-cloze.jsonl")));
+    }
+
+    [Fact]
+    public void Show_selection_writes_into_the_working_directory_and_refuses_to_overwrite()
+    {
+        string text = Write("texts/story.txt", "Once upon a time there was a small model that learned to read.");
+        var first = InWorkingDirectory("cwd", () => Run("show-selection", "--checkpoint", "preset:tiny", "--text", text, "--strategy", "eslm"));
+        Assert.Equal(0, first.Code);
+        string page = Path.Combine(Dir, "cwd", "story-eslm.html");
+        Assert.True(File.Exists(page));
+        Assert.False(File.Exists(Path.Combine(Dir, "texts", "story-eslm.html")));
+        File.WriteAllText(page, "mine");
+        var again = InWorkingDirectory("cwd", () => Run("show-selection", "--checkpoint", "preset:tiny", "--text", text, "--strategy", "eslm"));
+        AssertOneLineError(again, "story-eslm.html", "already exists (pass --force");
+        Assert.Equal("mine", File.ReadAllText(page));
+        Assert.Equal(0, InWorkingDirectory("cwd", () => Run("show-selection", "--checkpoint", "preset:tiny", "--text", text, "--strategy", "eslm", "--force")).Code);
+    }
+}
