@@ -15,6 +15,12 @@ internal sealed unsafe class Bf16Gemm : GemmBackend
     /// <summary>Rows of dY converted at once are capped at this many elements (the LM head's dlogits): bounds the scratch.</summary>
     private const long MaxChunkElements = 1L << 26;
 
+    /// <summary>
+    /// Products with a shorter sum run in fp32 SGEMM: they cost next to nothing, and oneDNN 2.6 runs k ≤ 2 through its jit
+    /// gemm, which rounds once more than bf16 operands explain (tests/Eslm.Tests/Native/OneDnnTests.cs).
+    /// </summary>
+    private const int MinBf16K = 16;
+
     private readonly TensorBlock? _parameters;
     private readonly Dictionary<nint, WeightCopy> _weights = new();
     private readonly Scratch _left = new(), _right = new(), _weightScratch = new();
@@ -31,6 +37,7 @@ internal sealed unsafe class Bf16Gemm : GemmBackend
     {
         if (rows == 0) return;
         int C = inChannels, OC = outChannels;
+        if (C < MinBf16K) { GemmBackend.Fp32.LinearForward(output, input, weight, rows, C, OC, beta); return; }
         ushort* w = Weight(weight, (long)OC * C);
         ushort* x = _left.Get((long)rows * C);
         Bf16.FromFloat(input, C, x, rows, C);
@@ -43,6 +50,11 @@ internal sealed unsafe class Bf16Gemm : GemmBackend
         // Rows past `rows` are zero padding for SGEMM's sake: they add nothing, so bf16 skips them.
         if (rows == 0) return;
         int C = inChannels, OC = outChannels;
+        if (rows < MinBf16K || OC < MinBf16K)
+        {
+            GemmBackend.Fp32.LinearBackward(dInput, dInputBeta, dWeight, dOutput, input, weight, rows, C, OC, weightRows);
+            return;
+        }
         ushort* w = dInput != null ? Weight(weight, (long)OC * C) : null;
         int chunk = (int)Math.Clamp(MaxChunkElements / OC, 1, rows);
         for (int r0 = 0; r0 < rows; r0 += chunk)
