@@ -29,6 +29,7 @@ public static class BenchCommand
         var precision = new PrecisionOption();
         var baselinePrecision = new Option<string?>("--baseline-precision")
         {
+            HelpName = "fp32|bf16", // keeps the help's option column as wide as it was
             Description = "Precision of the alternated clm baseline (default: --precision); e.g. --precision bf16 --baseline-precision fp32",
         };
         var command = new Command("bench", "Measure training speed: ms/step, tokens/s, GFLOP/s, MFU vs the measured SGEMM ceiling.");
