@@ -29,7 +29,8 @@ eslm_apt_install() {
 eslm_system_deps() {
   command -v dotnet >/dev/null || { eslm_log "the .NET 10 SDK (dotnet) is not on PATH"; return 1; }
   # Open MPI (libmpi.so.40 + mpirun) for data-parallel training and its tests (docs/distributed.md); loaded only under mpirun.
-  eslm_apt_install libopenblas0-pthread libopenmpi3 openmpi-bin
+  # oneDNN (libdnnl.so.2) runs the bf16 products of --precision bf16 (docs/precision.md); loaded only then.
+  eslm_apt_install libopenblas0-pthread libdnnl2 libopenmpi3 openmpi-bin
 }
 
 # NuGet restore, retried: the package mirror is flaky.

@@ -6,6 +6,7 @@ using Eslm.Model;
 using Eslm.Native;
 using Eslm.Selection;
 using Eslm.Training;
+using Eslm.Tensors;
 
 namespace Eslm.Cli.Commands;
 
@@ -25,9 +26,17 @@ public static class BenchCommand
         var gemm = new Option<bool>("--gemm") { Description = "Only measure the SGEMM ceiling on the model's GEMM shapes" };
         var threads = new Option<int>("--threads") { Description = "Threads for OpenBLAS and Eslm kernels (0 = all cores)", DefaultValueFactory = _ => 0 };
         var selection = new SelectionCliOptions();
+        var precision = new PrecisionOption();
+        var baselinePrecision = new Option<string?>("--baseline-precision")
+        {
+            HelpName = "fp32|bf16", // keeps the help's option column as wide as it was
+            Description = "Precision of the alternated clm baseline (default: --precision); e.g. --precision bf16 --baseline-precision fp32",
+        };
         var command = new Command("bench", "Measure training speed: ms/step, tokens/s, GFLOP/s, MFU vs the measured SGEMM ceiling.");
         model.AddTo(command);
         foreach (var o in new Option[] { batch, seq, steps, warmup, json, profile, baseline, gemm, threads }) command.Options.Add(o);
+        precision.AddTo(command);
+        command.Options.Add(baselinePrecision);
         selection.AddTo(command);
         command.SetAction(r => CliRunner.Run(() =>
         {
@@ -39,14 +48,23 @@ public static class BenchCommand
             if (r.GetValue(steps) < 1) throw new ArgumentException($"--steps must be >= 1 (got {r.GetValue(steps)})");
             if (r.GetValue(warmup) < 0) throw new ArgumentException($"--warmup must be >= 0 (got {r.GetValue(warmup)})");
             TrainingMemory.Estimate(cfg, B, T).RequireFits($"benchmarking {name} ({cfg}) with B={B} T={T}", TrainingMemory.MachineBytes);
-            if (r.GetValue(gemm)) return PrintCeiling(GemmCeiling.Measure(TrainingBenchmark.ShapesOf(cfg, B, T)), r.GetValue(json));
+            var chosen = precision.Resolve(r);
+            var baselineChosen = r.GetValue(baselinePrecision) is { } bp ? PrecisionNames.Parse(bp) : chosen;
+            if (baselineChosen == Precision.Bf16) OneDnn.EnsureBf16();
+            if (r.GetValue(gemm))
+            {
+                if (OneDnn.Bf16Unavailable is null) return PrintLibraries(cfg, B, T, r.GetValue(json));
+                return PrintCeiling(GemmCeiling.Measure(TrainingBenchmark.ShapesOf(cfg, B, T)), r.GetValue(json));
+            }
             var selectionOptions = selection.Resolve(r);
             var backwardMode = selection.ResolveBackward(r);
             string strategyName = selectionOptions.Strategy;
+            bool withBaseline = r.GetValue(baseline) && (strategyName != "clm" || baselineChosen != chosen);
             var result = TrainingBenchmark.Run(new BenchmarkOptions
             {
                 Model = cfg, ModelName = name, BatchSize = B, SequenceLength = T, Steps = r.GetValue(steps), WarmupSteps = r.GetValue(warmup),
-                Strategy = strategyName, Profile = r.GetValue(profile), Baseline = r.GetValue(baseline) && strategyName != "clm",
+                Strategy = strategyName, Profile = r.GetValue(profile), Baseline = withBaseline,
+                Precision = chosen, BaselinePrecision = baselineChosen,
             }, (m, o, d) => new Trainer(m, o with { Backward = backwardMode }, d, StrategyRegistry.Create(selectionOptions), ModelLoader.Load),
             onStep: r.GetValue(json) ? null : (s, ms) => Console.Error.Write($"\r  step {s + 1}: {ms:F0} ms   "));
             if (!r.GetValue(json)) Console.Error.WriteLine();
@@ -74,6 +92,9 @@ public static class BenchCommand
             ["baseline_median_ms"] = double.IsNaN(r.BaselineMedianMs) ? null : Math.Round(r.BaselineMedianMs, 2),
             ["ratio_vs_clm"] = double.IsNaN(r.BaselineMedianMs) ? null : Math.Round(r.RatioVsBaseline, 4), ["gflops_per_s"] = Math.Round(r.GflopsPerS, 2), ["flops_basis"] = r.FlopsBasis,
             ["gemm_ceiling_gflops"] = Math.Round(r.GemmCeilingGflops, 2), ["mfu"] = Math.Round(r.Mfu, 4),
+            ["precision"] = r.Precision.Name(), ["baseline_precision"] = double.IsNaN(r.BaselineMedianMs) ? null : r.BaselinePrecision.Name(),
+            ["bf16_gemm_ceiling_gflops"] = double.IsNaN(r.Bf16CeilingGflops) ? null : Math.Round(r.Bf16CeilingGflops, 2),
+            ["fp32_equivalent_mfu"] = Math.Round(r.Fp32EquivalentMfu, 4),
             ["blas_core"] = r.BlasCore, ["threads"] = r.Threads, ["peak_rss_mb"] = Math.Round(r.PeakRssMb, 1), ["cpu"] = r.Cpu,
             ["blas_note"] = BlasWarning(),
             ["step_ms"] = new JsonArray(r.StepMs.Select(x => (JsonNode)Math.Round(x, 2)).ToArray()),
@@ -86,17 +107,23 @@ public static class BenchCommand
     private static void PrintTable(BenchmarkResult r, BackwardMode backwardMode)
     {
         string backward = r.Strategy == "clm" ? "" : $"  backward {backwardMode.Name()}";
-        Console.WriteLine($"model {r.Model}  B={r.Batch} T={r.Seq}  strategy {r.Strategy}{backward}  ({r.Steps} measured steps)");
+        Console.WriteLine($"model {r.Model}  B={r.Batch} T={r.Seq}  strategy {r.Strategy}{backward}  precision {r.Precision.Name()}  ({r.Steps} measured steps)");
         Console.WriteLine($"  median step      {r.MedianMs,10:F1} ms   (min {r.MinMs:F1}, mean {r.MeanMs:F1})");
         if (!double.IsNaN(r.BaselineMedianMs))
-            Console.WriteLine($"  clm (alternated) {r.BaselineMedianMs,10:F1} ms   → {r.Strategy} / clm = {r.RatioVsBaseline:F3}");
+            Console.WriteLine($"  clm {r.BaselinePrecision.Name()} (alternated) {r.BaselineMedianMs,6:F1} ms   → {r.Strategy} {r.Precision.Name()} / clm {r.BaselinePrecision.Name()} = {r.RatioVsBaseline:F3}");
         Console.WriteLine($"  tokens/s         {r.TokensPerS,10:F0}");
         Console.WriteLine($"  FLOPs/step       {r.FlopsPerStep / 1e9,10:F2} GFLOP (6·N·B·T + 12·L·C·T·B·T); GEMMs executed {r.ExecutedFlopsPerStep / 1e9:F2} GFLOP");
         if (r.Strategy != "clm")
             Console.WriteLine($"  selection        kept {r.KeptFraction * 100:F1} % of tokens; accounted {r.AccountedFlopsPerStep / 1e9:F2} GFLOP/step (2·N·M + 4·N·kept + auxiliary)");
         Console.WriteLine($"  achieved         {r.GflopsPerS,10:F1} GFLOP/s" + (r.FlopsBasis == "formula" ? "" : " (from the GEMM FLOPs executed)"));
         Console.WriteLine($"  SGEMM ceiling    {r.GemmCeilingGflops,10:F1} GFLOP/s (best of {string.Join(", ", r.Ceiling.Select(c => $"{c.Shape.Name} {c.GflopsPerSecond:F0}"))})");
-        Console.WriteLine($"  MFU              {r.Mfu * 100,10:F1} %");
+        if (r.Precision == Precision.Bf16)
+        {
+            Console.WriteLine($"  bf16 ceiling     {r.Bf16CeilingGflops,10:F1} GFLOP/s (oneDNN; best of {string.Join(", ", r.Bf16Ceiling.Select(c => $"{c.Shape.Name} {c.GflopsPerSecond:F0}"))})");
+            Console.WriteLine($"  MFU (bf16)       {r.Mfu * 100,10:F1} %   of the bf16 ceiling");
+            Console.WriteLine($"  fp32-equiv. MFU  {r.Fp32EquivalentMfu * 100,10:F1} %   of the SGEMM ceiling (comparable with fp32 runs)");
+        }
+        else Console.WriteLine($"  MFU              {r.Mfu * 100,10:F1} %");
         Console.WriteLine($"  OpenBLAS core    {r.BlasCore,10}   threads {r.Threads}   peak RSS {r.PeakRssMb:F0} MiB");
         Console.WriteLine($"  CPU              {r.Cpu}");
         if (BlasWarning() is { } warning) Console.WriteLine($"  note: {warning}");
@@ -114,6 +141,49 @@ public static class BenchCommand
         if (!MachineInfo.HasAvx512 || string.IsNullOrEmpty(set) || set.Equals("SkylakeX", StringComparison.OrdinalIgnoreCase)) return null;
         return $"OPENBLAS_CORETYPE={set} is set in the environment, so OpenBLAS uses its {OpenBlas.CoreName} kernels on this AVX-512 CPU; " +
                "unset it (Eslm then picks SkylakeX) for about 2x faster GEMMs.";
+    }
+
+    /// <summary>
+    /// `--gemm` where oneDNN runs: every GEMM shape of a dense step through OpenBLAS fp32, oneDNN fp32 and oneDNN bf16,
+    /// measured back to back per shape (the fp32 ceiling is still OpenBLAS's, on the usual three shapes).
+    /// </summary>
+    private static int PrintLibraries(Eslm.Model.GptConfig cfg, int B, int T, bool json)
+    {
+        var shapes = TrainingBenchmark.AllShapesOf(cfg, B, T).ToList();
+        var rows = shapes.Select(s => (Shape: s,
+            Blas: GemmCeiling.Measure([s]).Single().GflopsPerSecond,
+            DnnFp32: GemmCeiling.Measure([s], library: GemmCeiling.Library.OneDnnFp32).Single().GflopsPerSecond,
+            DnnBf16: GemmCeiling.Measure([s], library: GemmCeiling.Library.OneDnnBf16).Single().GflopsPerSecond)).ToList();
+        if (json)
+        {
+            var o = new JsonObject
+            {
+                ["blas_core"] = OpenBlas.CoreName, ["threads"] = OpenBlas.Threads,
+                ["shapes"] = new JsonArray(rows.Select(x => (JsonNode)new JsonObject
+                {
+                    ["name"] = x.Shape.Name, ["m"] = x.Shape.M, ["n"] = x.Shape.N, ["k"] = x.Shape.K,
+                    ["openblas_fp32_gflops"] = Math.Round(x.Blas, 2), ["onednn_fp32_gflops"] = Math.Round(x.DnnFp32, 2),
+                    ["onednn_bf16_gflops"] = Math.Round(x.DnnBf16, 2),
+                }).ToArray()),
+            };
+            Console.WriteLine(o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            return 0;
+        }
+        Console.WriteLine($"OpenBLAS core {OpenBlas.CoreName}, {OpenBlas.Threads} threads; GFLOP/s, best of 3 per shape");
+        Console.WriteLine($"  {"shape",-14} {"m×n×k",-18} {"OpenBLAS fp32",14} {"oneDNN fp32",12} {"oneDNN bf16",12}");
+        foreach (var x in rows)
+            Console.WriteLine($"  {x.Shape.Name,-14} {$"{x.Shape.M}x{x.Shape.N}x{x.Shape.K}",-18} {x.Blas,14:F1} {x.DnnFp32,12:F1} {x.DnnBf16,12:F1}");
+        Console.WriteLine($"  totals (time-weighted): OpenBLAS fp32 {Harmonic(rows.Select(x => (x.Shape, x.Blas))):F1}, " +
+                          $"oneDNN fp32 {Harmonic(rows.Select(x => (x.Shape, x.DnnFp32))):F1}, oneDNN bf16 {Harmonic(rows.Select(x => (x.Shape, x.DnnBf16))):F1} GFLOP/s");
+        return 0;
+    }
+
+    /// <summary>All shapes' FLOPs over their summed time: the rate of one dense step's GEMMs.</summary>
+    private static double Harmonic(IEnumerable<(GemmCeiling.Shape Shape, double Gflops)> rows)
+    {
+        double flops = 0, seconds = 0;
+        foreach (var (s, g) in rows) { double f = 2.0 * s.M * s.N * s.K; flops += f; seconds += f / (g * 1e9); }
+        return flops / seconds / 1e9;
     }
 
     private static int PrintCeiling(IReadOnlyList<GemmCeiling.Measurement> ms, bool json)

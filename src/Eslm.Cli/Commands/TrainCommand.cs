@@ -13,6 +13,7 @@ public static class TrainCommand
     {
         var model = new ModelOptions();
         var selection = new SelectionCliOptions();
+        var precision = new PrecisionOption();
         var data = new Option<string>("--data") { Description = "Training data: a dataset folder (eslm prepare), an llm.c shard, or a raw uint16 token file", Required = true };
         var valData = new Option<string?>("--val-data") { Description = "Validation data (default: the val split of --data when it is a dataset folder)" };
         var output = new Option<string>("--out", "-o", "--output") { Description = "Run directory (metrics.jsonl, run.json, step-N checkpoints)", DefaultValueFactory = _ => "runs/train" };
@@ -40,6 +41,7 @@ public static class TrainCommand
         foreach (var o in new Option[] { data, valData, output, batch, seq, accumulation, steps, lr, warmup, minLr, wd, clip, seed, valEvery, valBatches,
                      ckptEvery, keepLast, resume, initFrom, sampling, threads })
             command.Options.Add(o);
+        precision.AddTo(command);
         selection.AddTo(command);
         // Under mpirun every rank runs this body (MpiCli: one failing rank aborts the job); docs/distributed.md.
         command.SetAction(r => MpiCli.Run(processes =>
@@ -56,6 +58,7 @@ public static class TrainCommand
                 BatchSize = r.GetValue(batch), SequenceLength = T, GradientAccumulation = r.GetValue(accumulation), Steps = r.GetValue(steps),
                 LearningRate = r.GetValue(lr), WarmupSteps = r.GetValue(warmup), MinLearningRateFraction = r.GetValue(minLr),
                 WeightDecay = r.GetValue(wd), GradientClip = r.GetValue(clip), Seed = r.GetValue(seed), Backward = selection.ResolveBackward(r),
+                Precision = precision.Resolve(r),
             }.Validate();
             Eslm.Model.TrainingMemory.Estimate(cfg, train.BatchSize, T)
                 .RequireFits($"training {modelName} ({cfg}) with B={train.BatchSize} T={T}", Eslm.Model.TrainingMemory.MachineBytes);
@@ -83,6 +86,9 @@ public static class TrainCommand
                 ["selection"] = TrainingRun.SelectionJson(sel, train.Backward),
                 ["processes"] = P,
             };
+            // Recorded only when not fp32: runs without the field (all runs before it existed) are fp32, and fp32 runs'
+            // files stay byte for byte what they were (the golden runs compare them whole).
+            if (train.Precision != Eslm.Tensors.Precision.Fp32) resolved["precision"] = Eslm.Tensors.PrecisionNames.Name(train.Precision);
             string outDir = r.GetValue(output)!;
             if (talk)
             {

@@ -2,6 +2,7 @@ using Eslm.Model;
 using Eslm.Native;
 using Eslm.Training;
 using Eslm.Data;
+using Eslm.Tensors;
 
 namespace Eslm.Diagnostics;
 
@@ -18,6 +19,10 @@ public sealed record BenchmarkOptions
     public bool MeasureCeiling { get; init; } = true;
     /// <summary>Also time plain `clm` in the same process, alternating steps with the strategy, and report the ratio.</summary>
     public bool Baseline { get; init; }
+    /// <summary>GEMM operand precision of the measured trainer.</summary>
+    public Precision Precision { get; init; } = Precision.Fp32;
+    /// <summary>Precision of the alternated clm baseline (null = <see cref="Precision"/>): bf16 vs fp32 in one sitting.</summary>
+    public Precision? BaselinePrecision { get; init; }
 }
 
 public sealed record BenchmarkResult
@@ -41,6 +46,16 @@ public sealed record BenchmarkResult
     public string FlopsBasis { get; init; } = "formula";
     public double GemmCeilingGflops { get; init; }
     public double Mfu { get; init; }
+    public Precision Precision { get; init; } = Precision.Fp32;
+    public Precision BaselinePrecision { get; init; } = Precision.Fp32;
+    /// <summary>bf16 only: the bf16 GEMM (oneDNN) ceiling on the same shapes, measured in the same run; NaN for fp32.</summary>
+    public double Bf16CeilingGflops { get; init; } = double.NaN;
+    public IReadOnlyList<GemmCeiling.Measurement> Bf16Ceiling { get; init; } = [];
+    /// <summary>
+    /// Achieved FLOP/s over the fp32 SGEMM ceiling, whatever the precision: the two precisions compare in one column.
+    /// For fp32 it equals <see cref="Mfu"/>; for bf16 <see cref="Mfu"/> is against the bf16 ceiling instead.
+    /// </summary>
+    public double Fp32EquivalentMfu { get; init; }
     public required string BlasCore { get; init; }
     public int Threads { get; init; }
     public double PeakRssMb { get; init; }
@@ -66,7 +81,11 @@ public static class TrainingBenchmark
         int B = options.BatchSize, T = options.SequenceLength;
         using var model = new Gpt(cfg);
         WeightInit.Initialize(model, 1337);
-        var trainOptions = new TrainOptions { BatchSize = B, SequenceLength = T, Steps = options.Steps + options.WarmupSteps, WarmupSteps = 1 };
+        var trainOptions = new TrainOptions
+        {
+            BatchSize = B, SequenceLength = T, Steps = options.Steps + options.WarmupSteps, WarmupSteps = 1, Precision = options.Precision,
+        };
+        var baselinePrecision = options.BaselinePrecision ?? options.Precision;
         var data = new RandomTokenSource(B, T, cfg.VocabSize, 42);
         using var trainer = trainerFactory?.Invoke(model, trainOptions, data) ?? new Trainer(model, trainOptions, data);
 
@@ -75,7 +94,7 @@ public static class TrainingBenchmark
         using var baselineModel = options.Baseline ? new Gpt(cfg) : null;
         if (baselineModel is not null) WeightInit.Initialize(baselineModel, 1337);
         using var baseline = baselineModel is null ? null
-            : new Trainer(baselineModel, trainOptions, new RandomTokenSource(B, T, cfg.VocabSize, 42));
+            : new Trainer(baselineModel, trainOptions with { Precision = baselinePrecision }, new RandomTokenSource(B, T, cfg.VocabSize, 42));
         var baselineTimes = new List<double>();
 
         var times = new List<double>();
@@ -103,6 +122,9 @@ public static class TrainingBenchmark
         double flops = cfg.TrainingFlops(B, T);
         var ceiling = options.MeasureCeiling ? GemmCeiling.Measure(ShapesOf(cfg, B, T)) : [];
         double ceilingGflops = ceiling.Count == 0 ? double.NaN : ceiling.Max(m => m.GflopsPerSecond);
+        bool bf16 = options.Precision == Precision.Bf16;
+        var bf16Ceiling = options.MeasureCeiling && bf16 ? GemmCeiling.Measure(ShapesOf(cfg, B, T), library: GemmCeiling.Library.OneDnnBf16) : [];
+        double bf16CeilingGflops = bf16Ceiling.Count == 0 ? double.NaN : bf16Ceiling.Max(m => m.GflopsPerSecond);
         // clm: the nanoGPT/llm.c formula (comparable with peers). Selection strategies do less work than the formula
         // counts, so their achieved rate uses the FLOPs our GEMMs actually executed (else MFU would exceed 100%).
         bool formula = options.Strategy == "clm";
@@ -114,7 +136,9 @@ public static class TrainingBenchmark
             MedianMs = median, MinMs = sorted.FirstOrDefault(), MeanMs = times.Count == 0 ? double.NaN : times.Average(),
             TokensPerS = B * T / (median / 1000.0), FlopsPerStep = flops, ExecutedFlopsPerStep = times.Count == 0 ? 0 : (double)executed / times.Count,
             AccountedFlopsPerStep = times.Count == 0 ? 0 : accounted / times.Count, KeptFraction = times.Count == 0 ? 0 : keptFraction / times.Count,
-            FlopsBasis = formula ? "formula" : "executed", GflopsPerS = gflops, GemmCeilingGflops = ceilingGflops, Mfu = gflops / ceilingGflops,
+            FlopsBasis = formula ? "formula" : "executed", GflopsPerS = gflops, GemmCeilingGflops = ceilingGflops,
+            Mfu = gflops / (bf16 ? bf16CeilingGflops : ceilingGflops), Fp32EquivalentMfu = gflops / ceilingGflops,
+            Precision = options.Precision, BaselinePrecision = baselinePrecision, Bf16CeilingGflops = bf16CeilingGflops, Bf16Ceiling = bf16Ceiling,
             BlasCore = OpenBlas.CoreName, Threads = OpenBlas.Threads, PeakRssMb = MachineInfo.PeakRssMegabytes, Cpu = MachineInfo.CpuModel,
             StepMs = times.ToArray(), Profile = options.Profile ? model.Timer.Totals : [], Ceiling = ceiling,
             BaselineMedianMs = baseline is null ? double.NaN : Median(baselineTimes.Order().ToArray()),
@@ -123,6 +147,18 @@ public static class TrainingBenchmark
 
     private static double Median(double[] sorted) => sorted.Length == 0 ? double.NaN
         : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : 0.5 * (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]);
+
+    /// <summary>Every GEMM shape of a dense training step (forward, dX, dW of the four linear layers and the head).</summary>
+    public static IEnumerable<GemmCeiling.Shape> AllShapesOf(GptConfig cfg, int B, int T)
+    {
+        int BT = B * T, C = cfg.C;
+        foreach (var (name, inC, outC) in new[] { ("qkv", C, 3 * C), ("attproj", C, C), ("fc", C, 4 * C), ("fcproj", 4 * C, C), ("head", C, cfg.Vp) })
+        {
+            yield return new($"{name}.fwd", BT, outC, inC, TransB: true);
+            yield return new($"{name}.dX", BT, inC, outC);
+            yield return new($"{name}.dW", outC, inC, BT, TransA: true);
+        }
+    }
 
     /// <summary>The model's largest GEMMs: LM head forward and weight-gradient, MLP up-projection.</summary>
     public static IEnumerable<GemmCeiling.Shape> ShapesOf(GptConfig cfg, int B, int T)

@@ -32,6 +32,7 @@ public sealed unsafe partial class Gpt : IDisposable
     private int _capacityB, _capacityT;
     private int[] _keptRows = [], _activeLength = [], _sequenceKeptStart = [];
     private readonly List<(int Start, int Count)> _ranges = new();
+    private GemmBackend _gemm = GemmBackend.Fp32;
 
     public Gpt(GptConfig config)
     {
@@ -49,6 +50,22 @@ public sealed unsafe partial class Gpt : IDisposable
 
     /// <summary>What the backward does with zero-weight tokens (see <see cref="Model.BackwardMode"/>); exact by default.</summary>
     public BackwardMode BackwardMode { get; set; } = BackwardMode.Exact;
+
+    /// <summary>
+    /// Operand precision of the linear layers' and LM head's products (forward, dX and dW); fp32 by default. Setting bf16
+    /// throws <see cref="NotSupportedException"/> when oneDNN or AVX512-BF16 is missing. Everything else stays fp32.
+    /// </summary>
+    public Precision Precision
+    {
+        get => _gemm.Precision;
+        set
+        {
+            if (value == _gemm.Precision) return;
+            var next = GemmBackend.For(value, Parameters);
+            _gemm.Dispose();
+            _gemm = next;
+        }
+    }
 
     /// <summary>Optional replacement for the cross-entropy row gradient (null = plain cross-entropy).</summary>
     public HeadRowGradient? RowGradient { get; set; }
@@ -126,20 +143,20 @@ public sealed unsafe partial class Gpt : IDisposable
             var x = Layer(l);
             float* residual = LayerInput(l);
             using (Timer.Measure("layernorm.fwd")) LayerNorm.Forward(x.Ln1, x.Ln1Mean, x.Ln1Rstd, residual, w.Ln1W, w.Ln1B, BT, C);
-            using (Timer.Measure("matmul.fwd")) MatMul.Forward(x.Qkv, x.Ln1, w.QkvW, w.QkvB, BT, C, 3 * C);
+            using (Timer.Measure("matmul.fwd")) MatMul.Forward(x.Qkv, x.Ln1, w.QkvW, w.QkvB, BT, C, 3 * C, gemm: _gemm);
             using (Timer.Measure("attention.fwd")) Attention.Forward(x.Atty, x.Att, x.Qkv, B, T, C, NH);
             using (Timer.Measure("matmul.fwd"))
             {
                 Copy(x.Residual2, residual, (long)BT * C);
-                MatMul.Forward(x.Residual2, x.Atty, w.AttProjW, w.AttProjB, BT, C, C, accumulate: true);
+                MatMul.Forward(x.Residual2, x.Atty, w.AttProjW, w.AttProjB, BT, C, C, accumulate: true, gemm: _gemm);
             }
             using (Timer.Measure("layernorm.fwd")) LayerNorm.Forward(x.Ln2, x.Ln2Mean, x.Ln2Rstd, x.Residual2, w.Ln2W, w.Ln2B, BT, C);
-            using (Timer.Measure("matmul.fwd")) MatMul.Forward(x.Fch, x.Ln2, w.FcW, w.FcB, BT, C, 4 * C);
+            using (Timer.Measure("matmul.fwd")) MatMul.Forward(x.Fch, x.Ln2, w.FcW, w.FcB, BT, C, 4 * C, gemm: _gemm);
             using (Timer.Measure("gelu.fwd")) Gelu.Forward(x.FchGelu, x.Fch, (long)BT * 4 * C);
             using (Timer.Measure("matmul.fwd"))
             {
                 Copy(x.Residual3, x.Residual2, (long)BT * C);
-                MatMul.Forward(x.Residual3, x.FchGelu, w.FcProjW, w.FcProjB, BT, 4 * C, C, accumulate: true);
+                MatMul.Forward(x.Residual3, x.FchGelu, w.FcProjW, w.FcProjB, BT, 4 * C, C, accumulate: true, gemm: _gemm);
             }
         }
 
@@ -147,7 +164,7 @@ public sealed unsafe partial class Gpt : IDisposable
         using (Timer.Measure("layernorm.fwd"))
             LayerNorm.Forward(a.Lnf, a.LnfMean, a.LnfRstd, last, p.Pointer(LnfW), p.Pointer(LnfB), BT, C);
         using (Timer.Measure("head.fwd"))
-            OpenBlas.Sgemm(false, true, BT, Vp, C, 1f, a.Lnf, C, p.Pointer(Wte), C, 0f, a.Logits, Vp);
+            _gemm.LinearForward(a.Logits, a.Lnf, p.Pointer(Wte), BT, C, Vp, 0f);
         using (Timer.Measure("crossentropy.fwd"))
             CrossEntropy.Forward(a.Losses, a.Entropy, a.RowSum, a.Logits, _targets, BT, V, Vp);
         double sum = 0;
@@ -309,8 +326,7 @@ public sealed unsafe partial class Gpt : IDisposable
                     for (int r = start; r < end; r++)
                         rowGradient(r, logits + (long)r * Vp, logits + (long)r * Vp, rowSum[r], targets[r], dLosses[r]);
                 });
-            OpenBlas.Sgemm(false, false, BT, C, Vp, 1f, logits, Vp, wte, C, 0f, dLnf, C);
-            OpenBlas.Sgemm(true, false, Vp, C, BT, 1f, logits, Vp, lnf, C, 1f, dWte, C);
+            _gemm.LinearBackward(dLnf, 0f, dWte, logits, lnf, wte, BT, C, Vp, BT);
             return;
         }
         float* dlogits = _s.HeadDLogits, lnfRows = _s.HeadLnf;
@@ -334,8 +350,7 @@ public sealed unsafe partial class Gpt : IDisposable
             int padded = (n + 31) / 32 * 32;
             new Span<float>(dlogits + (long)n * Vp, (padded - n) * Vp).Clear();
             new Span<float>(lnfRows + (long)n * C, (padded - n) * C).Clear();
-            OpenBlas.Sgemm(false, false, n, C, Vp, 1f, dlogits, Vp, wte, C, 0f, dLnf + (long)j0 * C, C);
-            OpenBlas.Sgemm(true, false, Vp, C, padded, 1f, dlogits, Vp, lnfRows, C, 1f, dWte, C);
+            _gemm.LinearBackward(dLnf + (long)j0 * C, 0f, dWte, dlogits, lnfRows, wte, n, C, Vp, padded);
         }
     }
 
@@ -345,7 +360,7 @@ public sealed unsafe partial class Gpt : IDisposable
         foreach (var (r0, n) in _ranges)
         {
             MatMul.Backward(dInput + (long)r0 * inC, dWeight, dBias, dOutput + (long)r0 * outC, input + (long)r0 * inC, weight, n, inC, outC,
-                overwriteInput: true);
+                overwriteInput: true, gemm: _gemm);
         }
     }
 
@@ -394,6 +409,7 @@ public sealed unsafe partial class Gpt : IDisposable
 
     public void Dispose()
     {
+        _gemm.Dispose(); _gemm = GemmBackend.Fp32;
         Parameters.Dispose(); Gradients.Dispose(); _acts?.Dispose(); _scratch?.Dispose();
         if (_inputs != null) { NativeMemory.Free(_inputs); NativeMemory.Free(_targets); _inputs = null; _targets = null; }
     }

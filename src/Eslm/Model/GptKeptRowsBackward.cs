@@ -48,7 +48,7 @@ public sealed unsafe partial class Gpt
             using (Timer.Measure("attention.bwd"))
                 Attention.BackwardKeptQueries(dQkv, null, _s.DAtty, gathered, x.Qkv, x.Att, B, T, C, NH, rows, _sequenceKeptStart);
             GatherRows(x.Ln1, C, kept);
-            using (Timer.Measure("matmul.bwd")) MatMul.Backward(dLn, dw.QkvW, dw.QkvB, dQkv, gathered, w.QkvW, kept, C, 3 * C, overwriteInput: true);
+            using (Timer.Measure("matmul.bwd")) MatMul.Backward(dLn, dw.QkvW, dw.QkvB, dQkv, gathered, w.QkvW, kept, C, 3 * C, overwriteInput: true, gemm: _gemm);
             using (Timer.Measure("layernorm.bwd"))
                 LayerNorm.Backward(dResidual, dw.Ln1W, dw.Ln1B, dLn, LayerInput(l), w.Ln1W, x.Ln1Mean, x.Ln1Rstd, kept, C, rows);
         }
@@ -77,7 +77,7 @@ public sealed unsafe partial class Gpt
         float* dResidual = _s.DResidual, dLn = _s.DLn, dAtty = _s.DAtty, dFch = _s.DFch, gathered = _s.Gather;
 
         GatherRows(x.FchGelu, 4 * C, kept);
-        using (Timer.Measure("matmul.bwd")) MatMul.Backward(dFch, dw.FcProjW, dw.FcProjB, dResidual, gathered, w.FcProjW, kept, 4 * C, C, overwriteInput: true);
+        using (Timer.Measure("matmul.bwd")) MatMul.Backward(dFch, dw.FcProjW, dw.FcProjB, dResidual, gathered, w.FcProjW, kept, 4 * C, C, overwriteInput: true, gemm: _gemm);
         using (Timer.Measure("gelu.bwd"))
             Parallelism.For(kept, 16, (start, end) =>
             {
@@ -85,12 +85,12 @@ public sealed unsafe partial class Gpt
                     Gelu.Backward(dFch + (long)j * 4 * C, x.Fch + (long)rows[j] * 4 * C, dFch + (long)j * 4 * C, 4 * C, overwrite: true);
             });
         GatherRows(x.Ln2, C, kept);
-        using (Timer.Measure("matmul.bwd")) MatMul.Backward(dLn, dw.FcW, dw.FcB, dFch, gathered, w.FcW, kept, C, 4 * C, overwriteInput: true);
+        using (Timer.Measure("matmul.bwd")) MatMul.Backward(dLn, dw.FcW, dw.FcB, dFch, gathered, w.FcW, kept, C, 4 * C, overwriteInput: true, gemm: _gemm);
         using (Timer.Measure("layernorm.bwd"))
             LayerNorm.Backward(dResidual, dw.Ln2W, dw.Ln2B, dLn, x.Residual2, w.Ln2W, x.Ln2Mean, x.Ln2Rstd, kept, C, rows);
 
         GatherRows(x.Atty, C, kept);
-        using (Timer.Measure("matmul.bwd")) MatMul.Backward(dAtty, dw.AttProjW, dw.AttProjB, dResidual, gathered, w.AttProjW, kept, C, C, overwriteInput: true);
+        using (Timer.Measure("matmul.bwd")) MatMul.Backward(dAtty, dw.AttProjW, dw.AttProjB, dResidual, gathered, w.AttProjW, kept, C, C, overwriteInput: true, gemm: _gemm);
         GatherRows(x.Qkv, C, kept, sourceStride: 3 * C); // the kept queries (keys and values are read in place)
     }
 

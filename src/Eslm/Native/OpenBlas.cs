@@ -17,10 +17,8 @@ public static unsafe class OpenBlas
     /// <summary>Kernel family OpenBLAS picked (e.g. "SkylakeX", "Haswell"), known after <see cref="Initialize"/>.</summary>
     public static string CoreName { get; private set; } = "not loaded";
 
-    private static long _executedFlops;
-
-    /// <summary>Running total of FLOPs (2·m·n·k per product) executed by <see cref="Sgemm"/> in this process.</summary>
-    public static long ExecutedFlops => Interlocked.Read(ref _executedFlops);
+    /// <summary>Running total of GEMM FLOPs executed in this process, OpenBLAS and oneDNN together (<see cref="GemmFlops"/>).</summary>
+    public static long ExecutedFlops => GemmFlops.Executed;
 
     /// <summary>Threads OpenBLAS uses for one product.</summary>
     public static int Threads { get; private set; }
@@ -68,7 +66,7 @@ public static unsafe class OpenBlas
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
     {
         if (m == 0 || n == 0) return;
-        Interlocked.Add(ref _executedFlops, 2L * m * n * k);
+        GemmFlops.Add(m, n, k);
         int tail = k % 32, main = k - tail;
         if (main == 0 || tail == 0)
         {

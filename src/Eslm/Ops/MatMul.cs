@@ -1,10 +1,10 @@
-using Eslm.Native;
 using Eslm.Tensors;
 
 namespace Eslm.Ops;
 
 /// <summary>
-/// Linear layer through OpenBLAS: out[N,OC] = input[N,C] · weightᵀ + bias, weight stored [OC,C] (PyTorch nn.Linear / llm.c).
+/// Linear layer: out[N,OC] = input[N,C] · weightᵀ + bias, weight stored [OC,C] (PyTorch nn.Linear / llm.c). The products
+/// run on a <see cref="GemmBackend"/> (fp32 OpenBLAS when none is given; the model passes its own, which may be bf16).
 /// </summary>
 public static unsafe class MatMul
 {
@@ -13,7 +13,7 @@ public static unsafe class MatMul
     /// residual stream uses this to fuse "x + proj(y)" into the GEMM (beta = 1) with no separate buffer or pass.
     /// </summary>
     public static void Forward(float* output, float* input, float* weight, float* bias, int rows, int inChannels, int outChannels,
-        bool accumulate = false)
+        bool accumulate = false, GemmBackend? gemm = null)
     {
         int OC = outChannels;
         if (bias != null)
@@ -29,7 +29,7 @@ public static unsafe class MatMul
             });
         }
         float beta = accumulate || bias != null ? 1f : 0f;
-        OpenBlas.Sgemm(false, true, rows, OC, inChannels, 1f, input, inChannels, weight, inChannels, beta, output, OC);
+        (gemm ?? GemmBackend.Fp32).LinearForward(output, input, weight, rows, inChannels, OC, beta);
     }
 
     /// <summary>
@@ -38,12 +38,11 @@ public static unsafe class MatMul
     /// With <paramref name="overwriteInput"/>, dInput is written rather than accumulated (scratch needs no zeroing pass).
     /// </summary>
     public static void Backward(float* dInput, float* dWeight, float* dBias, float* dOutput, float* input, float* weight,
-        int rows, int inChannels, int outChannels, bool overwriteInput = false)
+        int rows, int inChannels, int outChannels, bool overwriteInput = false, GemmBackend? gemm = null)
     {
         int C = inChannels, OC = outChannels;
         if (rows == 0) return;
-        if (dInput != null) OpenBlas.Sgemm(false, false, rows, C, OC, 1f, dOutput, OC, weight, C, overwriteInput ? 0f : 1f, dInput, C);
-        OpenBlas.Sgemm(true, false, OC, C, rows, 1f, dOutput, OC, input, C, 1f, dWeight, C);
+        (gemm ?? GemmBackend.Fp32).LinearBackward(dInput, overwriteInput ? 0f : 1f, dWeight, dOutput, input, weight, rows, C, OC, rows);
         if (dBias != null) ColumnSums(dBias, dOutput, rows, OC);
     }
 

@@ -41,6 +41,7 @@ public sealed unsafe class AdamW : IDisposable
     public void Update(TensorBlock parameters, TensorBlock gradients, float learningRate, float gradientScale = 1f)
     {
         Step++;
+        parameters.MarkModified(); // weights change below: derived bf16 copies must refresh
         float b1 = Options.Beta1, b2 = Options.Beta2, eps = Options.Epsilon;
         float bc1 = 1f - MathF.Pow(b1, Step), bc2 = 1f - MathF.Pow(b2, Step);
         float stepSize = learningRate / bc1, invSqrtBc2 = 1f / MathF.Sqrt(bc2);

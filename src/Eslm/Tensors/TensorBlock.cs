@@ -31,6 +31,15 @@ public sealed unsafe class TensorBlock : IDisposable
 
     public IReadOnlyList<TensorSpec> Specs { get; }
 
+    /// <summary>
+    /// Bumped whenever the contents may have changed, so derived copies (the bf16 weight cache of a bf16 model) know when
+    /// to refresh. The span accessors, <see cref="CopyFrom"/> and <see cref="Clear"/> bump it; code that writes through raw
+    /// pointers (the optimizer) calls <see cref="MarkModified"/> itself.
+    /// </summary>
+    public long Version { get; private set; }
+
+    public void MarkModified() => Version++;
+
     /// <summary>Total number of floats.</summary>
     public long Count { get; }
 
@@ -49,16 +58,32 @@ public sealed unsafe class TensorBlock : IDisposable
 
     public Span<float> Span(string name) => Span(IndexOf(name));
 
-    public Span<float> Span(int index) => new(Pointer(index), checked((int)Specs[index].Count));
+    public Span<float> Span(int index)
+    {
+        Version++;
+        return new(Pointer(index), checked((int)Specs[index].Count));
+    }
 
     /// <summary>The whole block as one span (blocks are far below 2^31 floats in practice; checked).</summary>
-    public Span<float> All => new(Data, checked((int)Count));
+    public Span<float> All
+    {
+        get
+        {
+            Version++;
+            return new(Data, checked((int)Count));
+        }
+    }
 
-    public void Clear() => NativeMemory.Clear(Data, (nuint)(Count * sizeof(float)));
+    public void Clear()
+    {
+        Version++;
+        NativeMemory.Clear(Data, (nuint)(Count * sizeof(float)));
+    }
 
     public void CopyFrom(TensorBlock other)
     {
         if (other.Count != Count) throw new ArgumentException("tensor blocks differ in size");
+        Version++;
         Buffer.MemoryCopy(other.Data, Data, Count * sizeof(float), Count * sizeof(float));
     }
 

@@ -1,5 +1,6 @@
 using Eslm.Model;
 using Eslm.Optim;
+using Eslm.Tensors;
 
 namespace Eslm.Training;
 
@@ -33,6 +34,12 @@ public sealed record TrainOptions
     /// this is the training default. run.json records it inside "selection", where it has always been.
     /// </summary>
     public BackwardMode Backward { get; init; } = BackwardMode.KeptRows;
+
+    /// <summary>
+    /// Operand precision of the linear layers' and LM head's products (docs/precision.md). fp32 by default; bf16 needs
+    /// libdnnl2 and AVX512-BF16 and keeps master weights, gradients, optimizer and every non-GEMM op in fp32.
+    /// </summary>
+    public Precision Precision { get; init; } = Precision.Fp32;
 
     public int TokensPerStep => BatchSize * SequenceLength * GradientAccumulation;
 

@@ -35,6 +35,7 @@ public sealed class Trainer : IDisposable
             throw new ArgumentException($"data source yields B={data.BatchSize}, T={data.SequenceLength} but options ask for B={options.BatchSize}, T={options.SequenceLength}");
         if (options.SequenceLength > model.Config.MaxSequenceLength)
             throw new ArgumentException($"sequence length {options.SequenceLength} exceeds the model's context of {model.Config.MaxSequenceLength}");
+        model.Precision = options.Precision; // throws the one-line "what is missing" when bf16 cannot run here
         _auxiliary = new AuxiliaryModels(Selector.Needs, model, loadModel);
         Optimizer = new AdamW(model.Parameters, options.AdamW);
         int bt = options.BatchSize * options.SequenceLength, all = bt * options.GradientAccumulation;

@@ -136,19 +136,25 @@ public static class TrainingRun
     }
 
     /// <summary>Checkpoint state: step, totals, data position, selector state, options.</summary>
-    public static JsonObject StateOf(Trainer trainer, JsonObject? resolvedConfig) => new()
+    public static JsonObject StateOf(Trainer trainer, JsonObject? resolvedConfig)
     {
-        ["step"] = trainer.StepIndex,
-        ["total_flops_accounted"] = trainer.TotalFlopsAccounted,
-        ["total_flops_executed"] = trainer.TotalFlopsExecuted,
-        ["total_milliseconds"] = trainer.TotalMilliseconds,
-        ["data"] = trainer.Data.SaveState(),
-        ["strategy"] = trainer.Selector.Name,
-        ["backward"] = trainer.Options.Backward.Name(),
-        ["selection_state"] = trainer.Selector.SaveState(),
-        ["options"] = resolvedConfig?.DeepClone(),
-        ["processes"] = trainer.Distributed.Size, // issue 8: data-parallel world size (resume needs the same)
-    };
+        var state = new JsonObject
+        {
+            ["step"] = trainer.StepIndex,
+            ["total_flops_accounted"] = trainer.TotalFlopsAccounted,
+            ["total_flops_executed"] = trainer.TotalFlopsExecuted,
+            ["total_milliseconds"] = trainer.TotalMilliseconds,
+            ["data"] = trainer.Data.SaveState(),
+            ["strategy"] = trainer.Selector.Name,
+            ["backward"] = trainer.Options.Backward.Name(),
+            ["selection_state"] = trainer.Selector.SaveState(),
+            ["options"] = resolvedConfig?.DeepClone(),
+            ["processes"] = trainer.Distributed.Size, // issue 8: data-parallel world size (resume needs the same)
+        };
+        // Only when not fp32 (absent = fp32, as in every checkpoint before the field existed; fp32 state stays unchanged).
+        if (trainer.Options.Precision != Precision.Fp32) state["precision"] = trainer.Options.Precision.Name();
+        return state;
+    }
 
     public static string Save(Trainer trainer, RunOptions o) =>
         Checkpoint.SaveStep(o.OutputDirectory, trainer.StepIndex, trainer.Model, trainer.Optimizer.M, trainer.Optimizer.V,

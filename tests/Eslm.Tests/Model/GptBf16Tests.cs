@@ -1,0 +1,162 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Eslm.Data;
+using Eslm.Model;
+using Eslm.Native;
+using Eslm.Selection;
+using Eslm.Tensors;
+using Eslm.Tests.Reference;
+using Eslm.Tests.Training;
+using Eslm.Training;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Eslm.Tests.Model;
+
+/// <summary>
+/// The model with bf16 products (docs/precision.md): deterministic, gradients close to fp32's, and training reaches the
+/// same validation loss. Skipped, with the reason, where libdnnl2 or AVX512-BF16 is missing.
+/// </summary>
+[Collection(SerialCollection.Name)]
+public class GptBf16Tests(ITestOutputHelper output)
+{
+    private static readonly GptConfig Config = new() { Layers = 2, Heads = 4, Channels = 64, MaxSequenceLength = 32, VocabSize = 200, PaddedVocabSize = 256 };
+
+    private static void SkipWithoutBf16()
+    {
+        Blas.Ensure();
+        Skip.If(OneDnn.Bf16Unavailable is not null, OneDnn.Bf16Unavailable);
+    }
+
+    private static (List<StepResult> Steps, float[] Parameters) Train(string strategy, int steps = 4)
+    {
+        var cfg = TrainerHarness.Tiny;
+        using var model = TrainerHarness.NewModel();
+        var options = TrainerHarness.Options(steps: steps) with { Precision = Precision.Bf16 };
+        var selection = strategy == "clm" ? new SelectionOptions() : new SelectionOptions { Strategy = strategy, Alpha = 0.5f };
+        using var trainer = new Trainer(model, options, new RandomTokenSource(options.BatchSize, options.SequenceLength, cfg.VocabSize, 9),
+            StrategyRegistry.Create(selection));
+        var results = new List<StepResult>();
+        for (int s = 0; s < steps; s++) results.Add(trainer.Step());
+        Assert.Equal(Precision.Bf16, model.Precision);
+        return (results, model.Parameters.All.ToArray());
+    }
+
+    [SkippableTheory]
+    [InlineData("clm")]
+    [InlineData("eslm")]
+    public void Bf16_training_is_bit_identical_run_to_run(string strategy)
+    {
+        SkipWithoutBf16();
+        var first = Train(strategy);
+        var second = Train(strategy);
+        Assert.Equal(first.Steps.Select(s => s.Loss), second.Steps.Select(s => s.Loss));
+        Assert.True(first.Parameters.AsSpan().SequenceEqual(second.Parameters), "bf16 weights differ between identical runs");
+    }
+
+    /// <summary>
+    /// Whole-model gradients with bf16 products against the same model in fp32, per tensor: ‖g_bf16 − g_fp32‖ / ‖g_fp32‖.
+    /// bf16 keeps 8 significant bits (relative rounding 2⁻⁹ ≈ 0.2% per operand); errors of that order per product
+    /// compound over the layers, so the documented tolerance is 3% per tensor and 0.5% on the loss (measured: see the
+    /// test output; typically well under half of that).
+    /// </summary>
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Bf16_gradients_match_fp32_within_the_documented_tolerance(bool dropSomeTokens)
+    {
+        SkipWithoutBf16();
+        const int B = 4, T = 32;
+        var c = ModelCase.Random(Config, B, T, 21);
+        var w = new float[B * T];
+        for (int i = 0; i < w.Length; i++) w[i] = dropSomeTokens && i % 3 == 1 ? 0f : 1f / (B * T);
+
+        (float Loss, float[] Gradients) Run(Precision precision)
+        {
+            using var gpt = ModelTestSupport.Create(Config, c.Parameters);
+            gpt.Precision = precision;
+            gpt.BackwardMode = BackwardMode.KeptRows;
+            float loss = gpt.Forward(c.Inputs, c.Targets, B, T);
+            gpt.ZeroGradients();
+            gpt.Backward(w);
+            return (loss, gpt.Gradients.All.ToArray());
+        }
+
+        var fp32 = Run(Precision.Fp32);
+        var bf16 = Run(Precision.Bf16);
+        Assert.True(Math.Abs(bf16.Loss - fp32.Loss) <= 5e-3 * Math.Abs(fp32.Loss), $"loss {bf16.Loss} vs fp32 {fp32.Loss}");
+        foreach (var (name, offset, count) in ModelTestSupport.Tensors(Config))
+        {
+            double diff = 0, norm = 0;
+            for (int i = offset; i < offset + count; i++)
+            {
+                double d = bf16.Gradients[i] - fp32.Gradients[i];
+                diff += d * d; norm += (double)fp32.Gradients[i] * fp32.Gradients[i];
+            }
+            if (norm == 0) { Assert.Equal(0, diff); continue; }
+            double relative = Math.Sqrt(diff / norm);
+            output.WriteLine($"{name,-16} relative error {relative:E2}");
+            ErrorLog.Record($"bf16 vs fp32 gradient {name}", relative);
+            Assert.True(relative <= 0.03, $"{name}: bf16 gradient differs from fp32 by {relative:P2} (tolerance 3%)");
+        }
+    }
+
+    /// <summary>
+    /// 300 steps of a tiny byte-level model (V = 256: the built-in corpus's UTF-8 bytes are the tokens, so the test needs
+    /// no tokenizer and a small head) in fp32 and in bf16 from the same seed: final validation loss within 1%.
+    /// </summary>
+    [SkippableFact]
+    public void Tiny_model_trained_300_steps_in_bf16_reaches_fp32s_validation_loss_within_one_percent()
+    {
+        SkipWithoutBf16();
+        var text = string.Concat(Recipes.BuiltinDocuments("clean").Select(d => d.Text + "\n\n"));
+        int[] bytes = [.. Encoding.UTF8.GetBytes(text).Select(b => (int)b)];
+        int split = bytes.Length * 9 / 10;
+        var cfg = new GptConfig { Layers = 2, Heads = 4, Channels = 64, MaxSequenceLength = 64, VocabSize = 256, PaddedVocabSize = 256 };
+        const int B = 8, T = 64, Steps = 300;
+
+        double Run(Precision precision)
+        {
+            using var model = new Gpt(cfg);
+            WeightInit.Initialize(model, 7);
+            var options = new TrainOptions { BatchSize = B, SequenceLength = T, Steps = Steps, WarmupSteps = 20, LearningRate = 3e-3f, Precision = precision };
+            using var trainer = new Trainer(model, options, new WindowSource(bytes[..split], B, T, 3));
+            for (int s = 0; s < Steps; s++) trainer.Step();
+            var val = new WindowSource(bytes[split..], B, T, 99);
+            var inputs = new int[B * T]; var targets = new int[B * T];
+            double sum = 0;
+            for (int v = 0; v < 8; v++)
+            {
+                val.NextBatch(inputs, targets);
+                sum += model.Forward(inputs, targets, B, T);
+            }
+            return sum / 8;
+        }
+
+        double fp32 = Run(Precision.Fp32), bf16 = Run(Precision.Bf16);
+        output.WriteLine($"validation loss after {Steps} steps: fp32 {fp32:F4}, bf16 {bf16:F4} ({(bf16 - fp32) / fp32:P2})");
+        Assert.True(fp32 < 3.0, $"fp32 did not learn (val loss {fp32:F3})");
+        Assert.True(Math.Abs(bf16 - fp32) <= 0.01 * fp32, $"bf16 val loss {bf16:F4} vs fp32 {fp32:F4}: more than 1% apart");
+    }
+
+    /// <summary>Seeded random windows of a token array (inputs and the next tokens as targets).</summary>
+    private sealed class WindowSource(int[] tokens, int batchSize, int sequenceLength, ulong seed) : IBatchSource
+    {
+        private readonly Rng _rng = new(seed);
+        public int BatchSize => batchSize;
+        public int SequenceLength => sequenceLength;
+
+        public void NextBatch(Span<int> inputs, Span<int> targets)
+        {
+            for (int b = 0; b < batchSize; b++)
+            {
+                int start = (int)(_rng.NextUInt64() % (ulong)(tokens.Length - sequenceLength - 1));
+                tokens.AsSpan(start, sequenceLength).CopyTo(inputs.Slice(b * sequenceLength));
+                tokens.AsSpan(start + 1, sequenceLength).CopyTo(targets.Slice(b * sequenceLength));
+            }
+        }
+
+        public JsonObject SaveState() => new();
+        public void RestoreState(JsonObject state) { }
+    }
+}

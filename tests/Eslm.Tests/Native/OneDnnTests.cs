@@ -1,0 +1,101 @@
+using Eslm.Native;
+using Eslm.Tensors;
+using Eslm.Tests.Model;
+using Eslm.Tests.Reference;
+using Xunit;
+using static Eslm.Tests.Reference.Numerics;
+
+namespace Eslm.Tests.Native;
+
+/// <summary>
+/// oneDNN matmul (bf16 operands, fp32 accumulation and output) against a double reference. Skipped, with the reason,
+/// where libdnnl2 or AVX512-BF16 is missing.
+/// <para>The bound: rounding an operand to bf16 (8 significant bits, round to nearest) changes it by at most 2⁻⁹
+/// relative, so a product a·b moves by at most (2·2⁻⁹ + 2⁻¹⁸)|a·b|, and summing k products in fp32 adds at most
+/// about k·2⁻²⁴ relative: |C − C_ref| ≤ |alpha|·Σₚ|aᵢₚ·bₚⱼ|·(2⁻⁸ + 2⁻¹⁷ + k·2⁻²³) + 2⁻²³·|beta·c|. With alpha ≠ 1 one more
+/// 2⁻⁹ (alpha folded into a packed operand is a third rounding). For k ≤ 2 oneDNN 2.6 picks its jit gemm ("gemm:jit"),
+/// whose error exceeds this bound by about one more bf16 rounding (4.8·10⁻³ relative at k = 1, alpha = 1; 7·10⁻³ with
+/// alpha = 0.75), so k ≤ 2 is held to a bound 2⁻⁸ looser. Brgemm, which oneDNN picks for the model's shapes, meets the
+/// strict bound; the bf16 backend sends products with k &lt; 16 to SGEMM anyway (they cost nothing).</para>
+/// </summary>
+[Collection(SerialCollection.Name)]
+public unsafe class OneDnnTests
+{
+    public OneDnnTests() => Blas.Ensure();
+
+    public static TheoryData<bool, bool, int, float, float> Cases()
+    {
+        var data = new TheoryData<bool, bool, int, float, float>();
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+                foreach (int k in new[] { 1, 2, 31, 33, 450 })
+                    data.Add(ta, tb, k, k % 2 == 0 ? 1f : 0f, k is 2 or 33 ? 1f : 0.75f);
+        return data;
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Cases))]
+    public void Bf16_matmul_is_within_the_bf16_rounding_bound_of_the_exact_product(bool transA, bool transB, int k, float beta, float alpha)
+    {
+        Skip.If(OneDnn.Bf16Unavailable is not null, OneDnn.Bf16Unavailable);
+        var rng = new Random(k + (transA ? 100 : 0) + (transB ? 200 : 0));
+        int m = 37, n = 19, pad = 3; // leading dimensions larger than the rows they hold
+        int rowsA = transA ? k : m, colsA = transA ? m : k, rowsB = transB ? n : k, colsB = transB ? k : n;
+        int lda = colsA + pad, ldb = colsB + pad, ldc = n + pad;
+        float[] a = Randn(rng, rowsA * lda), b = Randn(rng, rowsB * ldb), c0 = Randn(rng, m * ldc);
+        var c = (float[])c0.Clone();
+        ushort[] a16 = new ushort[a.Length], b16 = new ushort[b.Length];
+        for (int i = 0; i < a.Length; i++) a16[i] = Bf16.FromFloat(a[i]);
+        for (int i = 0; i < b.Length; i++) b16[i] = Bf16.FromFloat(b[i]);
+        fixed (ushort* pa = a16, pb = b16)
+        fixed (float* pc = c)
+            OneDnn.Matmul(OneDnn.DataType.Bf16, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+
+        double worst = 0;
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double exact = 0, magnitude = 0;
+                for (int p = 0; p < k; p++)
+                {
+                    double x = transA ? a[p * lda + i] : a[i * lda + p], y = transB ? b[j * ldb + p] : b[p * ldb + j];
+                    exact += x * y; magnitude += Math.Abs(x * y);
+                }
+                double expected = alpha * exact + beta * c0[i * ldc + j];
+                double bound = alpha * magnitude * (Math.Pow(2, -8) + Math.Pow(2, -17) + (alpha != 1f ? Math.Pow(2, -9) : 0) + (k <= 2 ? Math.Pow(2, -8) : 0) + k * Math.Pow(2, -23)) + Math.Pow(2, -23) * Math.Abs(beta * c0[i * ldc + j]) + 1e-30;
+                double error = Math.Abs(c[i * ldc + j] - expected);
+                Assert.True(error <= bound, $"C[{i},{j}] = {c[i * ldc + j]}, exact {expected}: error {error:E3} > bound {bound:E3} ({OneDnn.LastImplementation})");
+                worst = Math.Max(worst, error / bound);
+            }
+        for (int i = 0; i < m; i++)
+            for (int j = n; j < ldc; j++) Assert.Equal(c0[i * ldc + j], c[i * ldc + j]); // padding untouched
+        ErrorLog.Record($"onednn bf16 k={k} ta={transA} tb={transB} (fraction of bound)", worst);
+    }
+
+    [SkippableFact]
+    public void Fp32_matmul_matches_sgemm_closely()
+    {
+        Skip.If(OneDnn.Bf16Unavailable is not null, OneDnn.Bf16Unavailable);
+        var rng = new Random(3);
+        int m = 33, n = 47, k = 450;
+        float[] a = Randn(rng, m * k), b = Randn(rng, n * k), c1 = Randn(rng, m * n), c2 = (float[])c1.Clone();
+        fixed (float* pa = a, pb = b, p1 = c1, p2 = c2)
+        {
+            OneDnn.Matmul(OneDnn.DataType.Fp32, false, true, m, n, k, 1f, pa, k, pb, k, 1f, p1, n);
+            OpenBlas.Sgemm(false, true, m, n, k, 1f, pa, k, pb, k, 1f, p2, n);
+        }
+        AssertClose(ToDouble(c2), c1, 1e-5, "onednn fp32 vs sgemm");
+    }
+
+    [SkippableFact]
+    public void Bf16_matmul_counts_its_flops()
+    {
+        Skip.If(OneDnn.Bf16Unavailable is not null, OneDnn.Bf16Unavailable);
+        var a = new ushort[6 * 5]; var b = new ushort[5 * 4]; var c = new float[6 * 4];
+        long before = GemmFlops.Executed;
+        fixed (ushort* pa = a, pb = b)
+        fixed (float* pc = c)
+            OneDnn.Matmul(OneDnn.DataType.Bf16, false, false, 6, 4, 5, 1f, pa, 5, pb, 4, 0f, pc, 4);
+        Assert.True(GemmFlops.Executed - before >= 2 * 6 * 4 * 5);
+    }
+}
