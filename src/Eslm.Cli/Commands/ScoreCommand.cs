@@ -29,6 +29,10 @@ public static class ScoreCommand
             string outPath = r.GetValue(output) ?? DefaultPath(dataPath, splitName);
             if (File.Exists(outPath) && !r.GetValue(overwrite)) throw new IOException($"{outPath}: already exists (pass --overwrite to replace it)");
             ModelLoader.CheckExists(r.GetValue(reference), "--reference");
+            // Issue 13: two scorings into one sidecar at once would interleave; the check above is repeated under the lock.
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
+            using var outputLock = Eslm.Tensors.RunLock.AcquireFile(outPath, m => Console.Error.WriteLine($"eslm: warning: {m}"));
+            if (File.Exists(outPath) && !r.GetValue(overwrite)) throw new IOException($"{outPath}: already exists (pass --overwrite to replace it)");
             using var model = ModelLoader.Load(r.GetValue(reference)!);
             using var tokens = TokenSequence.Open(dataPath, splitName);
             int T = r.GetValue(seq) == 0 ? model.Config.MaxSequenceLength : r.GetValue(seq);

@@ -100,7 +100,7 @@ public static class TrainCommand
                 Model = cfg, Train = train, Selection = sel, OutputDirectory = outDir, ValidationEvery = r.GetValue(valEvery),
                 ValidationBatches = validation is null ? 0 : r.GetValue(valBatches), CheckpointEvery = r.GetValue(ckptEvery),
                 KeepLast = r.GetValue(keepLast), Resume = r.GetValue(resume), InitFrom = r.GetValue(initFrom), ResolvedConfig = resolved,
-                Distributed = processes,
+                Distributed = processes, Warn = m => Console.Error.WriteLine($"eslm: warning: {m}"),
             }, trainSource, validation, ModelLoader.Load, p =>
             {
                 if (p.Train is not null)

@@ -41,7 +41,9 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
     /// <summary>Runs what is not finished yet and writes the report; returns the report's path.</summary>
     public string Run(CancellationToken cancel = default)
     {
+        // Issue 13: one process at a time runs an experiment folder (each arm's run folder is locked again by TrainingRun).
         System.IO.Directory.CreateDirectory(Directory);
+        using var folderLock = Writer ? RunLock.AcquireFolder(Directory, m => host.Log("eslm: warning: " + m)) : null;
         if (Writer) WriteSpec();
         string? reference = Spec.Reference is null ? null : TrainReference(cancel);
         foreach (ulong seed in Spec.Seeds)
@@ -114,6 +116,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         string final = TrainingRun.Run(new RunOptions
         {
             Model = Spec.Model, Train = train, Selection = selection, OutputDirectory = dir, Resume = true, Distributed = host.Processes,
+            Warn = m => host.Log("eslm: warning: " + m),
             ValidationEvery = Spec.ValidationEvery, ValidationBatches = validation is null ? 0 : Spec.ValidationBatches,
             CheckpointEvery = Spec.CheckpointEvery, KeepLast = 1, StopWhen = stop, SchedulePosition = position,
             ResolvedConfig = new JsonObject

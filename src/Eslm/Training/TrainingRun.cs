@@ -41,6 +41,8 @@ public sealed record RunOptions
     /// metrics, run.json and checkpoints; every rank reads the checkpoint it resumes from.
     /// </summary>
     public IDistributed Distributed { get; init; } = SingleProcess.Instance;
+    /// <summary>Hears warnings (e.g. a stale lock of a dead process taken over); the CLI prints them on stderr.</summary>
+    public Action<string>? Warn { get; init; }
 }
 
 /// <summary>Progress of a run, reported after every step and validation.</summary>
@@ -63,6 +65,9 @@ public static class TrainingRun
         Action<RunProgress>? progress = null, CancellationToken cancel = default)
     {
         var o = options;
+        bool writer = o.Distributed.Rank == 0; // issue 8: one process writes files, the others only read
+        // Issue 13: one process at a time writes a run folder (two resumes at once would mix metrics and weights).
+        using var folderLock = writer ? RunLock.AcquireFolder(o.OutputDirectory, o.Warn) : null;
         Directory.CreateDirectory(o.OutputDirectory);
         using var model = new Gpt(o.Model);
         WeightInit.Initialize(model, o.Train.Seed);
@@ -72,7 +77,6 @@ public static class TrainingRun
             SchedulePosition = o.SchedulePosition,
             Distributed = o.Distributed,
         };
-        bool writer = o.Distributed.Rank == 0; // issue 8: one process writes files, the others only read
 
         string? resumed = o.Resume ? Checkpoint.FindLatestComplete(o.OutputDirectory) : null;
         if (resumed is not null) Restore(trainer, resumed);
