@@ -30,7 +30,9 @@ public static class TrainCommand
         var valBatches = new Option<int>("--val-batches") { Description = "Fixed validation batches per evaluation", DefaultValueFactory = _ => 20 };
         var ckptEvery = new Option<int>("--checkpoint-every") { Description = "Checkpoint every N steps (0 = only at the end)", DefaultValueFactory = _ => 0 };
         var keepLast = new Option<int>("--keep-last") { Description = "Checkpoints kept in the run directory", DefaultValueFactory = _ => 2 };
-        var resume = new Option<bool>("--resume") { Description = "Continue from the latest complete checkpoint in --out" };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its latest complete checkpoint; options default to its run.json" };
+        var allowChanges = new Option<bool>(ResumeDefaults.AllowChanges) { Description = "With --resume: accept options that differ from run.json (recorded in its \"changes\")" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Start again in an --out that holds a run: remove its metrics, run.json and checkpoints first" };
         var initFrom = new Option<string?>("--init-from") { Description = "Start from a checkpoint's weights (fresh optimizer)" };
         var sampling = new Option<string>("--sampling") { Description = "Training windows: random (seeded) or sequential (llm.c order; T-aligned, which matches eslm score's windows)", DefaultValueFactory = _ => "random" };
         var threads = new Option<int>("--threads") { Description = "Threads for OpenBLAS and Eslm kernels (0 = all cores)", DefaultValueFactory = _ => 0 };
@@ -38,7 +40,7 @@ public static class TrainCommand
         var command = new Command("train", "Pretrain a GPT-2-style model, optionally on selected tokens only (see --strategy).");
         model.AddTo(command);
         foreach (var o in new Option[] { data, valData, output, batch, seq, accumulation, steps, lr, warmup, minLr, wd, clip, seed, valEvery, valBatches,
-                     ckptEvery, keepLast, resume, initFrom, sampling, threads })
+                     ckptEvery, keepLast, resume, allowChanges, overwrite, initFrom, sampling, threads })
             command.Options.Add(o);
         selection.AddTo(command);
         // Under mpirun every rank runs this body (MpiCli: one failing rank aborts the job); docs/distributed.md.
@@ -84,6 +86,10 @@ public static class TrainCommand
                 ["processes"] = P,
             };
             string outDir = r.GetValue(output)!;
+            if (r.GetValue(resume) && r.GetValue(overwrite))
+                throw new ArgumentException("--resume and --overwrite exclude each other: continue the run or start it again");
+            if (r.GetValue(allowChanges) && !r.GetValue(resume)) throw new ArgumentException($"{ResumeDefaults.AllowChanges} goes with --resume");
+            var changes = r.GetValue(resume) ? ResumeDefaults.Changes(r, command, outDir) : null;
             if (talk)
             {
                 Console.Error.WriteLine($"eslm train: {modelName} ({cfg}), strategy {sel.Strategy}, B={train.BatchSize} T={T} accum={train.GradientAccumulation}, {train.Steps} steps → {outDir}");
@@ -99,7 +105,7 @@ public static class TrainCommand
             {
                 Model = cfg, Train = train, Selection = sel, OutputDirectory = outDir, ValidationEvery = r.GetValue(valEvery),
                 ValidationBatches = validation is null ? 0 : r.GetValue(valBatches), CheckpointEvery = r.GetValue(ckptEvery),
-                KeepLast = r.GetValue(keepLast), Resume = r.GetValue(resume), InitFrom = r.GetValue(initFrom), ResolvedConfig = resolved,
+                KeepLast = r.GetValue(keepLast), Resume = r.GetValue(resume), Overwrite = r.GetValue(overwrite), Changes = changes, InitFrom = r.GetValue(initFrom), ResolvedConfig = resolved,
                 Distributed = processes, Warn = m => Console.Error.WriteLine($"eslm: warning: {m}"),
             }, trainSource, validation, ModelLoader.Load, p =>
             {

@@ -43,7 +43,7 @@ public class RunLockTests
     {
         using var dir = new TempDir();
         using var held = RunLock.AcquireFolder(dir["run"]);
-        var r = CliHarness.Run("train", "--model", "tiny", "--data", "random:50257", "--out", dir["run"], "--steps", "1", "--threads", "1", "--resume");
+        var r = CliHarness.Run("train", "--model", "tiny", "--data", "random:50257", "--out", dir["run"], "--steps", "1", "--threads", "1");
         CliHarness.AssertOneLineError(r, 1, dir["run"], $"process {Environment.ProcessId}");
         Assert.False(File.Exists(Path.Combine(dir["run"], "metrics.jsonl")));
     }
