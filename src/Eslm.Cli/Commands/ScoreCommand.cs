@@ -47,6 +47,7 @@ public static class ScoreCommand
                 ["window"] = Math.Min(T, (int)Math.Min(int.MaxValue, tokens.Count - 1)), ["split"] = splitName, ["dataset"] = Path.GetFullPath(dataPath),
                 ["reference"] = Path.GetFullPath(r.GetValue(reference)!), ["reference_parameters"] = model.Config.ParameterCount,
                 ["flops"] = flops, ["seconds"] = clock.Elapsed.TotalSeconds,
+                ["split_checksum"] = TokenChecksum.Of(tokens), // training checks the sidecar against its data with this
             }, losses);
             double mean = losses.Skip(1).Average(x => (double)x);
             Console.Error.WriteLine($"scored {tokens.Count:N0} tokens in {clock.Elapsed.TotalSeconds:F1} s ({flops / 1e9:F1} GFLOP, mean reference loss {mean:F4})");

@@ -86,6 +86,7 @@ public static class TrainingRun
             SchedulePosition = o.SchedulePosition,
             Distributed = o.Distributed,
         };
+        if (writer) foreach (var warning in trainer.Warnings) o.Warn?.Invoke(warning);
 
         string? resumed = o.Resume ? Checkpoint.FindLatestComplete(o.OutputDirectory) : null;
         if (resumed is not null) Restore(trainer, resumed);
