@@ -45,6 +45,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         System.IO.Directory.CreateDirectory(Directory);
         using var folderLock = Writer ? RunLock.AcquireFolder(Directory, m => host.Log("eslm: warning: " + m)) : null;
         if (Writer) WriteSpec();
+        CheckInputs();
         string? reference = Spec.Reference is null ? null : TrainReference(cancel);
         foreach (ulong seed in Spec.Seeds)
             foreach (var arm in Spec.Arms)
@@ -53,6 +54,32 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
                 RunArm(arm, seed, reference, cancel);
             }
         return Writer ? host.WriteReport(Directory) : Directory;
+    }
+
+    /// <summary>
+    /// Issue 13: every dataset, task file and model path the spec names is opened (or found) before anything trains, so a
+    /// typo in the last eval set fails in a second, not after the first arm's hours.
+    /// </summary>
+    private void CheckInputs()
+    {
+        host.CheckData(Spec.Data, "train");
+        if (Spec.ValidationData is { } val) host.CheckData(val, "val");
+        if (Spec.Reference is { } r) host.CheckData(r.Data, "train");
+        foreach (var set in Spec.Eval)
+        {
+            try { host.CheckData(set.Data, "eval"); }
+            catch (Exception e) when (e is IOException or InvalidDataException) { throw new InvalidDataException($"eval set '{set.Name}': {e.Message}", e); }
+        }
+        foreach (var task in Spec.Tasks)
+        {
+            if (!File.Exists(task.File)) throw new FileNotFoundException($"{task.File}: {task.Task} task file not found");
+            if (task.Task == "hellaswag") { if (!_mc.ContainsKey(task.File)) _mc[task.File] = DownstreamTasks.LoadMultipleChoice(task.File); }
+            else if (!_cloze.ContainsKey(task.File)) _cloze[task.File] = DownstreamTasks.LoadCloze(task.File);
+        }
+        foreach (var arm in Spec.Arms)
+            foreach (var (flag, path) in SelectionBinding.Paths(arm.Selection))
+                if (path != ExperimentSpec.ReferenceName && !path.StartsWith("preset:", StringComparison.Ordinal) && !File.Exists(path) && !System.IO.Directory.Exists(path))
+                    throw new FileNotFoundException($"{path}: arm {arm.Name}: {flag} not found");
     }
 
     private void WriteSpec()
