@@ -92,9 +92,40 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
             if (old.Model != Spec.Model || old.Data != Spec.Data || old.Budget != Spec.Budget || old.Train != Spec.Train)
                 throw new InvalidOperationException($"{Directory}: holds an experiment with a different model, data, budget or training options; " +
                                                     "use another --out or delete it");
-            host.Log($"{path}: the experiment file changed (arms or evaluation); finished arms are kept");
+            CheckArmsUnchanged(old);
+            host.Log($"{path}: the experiment file changed (arms added or removed, or evaluation); finished arms are kept");
         }
         AtomicWrite(path, text);
+    }
+
+    /// <summary>
+    /// Issue 13: an arm whose options changed while its results are on disk would be reported under the new options with
+    /// the old numbers. Refused, naming the arm and the changed keys; renaming the arm (or deleting its folder) reruns it.
+    /// </summary>
+    private void CheckArmsUnchanged(ExperimentSpec old)
+    {
+        foreach (var arm in Spec.Arms)
+        {
+            var before = old.Arms.FirstOrDefault(a => a.Name == arm.Name);
+            if (before is null || !System.IO.Directory.Exists(Path.Combine(Directory, arm.Name))) continue;
+            var (a, b) = (ArmJson(before), ArmJson(arm));
+            var changed = a.Select(p => p.Key).Union(b.Select(p => p.Key))
+                .Where(k => !JsonNode.DeepEquals(a[k], b[k])).ToList();
+            if (changed.Count > 0)
+                throw new InvalidOperationException($"{Directory}: arm {arm.Name} has results trained with other options ({string.Join(", ", changed)} changed); " +
+                                                    $"give the changed arm a new name, or delete {Path.Combine(Directory, arm.Name)} to rerun it");
+        }
+    }
+
+    /// <summary>Everything that defines an arm's training: its selection (with the backward mode) and its training options.</summary>
+    private static JsonObject ArmJson(ArmSpec arm)
+    {
+        var json = TrainingRun.SelectionJson(arm.Selection, arm.Train.Backward);
+        var t = arm.Train;
+        json["batch"] = t.BatchSize; json["seq"] = t.SequenceLength; json["grad_accum"] = t.GradientAccumulation; json["steps"] = t.Steps;
+        json["lr"] = t.LearningRate; json["warmup"] = t.WarmupSteps; json["min_lr_fraction"] = t.MinLearningRateFraction;
+        json["weight_decay"] = t.WeightDecay; json["grad_clip"] = t.GradientClip;
+        return json;
     }
 
     /// <summary>Trains the reference model (for arms naming "@reference") unless done; returns its final checkpoint.</summary>
