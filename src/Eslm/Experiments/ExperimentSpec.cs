@@ -168,7 +168,10 @@ public sealed record ExperimentSpec
             string domain = Str(o, "domain") ?? "in";
             if (domain is not ("in" or "out")) throw new ArgumentException($"eval domain must be \"in\" or \"out\" (got '{domain}')");
             string data = Str(o, "data") ?? throw new ArgumentException("eval entry needs \"data\"");
-            eval.Add(new EvalSet(Str(o, "name") ?? Path.GetFileName(data.TrimEnd('/')), data, domain == "in"));
+            string setName = Str(o, "name") ?? Path.GetFileName(data.TrimEnd('/'));
+            // The report's per-set table is keyed by name: two sets of one name would show one set's numbers for both.
+            if (eval.Any(x => x.Name == setName)) throw new ArgumentException($"two eval sets are named '{setName}' (give each a distinct \"name\")");
+            eval.Add(new EvalSet(setName, data, domain == "in"));
         }
         var tasks = new List<TaskSpec>();
         foreach (var e in root["tasks"] as JsonArray ?? [])
