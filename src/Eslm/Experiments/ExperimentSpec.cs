@@ -81,7 +81,10 @@ public sealed record ExperimentSpec
     public int NominalSteps => Train.Steps;
 
     /// <summary>Hard cap on steps for non-step budgets (a guard against budgets that are never reached).</summary>
-    public int MaxSteps => Budget.Kind == BudgetKind.Steps ? (int)Budget.Value : Math.Max(10, 20 * NominalSteps);
+    public int MaxSteps => Budget.Kind == BudgetKind.Steps ? (int)Budget.Value : (int)Math.Min(MaxStepCap, Math.Max(10, 20L * NominalSteps));
+
+    /// <summary>The most steps any arm may take (a step budget, or the cap of the others).</summary>
+    public const int MaxStepCap = int.MaxValue - 1;
 
     public static ExperimentSpec Load(string path)
     {
@@ -274,6 +277,9 @@ public sealed record ExperimentSpec
         double v = value!.GetValue<double>();
         if (!(v > 0) || double.IsInfinity(v)) throw new ArgumentException($"budget {key} must be > 0 (got {v.ToString(CultureInfo.InvariantCulture)})");
         if (kind == 0 && v != Math.Floor(v)) throw new ArgumentException($"budget steps must be an integer (got {v})");
+        // Steps are counted in an int, like every other budget's step cap (MaxSteps): 1e20 used to wrap and never end.
+        if (kind == 0 && v > MaxStepCap)
+            throw new ArgumentException($"budget steps must be at most {MaxStepCap} (got {v.ToString(CultureInfo.InvariantCulture)})");
         return new Budget((BudgetKind)kind, v);
     }
 
