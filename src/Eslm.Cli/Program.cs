@@ -30,6 +30,12 @@ public static class Program
                      DevMpiSelfTestCommand.Create(),
                  })
             root.Subcommands.Add(command);
+        // Expanded before parsing (ConfigFile); declared so that every command's --help lists it.
+        root.Options.Add(new Option<string?>(ConfigFile.Flag)
+        {
+            Description = "Option values from a JSON file: option names (kebab- or snake_case), or a run's run.json to repeat it; the command line wins",
+            Recursive = true,
+        });
         return root;
     }
 
