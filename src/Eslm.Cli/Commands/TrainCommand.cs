@@ -36,11 +36,12 @@ public static class TrainCommand
         var initFrom = new Option<string?>("--init-from") { Description = "Start from a checkpoint's weights (fresh optimizer)" };
         var sampling = new Option<string>("--sampling") { Description = "Training windows: random (seeded) or sequential (llm.c order; T-aligned, which matches eslm score's windows)", DefaultValueFactory = _ => "random" };
         var threads = new Option<int>("--threads") { Description = "Threads for OpenBLAS and Eslm kernels (0 = all cores)", DefaultValueFactory = _ => 0 };
+        var verbose = new Option<bool>("--verbose") { Description = "Print the full resolved configuration (run.json's \"options\") at the start" };
 
         var command = new Command("train", "Pretrain a GPT-2-style model, optionally on selected tokens only (see --strategy).");
         model.AddTo(command);
         foreach (var o in new Option[] { data, valData, output, batch, seq, accumulation, steps, lr, warmup, minLr, wd, clip, seed, valEvery, valBatches,
-                     ckptEvery, keepLast, resume, allowChanges, overwrite, initFrom, sampling, threads })
+                     ckptEvery, keepLast, resume, allowChanges, overwrite, initFrom, sampling, threads, verbose })
             command.Options.Add(o);
         selection.AddTo(command);
         // Under mpirun every rank runs this body (MpiCli: one failing rank aborts the job); docs/distributed.md.
@@ -90,13 +91,19 @@ public static class TrainCommand
                 throw new ArgumentException("--resume and --overwrite exclude each other: continue the run or start it again");
             if (r.GetValue(allowChanges) && !r.GetValue(resume)) throw new ArgumentException($"{ResumeDefaults.AllowChanges} goes with --resume");
             var changes = r.GetValue(resume) ? ResumeDefaults.Changes(r, command, outDir) : null;
+            // Issue 13: with warmup ≥ steps the learning rate never reaches --lr (the default warmup is 100 steps).
+            if (talk && train.WarmupSteps >= train.Steps && train.Steps > 0)
+                Console.Error.WriteLine($"eslm: warning: --warmup {train.WarmupSteps} >= --steps {train.Steps}: the learning rate never reaches --lr {train.LearningRate}; " +
+                                        $"pass a smaller --warmup (e.g. --warmup {Math.Max(0, train.Steps / 10)})");
             if (talk)
             {
                 Console.Error.WriteLine($"eslm train: {modelName} ({cfg}), strategy {sel.Strategy}, B={train.BatchSize} T={T} accum={train.GradientAccumulation}, {train.Steps} steps → {outDir}");
                 if (P > 1)
                     Console.Error.WriteLine($"distributed: {P} processes (Open MPI), {Eslm.Tensors.Parallelism.Threads} thread(s) each, " +
                                             $"global batch {P * train.BatchSize} sequences, selection scope {sel.Scope.ToString().ToLowerInvariant()}");
-                Console.Error.WriteLine($"resolved configuration: {resolved.ToJsonString()}");
+                // Issue 13: the full configuration is run.json's "options"; one short line unless --verbose.
+                Console.Error.WriteLine(r.GetValue(verbose) ? $"resolved configuration: {resolved.ToJsonString()}"
+                    : $"configuration: {Path.Combine(outDir, TrainingRun.ConfigFile)} (--verbose prints it)");
             }
             var bar = new ProgressReporter("train", train.Steps, "steps");
             var commPerStep = new List<double>(); // time in collectives per step (rank 0), validation excluded
