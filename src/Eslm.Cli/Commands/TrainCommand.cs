@@ -63,6 +63,10 @@ public static class TrainCommand
             Eslm.Model.TrainingMemory.Estimate(cfg, train.BatchSize, T)
                 .RequireFits($"training {modelName} ({cfg}) with B={train.BatchSize} T={T}", Eslm.Model.TrainingMemory.MachineBytes);
             var sel = selection.Resolve(r);
+            SelectionCliOptions.CheckIgnoredSettings(sel, m => { if (talk) Console.Error.WriteLine($"eslm: warning: {m}"); });
+            // AuxiliaryModels would clamp it to the model's depth while run.json records the value given.
+            int proxyLayers = sel.Get<Eslm.Selection.Strategies.HierarchicalSettings>().ProxyLayers;
+            if (proxyLayers > cfg.L) throw new ArgumentException($"--proxy-layers {proxyLayers} exceeds the model's {cfg.L} layers");
             foreach (var (flag, path) in Eslm.Selection.SelectionBinding.Paths(sel)) ModelLoader.CheckExists(path, flag);
             ModelLoader.CheckExists(r.GetValue(initFrom), "--init-from");
             if (r.GetValue(valEvery) < 0 || r.GetValue(valBatches) < 0 || r.GetValue(ckptEvery) < 0 || r.GetValue(keepLast) < 1)

@@ -118,7 +118,12 @@ public sealed record ExperimentSpec
             throw new ArgumentException($"train.seq {train.SequenceLength} exceeds the model's context of {model.MaxSequenceLength}");
         var budget = ParseBudget(root["budget"] as JsonObject ?? throw new ArgumentException("needs \"budget\", e.g. {\"steps\": 200} or {\"flops_accounted\": 1e13}"));
         if (budget.Kind == BudgetKind.Steps) train = train with { Steps = (int)budget.Value };
-        var seeds = root["seeds"] is JsonArray s ? s.Select(x => x!.GetValue<ulong>()).ToList() : [train.Seed];
+        if (root["seeds"] is { } seedsNode && seedsNode is not JsonArray)
+            throw new ArgumentException($"\"seeds\" must be a list of integers, e.g. [1, 2, 3] (got {seedsNode.ToJsonString()})");
+        var seeds = root["seeds"] is JsonArray s
+            ? s.Select(x => x is JsonValue v && v.TryGetValue(out ulong seed) ? seed
+                : throw new ArgumentException($"\"seeds\" must be a list of non-negative integers (got {x?.ToJsonString() ?? "null"})")).ToList()
+            : [train.Seed];
         if (seeds.Count == 0 || seeds.Distinct().Count() != seeds.Count) throw new ArgumentException("\"seeds\" must be a non-empty list of distinct integers");
 
         var arms = new List<ArmSpec>();

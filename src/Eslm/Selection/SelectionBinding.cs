@@ -73,6 +73,14 @@ public static class SelectionBinding
         _ => StrategyRegistry.Settings.FirstOrDefault(s => s.Key == key)?.Flag ?? "--" + key.Replace('_', '-'),
     };
 
+    /// <summary>
+    /// Settings given a non-default value that belong to a strategy other than the chosen one (the registry knows each
+    /// setting's owner): ignored by training, so the caller warns, or refuses path settings (a model or file that would
+    /// not be used).
+    /// </summary>
+    public static IEnumerable<SettingDescriptor> IgnoredSettings(SelectionOptions o) =>
+        StrategyRegistry.Settings.Where(s => s.Owner.Name != o.Strategy && !Equals(s.ValueIn(o), s.Default));
+
     /// <summary>Shared keys, then every strategy's settings keys.</summary>
     public static IEnumerable<string> AllKeys => CommonKeys.Concat(StrategyRegistry.Settings.Select(s => s.Key));
 

@@ -17,7 +17,7 @@ public class SidecarIdentityTests : DataTestBase
 
     private static string[] Rho1(string data, string sidecar, string outDir) =>
         ["train", "--model", "tiny", "--context", "16", "--data", data, "--out", outDir, "--batch", "1", "--seq", "16", "--steps", "1",
-         "--strategy", "rho1", "--reference-losses", sidecar, "--sampling", "sequential", "--val-batches", "0", "--threads", "1"];
+         "--strategy", "rho1", "--reference-losses", sidecar, "--sampling", "sequential", "--warmup", "0", "--val-batches", "0", "--threads", "1"];
 
     [Fact]
     public void Score_records_the_split_checksum_and_training_on_that_split_accepts_it()
