@@ -29,6 +29,17 @@ public sealed class CliExperimentHost(IDistributed? processes = null) : IExperim
 
     public string WriteReport(string directory) => ExperimentReport.Write(directory);
 
+    public void CheckData(string data, string role)
+    {
+        if (data.StartsWith("random:", StringComparison.Ordinal)) return;
+        switch (role)
+        {
+            case "train": (DataSources.OpenTrain(data, 1, 1, 0) as IDisposable)?.Dispose(); break;
+            case "val": DataSources.ValidationFactory(data, true, 1, 1); break;
+            default: TokenSequence.Open(data, "val").Dispose(); break;
+        }
+    }
+
     public EvalCorpus OpenEvalCorpus(string data) => TextData.OpenEvalCorpus(data);
 
     public int[] Encode(string text) => TextData.Encode(text);

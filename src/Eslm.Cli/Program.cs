@@ -30,6 +30,12 @@ public static class Program
                      DevMpiSelfTestCommand.Create(),
                  })
             root.Subcommands.Add(command);
+        // Expanded before parsing (ConfigFile); declared so that every command's --help lists it.
+        root.Options.Add(new Option<string?>(ConfigFile.Flag)
+        {
+            Description = "Option values from a JSON file: option names (kebab- or snake_case), or a run's run.json to repeat it; the command line wins",
+            Recursive = true,
+        });
         return root;
     }
 
@@ -41,7 +47,13 @@ public static class Program
         catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException)
         {
             Console.Error.WriteLine($"eslm: error: {e.Message}");
-            return 2;
+            return 2; // a config file is part of the command line
+        }
+        try { expanded = ResumeDefaults.Expand(root, expanded); }
+        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException)
+        {
+            Console.Error.WriteLine($"eslm: error: {e.Message}");
+            return e is ArgumentException ? 2 : 1; // a changed option is a usage error; a folder without a run is not
         }
         // Exit 2 means the command line is wrong (docs/cli-rules.md): parse errors too, not only failed option checks.
         var parsed = root.Parse(expanded);

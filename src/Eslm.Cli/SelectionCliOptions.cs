@@ -55,6 +55,20 @@ public sealed class SelectionCliOptions
         return SelectionBinding.Resolved(options).Validate();
     }
 
+    /// <summary>
+    /// Settings of another strategy than the chosen one, given explicitly (non-default): training ignores them. A path (a
+    /// model, a sidecar) is an error, since the user expects it to be used; any other setting a warning.
+    /// </summary>
+    public static void CheckIgnoredSettings(SelectionOptions selection, Action<string> warn)
+    {
+        foreach (var s in SelectionBinding.IgnoredSettings(selection))
+        {
+            string message = $"{s.Flag} belongs to strategy {s.Owner.Name}, so --strategy {selection.Strategy} ignores it";
+            if (s.IsPath) throw new ArgumentException($"{message} (leave it out, or use --strategy {s.Owner.Name})");
+            warn(message);
+        }
+    }
+
     /// <summary>--backward (a training option, listed with the selection flags it matters for).</summary>
     public BackwardMode ResolveBackward(ParseResult r) => ParseEnum<BackwardMode>(r.GetValue(Backward)!, "--backward");
 

@@ -44,7 +44,9 @@ public static class EvalCommand
             string path = r.GetValue(checkpoint)!;
             ModelLoader.AnnounceRunCheckpoint(path);
             using var model = ModelLoader.Load(path);
-            int T = r.GetValue(seq) == 0 ? model.Config.MaxSequenceLength : Math.Min(r.GetValue(seq), model.Config.MaxSequenceLength);
+            int T = r.GetValue(seq) == 0 ? model.Config.MaxSequenceLength : r.GetValue(seq);
+            // As train does: a --seq beyond the context used to be clamped silently.
+            if (T < 1 || T > model.Config.MaxSequenceLength) throw new ArgumentException($"--seq must be in [1, {model.Config.MaxSequenceLength}] (got {T})");
             int B = r.GetValue(batch);
             bool asJson = r.GetValue(json);
             var output = new JsonObject { ["checkpoint"] = path, ["model"] = model.Config.ToString() };

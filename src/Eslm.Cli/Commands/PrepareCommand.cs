@@ -52,6 +52,10 @@ public static class PrepareCommand
                 if (given.Length == 0) throw new ArgumentException("no inputs: give files, directories, globs or - (stdin), or --recipe");
                 files = DocumentReader.Expand(given).Select(f => f.IsStdin ? f with { Content = ReadStdin } : f).ToList();
             }
+            if (r.GetValue(threads) < 0) throw new ArgumentException($"--threads must be >= 0 (0 = all cores; got {r.GetValue(threads)})");
+            // --val-docs replaces --val-fraction; both given would silently ignore one of them.
+            if (r.GetValue(valDocs) is not null && r.GetResult(valFraction) is { Implicit: false })
+                throw new ArgumentException("give either --val-docs or --val-fraction, not both");
             var options = new PrepareOptions
             {
                 Inputs = files, OutputDirectory = r.GetValue(output)!, Recipe = recipeName,

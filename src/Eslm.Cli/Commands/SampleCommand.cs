@@ -55,6 +55,9 @@ public static class SampleCommand
                     throw new ArgumentException($"{(text is null ? "--prompt-ids" : "--prompt")}: token id {t} is outside the model's vocabulary [0, {V})");
             if (asText && V > tokenizer!.VocabularySize)
                 throw new ArgumentException($"{path}: the model's vocabulary ({V}) is larger than GPT-2's ({tokenizer.VocabularySize}), so its tokens cannot be shown as text; use --print-ids");
+            if (promptTokens.Length > model.Config.MaxSequenceLength)
+                Console.Error.WriteLine($"eslm: warning: the prompt has {promptTokens.Length} tokens, more than the model's context of " +
+                                        $"{model.Config.MaxSequenceLength}: only its last {model.Config.MaxSequenceLength} condition the continuation");
             using var sampler = new Sampler(model);
             var rng = new Rng(parse.GetValue(seed));
             using var stdout = Console.OpenStandardOutput();

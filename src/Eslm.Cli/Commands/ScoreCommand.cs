@@ -29,6 +29,10 @@ public static class ScoreCommand
             string outPath = r.GetValue(output) ?? DefaultPath(dataPath, splitName);
             if (File.Exists(outPath) && !r.GetValue(overwrite)) throw new IOException($"{outPath}: already exists (pass --overwrite to replace it)");
             ModelLoader.CheckExists(r.GetValue(reference), "--reference");
+            // Issue 13: two scorings into one sidecar at once would interleave; the check above is repeated under the lock.
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
+            using var outputLock = Eslm.Tensors.RunLock.AcquireFile(outPath, m => Console.Error.WriteLine($"eslm: warning: {m}"));
+            if (File.Exists(outPath) && !r.GetValue(overwrite)) throw new IOException($"{outPath}: already exists (pass --overwrite to replace it)");
             using var model = ModelLoader.Load(r.GetValue(reference)!);
             using var tokens = TokenSequence.Open(dataPath, splitName);
             int T = r.GetValue(seq) == 0 ? model.Config.MaxSequenceLength : r.GetValue(seq);
@@ -43,6 +47,7 @@ public static class ScoreCommand
                 ["window"] = Math.Min(T, (int)Math.Min(int.MaxValue, tokens.Count - 1)), ["split"] = splitName, ["dataset"] = Path.GetFullPath(dataPath),
                 ["reference"] = Path.GetFullPath(r.GetValue(reference)!), ["reference_parameters"] = model.Config.ParameterCount,
                 ["flops"] = flops, ["seconds"] = clock.Elapsed.TotalSeconds,
+                ["split_checksum"] = TokenChecksum.Of(tokens), // training checks the sidecar against its data with this
             }, losses);
             double mean = losses.Skip(1).Average(x => (double)x);
             Console.Error.WriteLine($"scored {tokens.Count:N0} tokens in {clock.Elapsed.TotalSeconds:F1} s ({flops / 1e9:F1} GFLOP, mean reference loss {mean:F4})");

@@ -31,15 +31,18 @@ public static class TrainCommand
         var valBatches = new Option<int>("--val-batches") { Description = "Fixed validation batches per evaluation", DefaultValueFactory = _ => 20 };
         var ckptEvery = new Option<int>("--checkpoint-every") { Description = "Checkpoint every N steps (0 = only at the end)", DefaultValueFactory = _ => 0 };
         var keepLast = new Option<int>("--keep-last") { Description = "Checkpoints kept in the run directory", DefaultValueFactory = _ => 2 };
-        var resume = new Option<bool>("--resume") { Description = "Continue from the latest complete checkpoint in --out" };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its latest complete checkpoint; options default to its run.json" };
+        var allowChanges = new Option<bool>(ResumeDefaults.AllowChanges) { Description = "With --resume: accept options that differ from run.json (recorded in its \"changes\")" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Start again in an --out that holds a run: remove its metrics, run.json and checkpoints first" };
         var initFrom = new Option<string?>("--init-from") { Description = "Start from a checkpoint's weights (fresh optimizer)" };
         var sampling = new Option<string>("--sampling") { Description = "Training windows: random (seeded) or sequential (llm.c order; T-aligned, which matches eslm score's windows)", DefaultValueFactory = _ => "random" };
         var threads = new Option<int>("--threads") { Description = "Threads for OpenBLAS and Eslm kernels (0 = all cores)", DefaultValueFactory = _ => 0 };
+        var verbose = new Option<bool>("--verbose") { Description = "Print the full resolved configuration (run.json's \"options\") at the start" };
 
         var command = new Command("train", "Pretrain a GPT-2-style model, optionally on selected tokens only (see --strategy).");
         model.AddTo(command);
         foreach (var o in new Option[] { data, valData, output, batch, seq, accumulation, steps, lr, warmup, minLr, wd, clip, seed, valEvery, valBatches,
-                     ckptEvery, keepLast, resume, initFrom, sampling, threads })
+                     ckptEvery, keepLast, resume, allowChanges, overwrite, initFrom, sampling, threads, verbose })
             command.Options.Add(o);
         precision.AddTo(command);
         selection.AddTo(command);
@@ -63,6 +66,10 @@ public static class TrainCommand
             Eslm.Model.TrainingMemory.Estimate(cfg, train.BatchSize, T)
                 .RequireFits($"training {modelName} ({cfg}) with B={train.BatchSize} T={T}", Eslm.Model.TrainingMemory.MachineBytes);
             var sel = selection.Resolve(r);
+            SelectionCliOptions.CheckIgnoredSettings(sel, m => { if (talk) Console.Error.WriteLine($"eslm: warning: {m}"); });
+            // AuxiliaryModels would clamp it to the model's depth while run.json records the value given.
+            int proxyLayers = sel.Get<Eslm.Selection.Strategies.HierarchicalSettings>().ProxyLayers;
+            if (proxyLayers > cfg.L) throw new ArgumentException($"--proxy-layers {proxyLayers} exceeds the model's {cfg.L} layers");
             foreach (var (flag, path) in Eslm.Selection.SelectionBinding.Paths(sel)) ModelLoader.CheckExists(path, flag);
             ModelLoader.CheckExists(r.GetValue(initFrom), "--init-from");
             if (r.GetValue(valEvery) < 0 || r.GetValue(valBatches) < 0 || r.GetValue(ckptEvery) < 0 || r.GetValue(keepLast) < 1)
@@ -90,13 +97,23 @@ public static class TrainCommand
             // files stay byte for byte what they were (the golden runs compare them whole).
             if (train.Precision != Eslm.Tensors.Precision.Fp32) resolved["precision"] = Eslm.Tensors.PrecisionNames.Name(train.Precision);
             string outDir = r.GetValue(output)!;
+            if (r.GetValue(resume) && r.GetValue(overwrite))
+                throw new ArgumentException("--resume and --overwrite exclude each other: continue the run or start it again");
+            if (r.GetValue(allowChanges) && !r.GetValue(resume)) throw new ArgumentException($"{ResumeDefaults.AllowChanges} goes with --resume");
+            var changes = r.GetValue(resume) ? ResumeDefaults.Changes(r, command, outDir) : null;
+            // Issue 13: with warmup ≥ steps the learning rate never reaches --lr (the default warmup is 100 steps).
+            if (talk && train.WarmupSteps >= train.Steps && train.Steps > 0)
+                Console.Error.WriteLine($"eslm: warning: --warmup {train.WarmupSteps} >= --steps {train.Steps}: the learning rate never reaches --lr {train.LearningRate}; " +
+                                        $"pass a smaller --warmup (e.g. --warmup {Math.Max(0, train.Steps / 10)})");
             if (talk)
             {
                 Console.Error.WriteLine($"eslm train: {modelName} ({cfg}), strategy {sel.Strategy}, B={train.BatchSize} T={T} accum={train.GradientAccumulation}, {train.Steps} steps → {outDir}");
                 if (P > 1)
                     Console.Error.WriteLine($"distributed: {P} processes (Open MPI), {Eslm.Tensors.Parallelism.Threads} thread(s) each, " +
                                             $"global batch {P * train.BatchSize} sequences, selection scope {sel.Scope.ToString().ToLowerInvariant()}");
-                Console.Error.WriteLine($"resolved configuration: {resolved.ToJsonString()}");
+                // Issue 13: the full configuration is run.json's "options"; one short line unless --verbose.
+                Console.Error.WriteLine(r.GetValue(verbose) ? $"resolved configuration: {resolved.ToJsonString()}"
+                    : $"configuration: {Path.Combine(outDir, TrainingRun.ConfigFile)} (--verbose prints it)");
             }
             var bar = new ProgressReporter("train", train.Steps, "steps");
             var commPerStep = new List<double>(); // time in collectives per step (rank 0), validation excluded
@@ -105,8 +122,8 @@ public static class TrainCommand
             {
                 Model = cfg, Train = train, Selection = sel, OutputDirectory = outDir, ValidationEvery = r.GetValue(valEvery),
                 ValidationBatches = validation is null ? 0 : r.GetValue(valBatches), CheckpointEvery = r.GetValue(ckptEvery),
-                KeepLast = r.GetValue(keepLast), Resume = r.GetValue(resume), InitFrom = r.GetValue(initFrom), ResolvedConfig = resolved,
-                Distributed = processes,
+                KeepLast = r.GetValue(keepLast), Resume = r.GetValue(resume), Overwrite = r.GetValue(overwrite), Changes = changes, InitFrom = r.GetValue(initFrom), ResolvedConfig = resolved,
+                Distributed = processes, Warn = m => Console.Error.WriteLine($"eslm: warning: {m}"),
             }, trainSource, validation, ModelLoader.Load, p =>
             {
                 if (p.Train is not null)

@@ -23,7 +23,7 @@ public enum SamplingMode
 /// using var val = DataLoader.OpenValidation("data/clean", "val", 8, 256);   // val.BatchCount fixed batches, all tokens
 /// </code>
 /// </summary>
-public sealed class DataLoader : IPositionedBatchSource, IDisposable
+public sealed class DataLoader : IPositionedBatchSource, ITokenSources, IDisposable
 {
     private readonly TokenSequence[] _sources;
     private readonly double[] _cumulative;
@@ -39,6 +39,9 @@ public sealed class DataLoader : IPositionedBatchSource, IDisposable
     public int BatchSize { get; }
     public int SequenceLength { get; }
     public SamplingMode Sampling { get; }
+
+    /// <summary>The sequences batches are drawn from (one per dataset of a mixture).</summary>
+    public IReadOnlyList<TokenSequence> TokenSources => _sources;
     public IReadOnlyList<TokenSequence> Sources => _sources;
 
     /// <summary>Batches drawn so far.</summary>

@@ -11,7 +11,8 @@ namespace Eslm.Data;
 /// <code>
 /// u64    N              length of the JSON header
 /// N      JSON           {"format": "eslm-reference-losses", "version": 1, "tokens": count, "window": T, "split": …,
-///                        "reference": path, "reference_parameters": …, "dataset": path}
+///                        "reference": path, "reference_parameters": …, "dataset": path,
+///                        "split_checksum": "fnv1a64:…" (TokenChecksum of the scored split; absent in older files)}
 /// f32 × tokens          loss[i] = −log p_ref(token i | the preceding tokens of its window); loss[0] = NaN
 /// </code>
 /// Position i is the i-th token of the split (its shards concatenated, as the data loader sees them). Windows are the
@@ -37,6 +38,27 @@ public sealed unsafe class ReferenceLossFile : IDisposable
 
     public string Path { get; }
     public JsonObject Header { get; }
+    /// <summary>The scored split's <see cref="TokenChecksum"/>, or null in files written before it was recorded.</summary>
+    public string? SplitChecksum => Header["split_checksum"] is JsonValue v && v.TryGetValue(out string? s) ? s : null;
+
+    /// <summary>
+    /// Checks that this file scored <paramref name="tokens"/> (issue 13: a sidecar of another dataset used to be accepted when
+    /// it was longer). Returns a warning for files without a recorded checksum (only the count could be checked).
+    /// </summary>
+    public string? CheckBelongsTo(TokenSequence tokens)
+    {
+        string data = $"{tokens.Path} (split {tokens.Split})";
+        if (Tokens != tokens.Count)
+            throw new InvalidDataException($"{Path}: scores {Tokens} tokens but {data} has {tokens.Count}: it was written for other data " +
+                                           "(score this data with `eslm score`)");
+        if (SplitChecksum is not { } recorded)
+            return $"{Path}: written before sidecars recorded their split's checksum; only its token count could be checked against {data}";
+        string actual = TokenChecksum.Of(tokens);
+        if (recorded != actual)
+            throw new InvalidDataException($"{Path}: scores other tokens than {data} (checksum {recorded}, the data's is {actual}): " +
+                                           "it was written for other data (score this data with `eslm score`)");
+        return null;
+    }
     public long Tokens { get; }
     public int Window { get; }
 

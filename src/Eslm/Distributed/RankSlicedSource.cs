@@ -12,7 +12,7 @@ namespace Eslm.Distributed;
 /// (or generates) the P·B·T tokens of the global batch: 2 bytes a token from a memory-mapped shard, negligible next to
 /// the step's compute.</para>
 /// </summary>
-public sealed class RankSlicedSource : IPositionedBatchSource, IDisposable
+public sealed class RankSlicedSource : IPositionedBatchSource, ITokenSources, IDisposable
 {
     private readonly IBatchSource _global;
     private readonly int _rank, _size;
@@ -33,6 +33,8 @@ public sealed class RankSlicedSource : IPositionedBatchSource, IDisposable
     }
 
     public int BatchSize => _global.BatchSize / _size;
+
+    public IReadOnlyList<TokenSequence> TokenSources => (_global as ITokenSources)?.TokenSources ?? [];
     public int SequenceLength => _global.SequenceLength;
 
     public void NextBatch(Span<int> inputs, Span<int> targets)

@@ -41,8 +41,11 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
     /// <summary>Runs what is not finished yet and writes the report; returns the report's path.</summary>
     public string Run(CancellationToken cancel = default)
     {
+        // Issue 13: one process at a time runs an experiment folder (each arm's run folder is locked again by TrainingRun).
         System.IO.Directory.CreateDirectory(Directory);
+        using var folderLock = Writer ? RunLock.AcquireFolder(Directory, m => host.Log("eslm: warning: " + m)) : null;
         if (Writer) WriteSpec();
+        CheckInputs();
         string? reference = Spec.Reference is null ? null : TrainReference(cancel);
         foreach (ulong seed in Spec.Seeds)
             foreach (var arm in Spec.Arms)
@@ -51,6 +54,32 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
                 RunArm(arm, seed, reference, cancel);
             }
         return Writer ? host.WriteReport(Directory) : Directory;
+    }
+
+    /// <summary>
+    /// Issue 13: every dataset, task file and model path the spec names is opened (or found) before anything trains, so a
+    /// typo in the last eval set fails in a second, not after the first arm's hours.
+    /// </summary>
+    private void CheckInputs()
+    {
+        host.CheckData(Spec.Data, "train");
+        if (Spec.ValidationData is { } val) host.CheckData(val, "val");
+        if (Spec.Reference is { } r) host.CheckData(r.Data, "train");
+        foreach (var set in Spec.Eval)
+        {
+            try { host.CheckData(set.Data, "eval"); }
+            catch (Exception e) when (e is IOException or InvalidDataException) { throw new InvalidDataException($"eval set '{set.Name}': {e.Message}", e); }
+        }
+        foreach (var task in Spec.Tasks)
+        {
+            if (!File.Exists(task.File)) throw new FileNotFoundException($"{task.File}: {task.Task} task file not found");
+            if (task.Task == "hellaswag") { if (!_mc.ContainsKey(task.File)) _mc[task.File] = DownstreamTasks.LoadMultipleChoice(task.File); }
+            else if (!_cloze.ContainsKey(task.File)) _cloze[task.File] = DownstreamTasks.LoadCloze(task.File);
+        }
+        foreach (var arm in Spec.Arms)
+            foreach (var (flag, path) in SelectionBinding.Paths(arm.Selection))
+                if (path != ExperimentSpec.ReferenceName && !path.StartsWith("preset:", StringComparison.Ordinal) && !File.Exists(path) && !System.IO.Directory.Exists(path))
+                    throw new FileNotFoundException($"{path}: arm {arm.Name}: {flag} not found");
     }
 
     private void WriteSpec()
@@ -63,9 +92,40 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
             if (old.Model != Spec.Model || old.Data != Spec.Data || old.Budget != Spec.Budget || old.Train != Spec.Train)
                 throw new InvalidOperationException($"{Directory}: holds an experiment with a different model, data, budget or training options; " +
                                                     "use another --out or delete it");
-            host.Log($"{path}: the experiment file changed (arms or evaluation); finished arms are kept");
+            CheckArmsUnchanged(old);
+            host.Log($"{path}: the experiment file changed (arms added or removed, or evaluation); finished arms are kept");
         }
         AtomicWrite(path, text);
+    }
+
+    /// <summary>
+    /// Issue 13: an arm whose options changed while its results are on disk would be reported under the new options with
+    /// the old numbers. Refused, naming the arm and the changed keys; renaming the arm (or deleting its folder) reruns it.
+    /// </summary>
+    private void CheckArmsUnchanged(ExperimentSpec old)
+    {
+        foreach (var arm in Spec.Arms)
+        {
+            var before = old.Arms.FirstOrDefault(a => a.Name == arm.Name);
+            if (before is null || !System.IO.Directory.Exists(Path.Combine(Directory, arm.Name))) continue;
+            var (a, b) = (ArmJson(before), ArmJson(arm));
+            var changed = a.Select(p => p.Key).Union(b.Select(p => p.Key))
+                .Where(k => !JsonNode.DeepEquals(a[k], b[k])).ToList();
+            if (changed.Count > 0)
+                throw new InvalidOperationException($"{Directory}: arm {arm.Name} has results trained with other options ({string.Join(", ", changed)} changed); " +
+                                                    $"give the changed arm a new name, or delete {Path.Combine(Directory, arm.Name)} to rerun it");
+        }
+    }
+
+    /// <summary>Everything that defines an arm's training: its selection (with the backward mode) and its training options.</summary>
+    private static JsonObject ArmJson(ArmSpec arm)
+    {
+        var json = TrainingRun.SelectionJson(arm.Selection, arm.Train.Backward);
+        var t = arm.Train;
+        json["batch"] = t.BatchSize; json["seq"] = t.SequenceLength; json["grad_accum"] = t.GradientAccumulation; json["steps"] = t.Steps;
+        json["lr"] = t.LearningRate; json["warmup"] = t.WarmupSteps; json["min_lr_fraction"] = t.MinLearningRateFraction;
+        json["weight_decay"] = t.WeightDecay; json["grad_clip"] = t.GradientClip;
+        return json;
     }
 
     /// <summary>Trains the reference model (for arms naming "@reference") unless done; returns its final checkpoint.</summary>
@@ -114,6 +174,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         string final = TrainingRun.Run(new RunOptions
         {
             Model = Spec.Model, Train = train, Selection = selection, OutputDirectory = dir, Resume = true, Distributed = host.Processes,
+            Warn = m => host.Log("eslm: warning: " + m),
             ValidationEvery = Spec.ValidationEvery, ValidationBatches = validation is null ? 0 : Spec.ValidationBatches,
             CheckpointEvery = Spec.CheckpointEvery, KeepLast = 1, StopWhen = stop, SchedulePosition = position,
             ResolvedConfig = new JsonObject

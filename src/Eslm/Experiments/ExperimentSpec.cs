@@ -81,7 +81,10 @@ public sealed record ExperimentSpec
     public int NominalSteps => Train.Steps;
 
     /// <summary>Hard cap on steps for non-step budgets (a guard against budgets that are never reached).</summary>
-    public int MaxSteps => Budget.Kind == BudgetKind.Steps ? (int)Budget.Value : Math.Max(10, 20 * NominalSteps);
+    public int MaxSteps => Budget.Kind == BudgetKind.Steps ? (int)Budget.Value : (int)Math.Min(MaxStepCap, Math.Max(10, 20L * NominalSteps));
+
+    /// <summary>The most steps any arm may take (a step budget, or the cap of the others).</summary>
+    public const int MaxStepCap = int.MaxValue - 1;
 
     public static ExperimentSpec Load(string path)
     {
@@ -115,7 +118,12 @@ public sealed record ExperimentSpec
             throw new ArgumentException($"train.seq {train.SequenceLength} exceeds the model's context of {model.MaxSequenceLength}");
         var budget = ParseBudget(root["budget"] as JsonObject ?? throw new ArgumentException("needs \"budget\", e.g. {\"steps\": 200} or {\"flops_accounted\": 1e13}"));
         if (budget.Kind == BudgetKind.Steps) train = train with { Steps = (int)budget.Value };
-        var seeds = root["seeds"] is JsonArray s ? s.Select(x => x!.GetValue<ulong>()).ToList() : [train.Seed];
+        if (root["seeds"] is { } seedsNode && seedsNode is not JsonArray)
+            throw new ArgumentException($"\"seeds\" must be a list of integers, e.g. [1, 2, 3] (got {seedsNode.ToJsonString()})");
+        var seeds = root["seeds"] is JsonArray s
+            ? s.Select(x => x is JsonValue v && v.TryGetValue(out ulong seed) ? seed
+                : throw new ArgumentException($"\"seeds\" must be a list of non-negative integers (got {x?.ToJsonString() ?? "null"})")).ToList()
+            : [train.Seed];
         if (seeds.Count == 0 || seeds.Distinct().Count() != seeds.Count) throw new ArgumentException("\"seeds\" must be a non-empty list of distinct integers");
 
         var arms = new List<ArmSpec>();
@@ -168,7 +176,10 @@ public sealed record ExperimentSpec
             string domain = Str(o, "domain") ?? "in";
             if (domain is not ("in" or "out")) throw new ArgumentException($"eval domain must be \"in\" or \"out\" (got '{domain}')");
             string data = Str(o, "data") ?? throw new ArgumentException("eval entry needs \"data\"");
-            eval.Add(new EvalSet(Str(o, "name") ?? Path.GetFileName(data.TrimEnd('/')), data, domain == "in"));
+            string setName = Str(o, "name") ?? Path.GetFileName(data.TrimEnd('/'));
+            // The report's per-set table is keyed by name: two sets of one name would show one set's numbers for both.
+            if (eval.Any(x => x.Name == setName)) throw new ArgumentException($"two eval sets are named '{setName}' (give each a distinct \"name\")");
+            eval.Add(new EvalSet(setName, data, domain == "in"));
         }
         var tasks = new List<TaskSpec>();
         foreach (var e in root["tasks"] as JsonArray ?? [])
@@ -271,6 +282,9 @@ public sealed record ExperimentSpec
         double v = value!.GetValue<double>();
         if (!(v > 0) || double.IsInfinity(v)) throw new ArgumentException($"budget {key} must be > 0 (got {v.ToString(CultureInfo.InvariantCulture)})");
         if (kind == 0 && v != Math.Floor(v)) throw new ArgumentException($"budget steps must be an integer (got {v})");
+        // Steps are counted in an int, like every other budget's step cap (MaxSteps): 1e20 used to wrap and never end.
+        if (kind == 0 && v > MaxStepCap)
+            throw new ArgumentException($"budget steps must be at most {MaxStepCap} (got {v.ToString(CultureInfo.InvariantCulture)})");
         return new Budget((BudgetKind)kind, v);
     }
 

@@ -15,6 +15,13 @@ public interface IExperimentHost
     /// <summary>A factory of identical fixed validation streams (for the periodic validation), or null.</summary>
     Func<IBatchSource>? OpenValidation(string data, int batchSize, int sequenceLength);
 
+    /// <summary>
+    /// Fails (naming the path) when <paramref name="data"/> cannot be opened in its <paramref name="role"/>: "train" (a
+    /// training stream), "val" (validation batches) or "eval" (a whole validation split). Called for every dataset of the
+    /// spec before anything trains. Hosts whose data are not files need not check.
+    /// </summary>
+    void CheckData(string data, string role) { }
+
     /// <summary>The whole validation split with its document index (for the final evaluation).</summary>
     EvalCorpus OpenEvalCorpus(string data);
 

@@ -14,7 +14,10 @@ public abstract record MetricsLine
     /// <summary>The file name inside a run directory.</summary>
     public const string FileName = "metrics.jsonl";
 
-    /// <summary>Optimizer step (0-based).</summary>
+    /// <summary>
+    /// Train lines: the 0-based index of the step just taken. Validation lines: the number of steps completed (as in
+    /// checkpoint names). So val step s + 1 follows train step s; docs/formats.md, "step numbers".
+    /// </summary>
     public int Step { get; init; }
 
     /// <summary>Running totals since the run started (restored on resume).</summary>

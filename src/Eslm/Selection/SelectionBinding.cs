@@ -62,6 +62,25 @@ public static class SelectionBinding
         return o;
     }
 
+    /// <summary>
+    /// The command-line flag of a selection key (run.json's "selection" object): a setting's own flag, "--selection-scope"
+    /// and "--selection-seed" for the two shared keys whose flags say what they select, "--KEY" (kebab-case) otherwise.
+    /// </summary>
+    public static string FlagFor(string key) => key switch
+    {
+        "scope" => "--selection-scope",
+        "seed" => "--selection-seed",
+        _ => StrategyRegistry.Settings.FirstOrDefault(s => s.Key == key)?.Flag ?? "--" + key.Replace('_', '-'),
+    };
+
+    /// <summary>
+    /// Settings given a non-default value that belong to a strategy other than the chosen one (the registry knows each
+    /// setting's owner): ignored by training, so the caller warns, or refuses path settings (a model or file that would
+    /// not be used).
+    /// </summary>
+    public static IEnumerable<SettingDescriptor> IgnoredSettings(SelectionOptions o) =>
+        StrategyRegistry.Settings.Where(s => s.Owner.Name != o.Strategy && !Equals(s.ValueIn(o), s.Default));
+
     /// <summary>Shared keys, then every strategy's settings keys.</summary>
     public static IEnumerable<string> AllKeys => CommonKeys.Concat(StrategyRegistry.Settings.Select(s => s.Key));
 

@@ -39,6 +39,17 @@ public sealed unsafe class AuxiliaryModels : IDisposable
         HeadGradient = needs.Distillation is { } d && _teacher is not null ? DistillationGradient(d) : null;
     }
 
+    /// <summary>
+    /// Checks that the reference-loss sidecar (if any) scored the training data's tokens, before the first step; returns a
+    /// warning when the sidecar predates recorded checksums. Sources that cannot name their tokens are not checked here
+    /// (look-ups outside the sidecar still fail).
+    /// </summary>
+    public string? CheckSidecar(IBatchSource data)
+    {
+        if (_sidecar is null || data is not ITokenSources { TokenSources: [var tokens] }) return null;
+        return _sidecar.CheckBelongsTo(tokens);
+    }
+
     /// <summary>Parameters of the models whose forward runs on every student token (for FLOP accounting).</summary>
     public long Parameters => (_reference ?? _teacher)?.Config.ParameterCount ?? 0;
 

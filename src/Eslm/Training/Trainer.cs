@@ -37,6 +37,15 @@ public sealed class Trainer : IDisposable
             throw new ArgumentException($"sequence length {options.SequenceLength} exceeds the model's context of {model.Config.MaxSequenceLength}");
         model.Precision = options.Precision; // throws the one-line "what is missing" when bf16 cannot run here
         _auxiliary = new AuxiliaryModels(Selector.Needs, model, loadModel);
+        try
+        {
+            if (_auxiliary.CheckSidecar(data) is { } warning) Warnings.Add(warning);
+        }
+        catch
+        {
+            _auxiliary.Dispose();
+            throw;
+        }
         Optimizer = new AdamW(model.Parameters, options.AdamW);
         int bt = options.BatchSize * options.SequenceLength, all = bt * options.GradientAccumulation;
         _micro = Enumerable.Range(0, options.GradientAccumulation).Select(_ => new MicroBatch(bt)).ToArray();
@@ -46,6 +55,8 @@ public sealed class Trainer : IDisposable
     }
 
     public Gpt Model { get; }
+    /// <summary>What the set-up found worth telling the user (e.g. an old sidecar checked by token count only).</summary>
+    public List<string> Warnings { get; } = new();
     public TrainOptions Options { get; }
     public IBatchSource Data { get; }
     public AdamW Optimizer { get; }

@@ -24,6 +24,13 @@ public sealed record RunOptions
     public int CheckpointEvery { get; init; }
     public int KeepLast { get; init; } = 2;
     public bool Resume { get; init; }
+    /// <summary>
+    /// Start again in a folder that holds a run: its run files (metrics.jsonl, run.json, checkpoints) are removed first,
+    /// under the folder's lock; other files stay. Cannot be combined with <see cref="Resume"/>.
+    /// </summary>
+    public bool Overwrite { get; init; }
+    /// <summary>Options changed on resume (<c>--allow-changes</c>): {"option", "from", "to"}; added to run.json's "changes" with the step.</summary>
+    public JsonArray? Changes { get; init; }
     /// <summary>Initial weights from a checkpoint instead of the seeded initialisation.</summary>
     public string? InitFrom { get; init; }
     /// <summary>The resolved options as the user gave them (saved with every checkpoint and in config.json).</summary>
@@ -41,6 +48,8 @@ public sealed record RunOptions
     /// metrics, run.json and checkpoints; every rank reads the checkpoint it resumes from.
     /// </summary>
     public IDistributed Distributed { get; init; } = SingleProcess.Instance;
+    /// <summary>Hears warnings (e.g. a stale lock of a dead process taken over); the CLI prints them on stderr.</summary>
+    public Action<string>? Warn { get; init; }
 }
 
 /// <summary>Progress of a run, reported after every step and validation.</summary>
@@ -63,7 +72,12 @@ public static class TrainingRun
         Action<RunProgress>? progress = null, CancellationToken cancel = default)
     {
         var o = options;
+        bool writer = o.Distributed.Rank == 0; // issue 8: one process writes files, the others only read
+        // Issue 13: one process at a time writes a run folder (two resumes at once would mix metrics and weights).
+        using var folderLock = writer ? RunLock.AcquireFolder(o.OutputDirectory, o.Warn) : null;
         Directory.CreateDirectory(o.OutputDirectory);
+        if (o.Resume && o.Overwrite) throw new ArgumentException("--resume and --overwrite exclude each other: continue the run or start it again");
+        if (writer && o.Overwrite) RemoveRun(o.OutputDirectory);
         using var model = new Gpt(o.Model);
         WeightInit.Initialize(model, o.Train.Seed);
         if (o.InitFrom is not null) Checkpoint.Load(o.InitFrom, model);
@@ -72,20 +86,24 @@ public static class TrainingRun
             SchedulePosition = o.SchedulePosition,
             Distributed = o.Distributed,
         };
-        bool writer = o.Distributed.Rank == 0; // issue 8: one process writes files, the others only read
+        if (writer) foreach (var warning in trainer.Warnings) o.Warn?.Invoke(warning);
 
         string? resumed = o.Resume ? Checkpoint.FindLatestComplete(o.OutputDirectory) : null;
         if (resumed is not null) Restore(trainer, resumed);
-        else if (o.Resume && Checkpoint.ListComplete(o.OutputDirectory).Count == 0 && File.Exists(Path.Combine(o.OutputDirectory, MetricsFile)))
-            throw new InvalidOperationException($"{o.OutputDirectory}: --resume found no complete checkpoint to resume from");
         string metricsPath = Path.Combine(o.OutputDirectory, MetricsFile);
-        if (resumed is null && File.Exists(metricsPath) && !o.Resume)
-            throw new IOException($"{o.OutputDirectory}: already holds a run (metrics.jsonl); pass --resume to continue it or choose another --out");
+        bool holdsRun = File.Exists(metricsPath) || File.Exists(Path.Combine(o.OutputDirectory, ConfigFile));
+        // Issue 13: a run that stopped before its first checkpoint (a divergence, a kill) can only be started again.
+        if (resumed is null && holdsRun && !o.Overwrite && Checkpoint.ListComplete(o.OutputDirectory).Count == 0)
+            throw new InvalidOperationException($"{o.OutputDirectory}: holds a run that stopped before its first complete checkpoint, so there is nothing " +
+                                                "to resume; pass --overwrite (without --resume) to start it again, or choose another --out");
+        if (resumed is null && holdsRun && !o.Resume && !o.Overwrite)
+            throw new IOException($"{o.OutputDirectory}: already holds a run (metrics.jsonl); pass --resume to continue it, --overwrite to start it again, " +
+                                  "or choose another --out");
         if (o.Distributed.Size > 1) AgreeOnStart(o.Distributed, trainer.StepIndex, resumed);
 
         if (writer) Checkpoint.CleanStaleTemporaries(o.OutputDirectory);
         if (writer && resumed is not null) TruncateMetrics(metricsPath, trainer.StepIndex);
-        if (writer) WriteConfig(o);
+        if (writer) WriteConfig(o, resumed is null ? null : trainer.StepIndex);
         using var metrics = writer ? new MetricsWriter(metricsPath, append: true) : null;
 
         string? lastCheckpoint = resumed;
@@ -194,6 +212,14 @@ public static class TrainingRun
         }
     }
 
+    /// <summary>Removes a run's own files (metrics, run.json, checkpoints and their temporaries) for --overwrite; other files stay.</summary>
+    private static void RemoveRun(string dir)
+    {
+        foreach (var file in new[] { MetricsFile, ConfigFile }) File.Delete(Path.Combine(dir, file));
+        foreach (var step in Directory.EnumerateDirectories(dir, "step-*").Concat(Directory.EnumerateDirectories(dir, ".step-*")))
+            Directory.Delete(step, recursive: true);
+    }
+
     /// <summary>After a resume, drops metrics lines of steps the interrupted run logged past its last checkpoint.</summary>
     private static void TruncateMetrics(string path, int resumeStep)
     {
@@ -215,14 +241,37 @@ public static class TrainingRun
         AtomicFile.WriteAllLines(path, kept, flushToDisk: false);
     }
 
-    private static void WriteConfig(RunOptions o)
+    /// <summary>
+    /// run.json: the architecture and the resolved options; on a resume (<paramref name="resumedAt"/>) also every option
+    /// changed so far (the earlier resumes' "changes" kept, this one's appended with its step). A run never changed has no
+    /// "changes" key.
+    /// </summary>
+    private static void WriteConfig(RunOptions o, int? resumedAt)
     {
         var config = new JsonObject
         {
             ["model"] = Checkpoint.ConfigToJson(o.Model),
             ["options"] = o.ResolvedConfig?.DeepClone(),
         };
-        AtomicFile.WriteAllText(Path.Combine(o.OutputDirectory, ConfigFile),
+        string path = Path.Combine(o.OutputDirectory, ConfigFile);
+        if (resumedAt is { } step)
+        {
+            var changes = new JsonArray();
+            try
+            {
+                if (File.Exists(path) && JsonNode.Parse(File.ReadAllText(path))?["changes"] is JsonArray earlier)
+                    foreach (var c in earlier) changes.Add(c?.DeepClone());
+            }
+            catch (JsonException) { /* a damaged run.json is rewritten whole */ }
+            foreach (var c in o.Changes ?? [])
+            {
+                var entry = new JsonObject { ["step"] = step };
+                foreach (var (k, v) in c!.AsObject()) entry[k] = v?.DeepClone();
+                changes.Add(entry);
+            }
+            if (changes.Count > 0) config["changes"] = changes;
+        }
+        AtomicFile.WriteAllText(path,
             config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), flushToDisk: false);
     }
 }

@@ -12,6 +12,9 @@ public sealed record Rho1Settings : IStrategySettings
 
     public void Validate(bool selected)
     {
+        // Both given: one of them would be ignored (the sidecar, or the model), whichever --reference-online picks.
+        if (Reference is not null && ReferenceLosses is not null)
+            throw new ArgumentException("give either --reference (a model run online) or --reference-losses (its precomputed sidecar), not both");
         if (selected && Reference is null && ReferenceLosses is null)
             throw new ArgumentException("rho1 needs --reference CKPT (a model trained on clean data, run online) or --reference-losses FILE (from `eslm score`)");
     }

@@ -1,0 +1,63 @@
+using System.Text.Json.Nodes;
+using Eslm.Tests.Checkpoints;
+using Xunit;
+
+namespace Eslm.Tests.Cli;
+
+/// <summary>`train --resume` continues the recorded run; changes need --allow-changes and are recorded (issue 13, item 16).</summary>
+public class ResumeDefaultsTests
+{
+    private static readonly string[] First =
+        ["train", "--model", "tiny", "--data", "random:50257", "--batch", "2", "--seq", "16", "--steps", "2", "--warmup", "0", "--lr", "0.003",
+         "--strategy", "eslm", "--alpha", "0.3", "--val-batches", "0", "--threads", "1"];
+
+    private static JsonObject Options(string run) => (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(run, "run.json")))!["options"]!;
+
+    [Fact]
+    public void Resume_with_only_the_folder_takes_every_option_from_run_json()
+    {
+        using var dir = new TempDir();
+        Assert.Equal(0, CliHarness.Run([.. First, "--out", dir["run"]]).Code);
+        string before = Options(dir["run"]).ToJsonString();
+        var r = CliHarness.Run("train", "--resume", "--out", dir["run"], "--threads", "1");
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Equal(before, Options(dir["run"]).ToJsonString());
+        Assert.Null(JsonNode.Parse(File.ReadAllText(Path.Combine(dir["run"], "run.json")))!["changes"]);
+    }
+
+    [Fact]
+    public void Resume_with_a_changed_hyperparameter_is_refused_naming_the_option()
+    {
+        using var dir = new TempDir();
+        Assert.Equal(0, CliHarness.Run([.. First, "--out", dir["run"]]).Code);
+        var r = CliHarness.Run("train", "--resume", "--out", dir["run"], "--lr", "0.001", "--alpha", "0.3", "--threads", "1");
+        CliHarness.AssertOneLineError(r, 2, "run.json", "--lr 0.003 → 0.001", "--allow-changes");
+        Assert.DoesNotContain("--alpha", r.Err); // given again with the recorded value: no change
+    }
+
+    [Fact]
+    public void Resume_with_allow_changes_continues_and_records_the_change_with_its_step()
+    {
+        using var dir = new TempDir();
+        Assert.Equal(0, CliHarness.Run([.. First, "--out", dir["run"]]).Code);
+        var r = CliHarness.Run("train", "--resume", "--allow-changes", "--out", dir["run"], "--steps", "3", "--threads", "1");
+        Assert.True(r.Code == 0, r.Err);
+        var changes = JsonNode.Parse(File.ReadAllText(Path.Combine(dir["run"], "run.json")))!["changes"]!.AsArray();
+        var change = Assert.Single(changes)!;
+        Assert.Equal(2, (int)change["step"]!);
+        Assert.Equal("--steps", (string)change["option"]!);
+        Assert.Equal("2", (string)change["from"]!);
+        Assert.Equal("3", (string)change["to"]!);
+        Assert.Equal(3, (int)Options(dir["run"])["steps"]!);
+        Assert.Equal(0.3, (double)Options(dir["run"])["selection"]!["alpha"]!);
+    }
+
+    [Fact]
+    public void Resume_on_a_folder_without_a_run_is_an_error_not_a_fresh_start()
+    {
+        using var dir = new TempDir();
+        var r = CliHarness.Run([.. First, "--resume", "--out", dir["empty"]]);
+        CliHarness.AssertOneLineError(r, 1, dir["empty"], "no run here");
+        Assert.False(File.Exists(Path.Combine(dir["empty"], "metrics.jsonl")));
+    }
+}
