@@ -18,10 +18,17 @@ public sealed class ModelOptions
         foreach (var o in new Option[] { Preset, Layers, Heads, Channels, Context, Vocab }) command.Options.Add(o);
     }
 
-    public (string Name, GptConfig Config) Resolve(ParseResult result)
+    public (string Name, GptConfig Config) Resolve(ParseResult result) => Resolve(result, null);
+
+    /// <summary>
+    /// The architecture of <paramref name="source"/>'s model (<c>train --init-from</c>: any model source ModelLoader
+    /// reads), unless --model names a preset explicitly; per-dimension options override either.
+    /// </summary>
+    public (string Name, GptConfig Config) Resolve(ParseResult result, GptConfig? source, string? sourceName = null)
     {
-        string name = result.GetValue(Preset)!;
-        var c = GptConfig.FromPreset(name);
+        bool presetGiven = result.GetResult(Preset) is { Implicit: false };
+        string name = source is null || presetGiven ? result.GetValue(Preset)! : sourceName ?? "init-from";
+        var c = source is null || presetGiven ? GptConfig.FromPreset(name) : source;
         c = c with
         {
             Layers = result.GetValue(Layers) ?? c.Layers,

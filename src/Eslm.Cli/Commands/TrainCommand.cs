@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Eslm.Distributed;
 using Eslm.Training;
 using Eslm.Data;
+using Eslm.Model;
 
 namespace Eslm.Cli.Commands;
 
@@ -34,7 +35,7 @@ public static class TrainCommand
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its latest complete checkpoint; options default to its run.json" };
         var allowChanges = new Option<bool>(ResumeDefaults.AllowChanges) { Description = "With --resume: accept options that differ from run.json (recorded in its \"changes\")" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Start again in an --out that holds a run: remove its metrics, run.json and checkpoints first" };
-        var initFrom = new Option<string?>("--init-from") { Description = "Start from a checkpoint's weights (fresh optimizer)" };
+        var initFrom = new Option<string?>("--init-from") { Description = "Start from a model's weights (fresh optimizer) and, unless --model is given, its architecture: a run or step folder, .safetensors, llm.c .bin or preset:NAME" };
         var sampling = new Option<string>("--sampling") { Description = "Training windows: random (seeded) or sequential (llm.c order; T-aligned, which matches eslm score's windows)", DefaultValueFactory = _ => "random" };
         var threads = new Option<int>("--threads") { Description = "Threads for OpenBLAS and Eslm kernels (0 = all cores)", DefaultValueFactory = _ => 0 };
         var verbose = new Option<bool>("--verbose") { Description = "Print the full resolved configuration (run.json's \"options\") at the start" };
@@ -53,7 +54,11 @@ public static class TrainCommand
             bool talk = processes.Rank == 0; // rank 0 alone prints (and TrainingRun lets it alone write files)
             // "all cores" under mpirun = this host's cores shared by its ranks
             CliRunner.ConfigureThreads(r.GetValue(threads) == 0 && MpiLaunch.UnderMpirun ? MpiLaunch.DefaultThreads : r.GetValue(threads));
-            var (modelName, cfg) = model.Resolve(r);
+            ModelLoader.CheckExists(r.GetValue(initFrom), "--init-from");
+            GptConfig? initConfig = null;
+            if (r.GetValue(initFrom) is { } initPath)
+                using (var initModel = ModelLoader.Load(initPath)) initConfig = initModel.Config;
+            var (modelName, cfg) = model.Resolve(r, initConfig, r.GetValue(initFrom));
             int T = r.GetValue(seq) == 0 ? cfg.MaxSequenceLength : r.GetValue(seq);
             if (T < 1 || T > cfg.MaxSequenceLength) throw new ArgumentException($"--seq must be in [1, {cfg.MaxSequenceLength}] (got {T})");
             var train = new TrainOptions
@@ -71,7 +76,6 @@ public static class TrainCommand
             int proxyLayers = sel.Get<Eslm.Selection.Strategies.HierarchicalSettings>().ProxyLayers;
             if (proxyLayers > cfg.L) throw new ArgumentException($"--proxy-layers {proxyLayers} exceeds the model's {cfg.L} layers");
             foreach (var (flag, path) in Eslm.Selection.SelectionBinding.Paths(sel)) ModelLoader.CheckExists(path, flag);
-            ModelLoader.CheckExists(r.GetValue(initFrom), "--init-from");
             if (r.GetValue(valEvery) < 0 || r.GetValue(valBatches) < 0 || r.GetValue(ckptEvery) < 0 || r.GetValue(keepLast) < 1)
                 throw new ArgumentException("--val-every, --val-batches and --checkpoint-every must be >= 0 and --keep-last >= 1");
             string dataPath = r.GetValue(data)!;

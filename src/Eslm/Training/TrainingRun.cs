@@ -63,6 +63,20 @@ public static class TrainingRun
 {
     public const string MetricsFile = MetricsLine.FileName, ConfigFile = "run.json";
 
+    /// <summary>
+    /// --init-from: the weights of any model source <paramref name="loadModel"/> reads (run or step folder, safetensors,
+    /// llm.c file, preset), or of a checkpoint folder without a loader. The shapes must match the model being trained.
+    /// </summary>
+    private static void InitialiseFrom(string source, Gpt model, Func<string, Gpt>? loadModel)
+    {
+        if (loadModel is null) { Checkpoint.Load(source, model); return; }
+        using var from = loadModel(source);
+        var (a, b) = (from.Config, model.Config);
+        if ((a.L, a.NH, a.C, a.MaxSequenceLength, a.VocabSize, a.Vp) != (b.L, b.NH, b.C, b.MaxSequenceLength, b.VocabSize, b.Vp))
+            throw new ArgumentException($"{source}: its model ({from.Config}) differs from the one to train ({model.Config}); drop the options that change its shape");
+        from.Parameters.All.CopyTo(model.Parameters.All);
+    }
+
     /// <summary>run.json's "selection" object: the selection options with training's backward mode after the shared ones.</summary>
     public static JsonObject SelectionJson(SelectionOptions selection, BackwardMode backward) =>
         SelectionBinding.ToJson(selection, ("backward", backward.Name()));
@@ -80,7 +94,7 @@ public static class TrainingRun
         if (writer && o.Overwrite) RemoveRun(o.OutputDirectory);
         using var model = new Gpt(o.Model);
         WeightInit.Initialize(model, o.Train.Seed);
-        if (o.InitFrom is not null) Checkpoint.Load(o.InitFrom, model);
+        if (o.InitFrom is not null) InitialiseFrom(o.InitFrom, model, loadModel);
         using var trainer = new Trainer(model, o.Train, train, StrategyRegistry.Create(o.Selection), loadModel)
         {
             SchedulePosition = o.SchedulePosition,
