@@ -164,6 +164,9 @@ public sealed record ExperimentSpec
         {
             bool usesReference = SelectionBinding.Paths(arm.Selection).Any(p => p.Path == ReferenceName);
             if (usesReference && reference is null) throw new ArgumentException($"arm {arm.Name} names \"@reference\" but the experiment has no \"reference\" section");
+            // A model or file named for another strategy would be ignored silently (issue 13 item 20).
+            if (SelectionBinding.IgnoredSettings(arm.Selection).FirstOrDefault(s => s.IsPath) is { } ignored)
+                throw new ArgumentException($"arm {arm.Name}: \"{ignored.Key}\" belongs to strategy {ignored.Owner.Name}, so \"{arm.Selection.Strategy}\" would ignore it");
             try { SelectionBinding.Resolved(WithReference(arm.Selection, "reference.checkpoint")).Validate(); }
             catch (ArgumentException e) { throw new ArgumentException($"arm {arm.Name}: {e.Message}"); }
         }

@@ -89,4 +89,13 @@ public class SilentOptionTests
             """)!));
         Assert.Contains("seeds", e.Message);
     }
+
+    [Fact]
+    public void An_experiment_arm_naming_a_model_for_another_strategy_is_rejected()
+    {
+        var e = Assert.Throws<ArgumentException>(() => ExperimentSpec.Parse((JsonObject)JsonNode.Parse("""
+            {"name": "t", "model": "tiny", "data": "d", "budget": {"steps": 1}, "arms": [{"name": "a", "strategy": "eslm", "teacher": "t.bin"}]}
+            """)!));
+        Assert.Contains("\"teacher\" belongs to strategy eslm-kd", e.Message);
+    }
 }
