@@ -11,14 +11,7 @@ namespace Eslm.Tests.Cli;
 /// <summary>`eslm inspect` describes every file Eslm writes, and a truncated one is an error (exit 1), never "fine".</summary>
 public class InspectFilesTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var (stdout, stderr) = (Console.Out, Console.Error);
-        var o = new StringWriter(); var e = new StringWriter();
-        Console.SetOut(o); Console.SetError(e);
-        try { return (Program.Main(args), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(stdout); Console.SetError(stderr); }
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliHarness.Run(args);
 
     private static void AssertRuntimeError((int Code, string Out, string Err) r, string file, string problem)
     {

@@ -8,14 +8,7 @@ namespace Eslm.Tests.Cli;
 /// their outputs into the working directory (docs/cli-rules.md).</summary>
 public class OutputRulesCliTests : DataTestBase
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var (stdout, stderr) = (Console.Out, Console.Error);
-        var o = new StringWriter(); var e = new StringWriter();
-        Console.SetOut(o); Console.SetError(e);
-        try { return (Program.Main(args), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(stdout); Console.SetError(stderr); }
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliHarness.Run(args);
 
     private static void AssertOneLineError((int Code, string Out, string Err) r, string file, string problem)
     {

@@ -9,14 +9,7 @@ namespace Eslm.Tests.Cli;
 /// <summary>eval and sample on a run folder say which checkpoint step they use, and which damaged newer one they skipped.</summary>
 public class RunCheckpointChoiceTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var (stdout, stderr) = (Console.Out, Console.Error);
-        var o = new StringWriter(); var e = new StringWriter();
-        Console.SetOut(o); Console.SetError(e);
-        try { return (Program.Main(args), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(stdout); Console.SetError(stderr); }
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliHarness.Run(args);
 
     private static string RunWithDamagedLatest(TempDir dir)
     {

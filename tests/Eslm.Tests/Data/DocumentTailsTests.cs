@@ -10,14 +10,7 @@ namespace Eslm.Tests.Data;
 /// evaluating an empty split is an error, not NaN.</summary>
 public class DocumentTailsTests : DataTestBase
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var (stdout, stderr) = (Console.Out, Console.Error);
-        var o = new StringWriter(); var e = new StringWriter();
-        Console.SetOut(o); Console.SetError(e);
-        try { return (Program.Main(args), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(stdout); Console.SetError(stderr); }
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => Eslm.Tests.Cli.CliHarness.Run(args);
 
     private string Book() => Write("book.txt", string.Join("\n\n",
         Enumerable.Range(0, 60).Select(p => $"Paragraph {p}. " + string.Join(' ', Enumerable.Range(0, 20).Select(w => $"word{(p * 7 + w) % 31}")) + ".")));
