@@ -72,7 +72,7 @@ public static class TrainCommand
                 .RequireFits($"training {modelName} ({cfg}) with B={train.BatchSize} T={T}", Eslm.Model.TrainingMemory.MachineBytes);
             var sel = selection.Resolve(r);
             SelectionCliOptions.CheckIgnoredSettings(sel, m => { if (talk) Console.Error.WriteLine($"eslm: warning: {m}"); });
-            // AuxiliaryModels would clamp it to the model's depth while run.json records the value given.
+            // AuxiliaryModels refuses it too; checked here as well so a failed start creates no run folder.
             int proxyLayers = sel.Get<Eslm.Selection.Strategies.HierarchicalSettings>().ProxyLayers;
             if (proxyLayers > cfg.L) throw new ArgumentException($"--proxy-layers {proxyLayers} exceeds the model's {cfg.L} layers");
             foreach (var (flag, path) in Eslm.Selection.SelectionBinding.Paths(sel)) ModelLoader.CheckExists(path, flag);

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.Json.Serialization;
 using Eslm.Model;
 using Eslm.Selection;
 using Eslm.Training;
@@ -224,14 +223,6 @@ public sealed record ExperimentSpec
             ? mode : throw new ArgumentException($"'backward': {value?.ToJsonString()} is not a valid value (exact, kept-rows)");
 
     private static readonly Dictionary<string, string> FlagAliases = new() { ["selection_scope"] = "scope", ["selection_seed"] = "seed" };
-
-    /// <summary>snake_case keys and kebab-case enum values, as in run.json; unknown keys are errors.</summary>
-    public static readonly JsonSerializerOptions SelectionJson = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-    };
 
     private static (string, GptConfig) ParseModel(JsonNode node)
     {

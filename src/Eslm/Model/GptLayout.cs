@@ -53,7 +53,6 @@ public static class ActivationLayout
         [
             new("dresidual", BT, C), new("dln", BT, C), new("dqkv", BT, 3 * C), new("datty", BT, C), new("dfch", BT, 4 * C),
             new("head_dlogits", HeadRows(BT, headChunkRows), cfg.Vp), new("head_lnf", HeadRows(BT, headChunkRows), C),
-            new("head_dlnf", HeadRows(BT, headChunkRows), C),
             // Kept-rows backward: one GEMM operand gathered at a time (widest: the MLP's 4C).
             new("gather", BT, 4 * C),
         ];

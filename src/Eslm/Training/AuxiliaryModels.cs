@@ -36,6 +36,11 @@ public sealed unsafe class AuxiliaryModels : IDisposable
             Dispose();
             throw;
         }
+        if (needs.ProxyLayers > student.Config.L) // a silent clamp would train with another proxy than the one recorded
+        {
+            Dispose();
+            throw new ArgumentException($"--proxy-layers {needs.ProxyLayers} exceeds the model's {student.Config.L} layers");
+        }
         HeadGradient = needs.Distillation is { } d && _teacher is not null ? DistillationGradient(d) : null;
     }
 
@@ -56,8 +61,8 @@ public sealed unsafe class AuxiliaryModels : IDisposable
     /// <summary>Replacement for the cross-entropy head gradient (distillation), or null.</summary>
     public Gpt.HeadRowGradient? HeadGradient { get; }
 
-    /// <summary>Layers of the early-exit proxy (0 = none), at most the student's depth.</summary>
-    public int ProxyLayers => Math.Min(_needs.ProxyLayers, _student.Config.L);
+    /// <summary>Layers of the early-exit proxy (0 = none; at most the student's depth, checked at construction).</summary>
+    public int ProxyLayers => _needs.ProxyLayers;
 
     /// <summary>Where the next micro-batch's rows come from (for sidecar look-ups).</summary>
     public void SetRowPositions(ReadOnlySpan<long> rowStarts, ReadOnlySpan<int> rowSources)

@@ -109,6 +109,14 @@ public class SelectionTrainingTests
     }
 
     [Fact]
+    public void A_proxy_deeper_than_the_model_is_refused_not_clamped()
+    {
+        var e = Assert.Throws<ArgumentException>(() => TrainerHarness.Run(
+            new SelectionOptions { Strategy = "hierarchical" }.With(new HierarchicalSettings { ProxyLayers = 3 }), steps: 1));
+        Assert.Contains("--proxy-layers 3 exceeds the model's 2 layers", e.Message);
+    }
+
+    [Fact]
     public void Hierarchical_drops_whole_sequences_below_the_sequence_VaR()
     {
         var h = TrainerHarness.Run(new SelectionOptions { Strategy = "hierarchical", Alpha = 0 }.With(new HierarchicalSettings { SequenceAlpha = 0.5, ProxyLayers = 1 }), steps: 1, batch: 8);
