@@ -5,6 +5,9 @@ namespace Eslm.Reporting;
 /// <summary>One line of a plot: a label (shown once per label in the legend), a colour index and points.</summary>
 public sealed record PlotSeries(string Label, int Colour, double[] X, double[] Y);
 
+/// <summary>A trend line: points with a symmetric error bar each (0 = none), drawn against a log-scaled x.</summary>
+public sealed record TrendSeries(string Label, int Colour, double[] X, double[] Y, double[] Error);
+
 /// <summary>Line plots as PNG files (ScottPlot 5 through SkiaSharp; works headless).</summary>
 public static class Plots
 {
@@ -34,6 +37,62 @@ public static class Plots
         if (lines > 0) plot.ShowLegend(Edge.Right); // beside the data, never over it
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         plot.SavePng(path, Width, Height);
+    }
+
+    /// <summary>
+    /// Lines with error bars against a log-scaled x (x is plotted as log10, ticked with its real values), and a dashed
+    /// zero line: the shape of a Δ-vs-budget trend.
+    /// </summary>
+    public static void Trend(string path, string title, string xLabel, string yLabel, IEnumerable<TrendSeries> series)
+    {
+        var plot = new Plot();
+        var palette = new ScottPlot.Palettes.Category10();
+        var xs = new List<double>();
+        foreach (var s in series)
+        {
+            var keep = Enumerable.Range(0, s.X.Length).Where(i => s.X[i] > 0 && double.IsFinite(s.Y[i])).ToArray();
+            if (keep.Length == 0) continue;
+            double[] x = keep.Select(i => Math.Log10(s.X[i])).ToArray(), y = keep.Select(i => s.Y[i]).ToArray();
+            var colour = palette.GetColor(s.Colour);
+            var line = plot.Add.Scatter(x, y, colour);
+            line.LineWidth = 2;
+            line.MarkerSize = 7;
+            line.LinePattern = Patterns[s.Colour % Patterns.Length];
+            line.LegendText = s.Label;
+            var bars = plot.Add.ErrorBar(x, y, keep.Select(i => s.Error[i]).ToArray());
+            bars.Color = colour;
+            bars.LineWidth = 1.5f;
+            xs.AddRange(keep.Select(i => s.X[i]));
+        }
+        var zero = plot.Add.HorizontalLine(0);
+        zero.LinePattern = LinePattern.Dashed;
+        zero.Color = Colors.Gray;
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        foreach (double x in LogTicks(xs)) ticks.AddMajor(Math.Log10(x), x.ToString("G3", System.Globalization.CultureInfo.InvariantCulture));
+        plot.Axes.Bottom.TickGenerator = ticks;
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.YLabel(yLabel);
+        if (xs.Count > 0) plot.ShowLegend(Edge.Right);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        plot.SavePng(path, Width, Height);
+    }
+
+    /// <summary>Tick values for a log axis: 1, 2, 5 × powers of ten within the data's range (the data's own x values when few).</summary>
+    private static IEnumerable<double> LogTicks(List<double> xs)
+    {
+        if (xs.Count == 0) return [];
+        var distinct = xs.Distinct().Order().ToList();
+        if (distinct.Count <= 6) return distinct;
+        double lo = distinct[0], hi = distinct[^1];
+        var ticks = new List<double>();
+        for (int e = (int)Math.Floor(Math.Log10(lo)); e <= (int)Math.Ceiling(Math.Log10(hi)); e++)
+            foreach (double m in new[] { 1.0, 2.0, 5.0 })
+            {
+                double t = m * Math.Pow(10, e);
+                if (t >= lo / 1.5 && t <= hi * 1.5) ticks.Add(t);
+            }
+        return ticks;
     }
 
     /// <summary>Centred moving average over a window of <paramref name="window"/> points (NaNs skipped).</summary>

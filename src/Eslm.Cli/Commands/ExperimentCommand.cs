@@ -13,11 +13,18 @@ public static class ExperimentCommand
         var file = new Argument<string>("FILE") { Description = "Experiment file (JSON): model, train, data, budget, seeds, arms, eval, tasks (docs/experiments.md)" };
         var output = new Option<string?>("--out", "-o") { Description = "Experiment directory (default: runs/<name>)" };
         var threads = new Option<int>("--threads") { Description = "Threads (0 = all cores)", DefaultValueFactory = _ => 0 };
+        var onlyModels = new Option<string[]>("--model")
+        {
+            Description = "Run only this model of an experiment with \"models\" (repeatable); other processes may run the others at the same time " +
+                          "once the reference is trained",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var run = new Command("run", "Run every arm × seed on the same data until the matched budget is spent, evaluate, and write report.md with plots. " +
                                      "Running again skips finished arms and resumes a half-finished one from its checkpoint.");
         run.Arguments.Add(file);
         run.Options.Add(output);
         run.Options.Add(threads);
+        run.Options.Add(onlyModels);
         // Under mpirun every rank runs every arm on its slice of the data (docs/distributed.md); rank 0 writes and reports.
         run.SetAction(r => MpiCli.Run(processes =>
         {
@@ -25,10 +32,12 @@ public static class ExperimentCommand
             var spec = ExperimentSpec.Load(r.GetValue(file)!);
             string dir = r.GetValue(output) ?? Path.Combine("runs", spec.Name);
             if (processes.Rank == 0)
-                Console.Error.WriteLine($"eslm experiment: {spec.Name}: {spec.Arms.Count} arms × {spec.Seeds.Count} seeds, {spec.ModelName} ({spec.Model}), " +
-                                        $"budget {spec.Budget.Name} {spec.Budget.Value:G4} → {dir}" +
+                Console.Error.WriteLine($"eslm experiment: {spec.Name}: {spec.Arms.Count} arms × {spec.Seeds.Count} seeds" +
+                                        (spec.Points.Count == 1 ? $", {spec.ModelName} ({spec.Model}), budget {spec.Budget.Name} {spec.Budget.Value:G4}"
+                                            : $" × {spec.Points.Count} model-budget points ({string.Join("; ", spec.Points.Select(p => p.Label))})") + $" → {dir}" +
                                         (processes.Size > 1 ? $"; {processes.Size} processes, batch {spec.Train.BatchSize} per process" : ""));
-            string report = Run(spec, dir, processes);
+            var filter = r.GetValue(onlyModels) is { Length: > 0 } m ? m : null;
+            string report = Run(spec, dir, processes, filter);
             if (processes.Rank == 0) Console.WriteLine(report);
             return 0;
         }));
@@ -49,9 +58,9 @@ public static class ExperimentCommand
     }
 
     /// <summary>Runs (or resumes) an experiment with the CLI's data and progress; returns the report's path.</summary>
-    public static string Run(ExperimentSpec spec, string directory, IDistributed? processes = null)
+    public static string Run(ExperimentSpec spec, string directory, IDistributed? processes = null, IReadOnlyCollection<string>? models = null)
     {
         using var cancel = new CancellationTokenSource();
-        return new ExperimentRunner(spec, directory, new CliExperimentHost(processes)).Run(cancel.Token);
+        return new ExperimentRunner(spec, directory, new CliExperimentHost(processes), models).Run(cancel.Token);
     }
 }

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
-using System.Text.Json.Nodes;
 using Eslm.Data;
 using Eslm.Training;
 
@@ -34,23 +32,14 @@ public static class ScoreCommand
             using var outputLock = Eslm.Tensors.RunLock.AcquireFile(outPath, m => Console.Error.WriteLine($"eslm: warning: {m}"));
             if (File.Exists(outPath) && !r.GetValue(overwrite)) throw new IOException($"{outPath}: already exists (pass --overwrite to replace it)");
             using var model = ModelLoader.Load(r.GetValue(reference)!);
-            using var tokens = TokenSequence.Open(dataPath, splitName);
             int T = r.GetValue(seq) == 0 ? model.Config.MaxSequenceLength : r.GetValue(seq);
             if (T < 1 || T > model.Config.MaxSequenceLength) throw new ArgumentException($"--seq must be in [1, {model.Config.MaxSequenceLength}] (got {T})");
-            var bar = new ProgressReporter("score", tokens.Count, "tokens");
-            var clock = Stopwatch.StartNew();
-            var losses = ReferenceScorer.Score(model, tokens, T, r.GetValue(batch), done => bar.Report(done));
-            bar.Report(tokens.Count);
-            double flops = 2.0 * model.Config.ParameterCount * tokens.Count;
-            ReferenceLossFile.Write(outPath, new JsonObject
-            {
-                ["window"] = Math.Min(T, (int)Math.Min(int.MaxValue, tokens.Count - 1)), ["split"] = splitName, ["dataset"] = Path.GetFullPath(dataPath),
-                ["reference"] = Path.GetFullPath(r.GetValue(reference)!), ["reference_parameters"] = model.Config.ParameterCount,
-                ["flops"] = flops, ["seconds"] = clock.Elapsed.TotalSeconds,
-                ["split_checksum"] = TokenChecksum.Of(tokens), // training checks the sidecar against its data with this
-            }, losses);
-            double mean = losses.Skip(1).Average(x => (double)x);
-            Console.Error.WriteLine($"scored {tokens.Count:N0} tokens in {clock.Elapsed.TotalSeconds:F1} s ({flops / 1e9:F1} GFLOP, mean reference loss {mean:F4})");
+            long count;
+            using (var tokens = TokenSequence.Open(dataPath, splitName)) count = tokens.Count;
+            var bar = new ProgressReporter("score", count, "tokens");
+            var summary = ReferenceScorer.WriteSidecar(model, r.GetValue(reference)!, dataPath, splitName, T, r.GetValue(batch), outPath, done => bar.Report(done));
+            bar.Report(count);
+            Console.Error.WriteLine($"scored {summary.Tokens:N0} tokens in {summary.Seconds:F1} s ({summary.Flops / 1e9:F1} GFLOP, mean reference loss {summary.MeanLoss:F4})");
             Console.WriteLine(outPath);
             return 0;
         }));

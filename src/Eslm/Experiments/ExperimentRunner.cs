@@ -14,10 +14,13 @@ namespace Eslm.Experiments;
 /// Runs an experiment: (optionally) the reference model, then every arm × seed on the same data order, each until the
 /// matched budget is spent, then the final evaluation; then the report. Every unit of work leaves a marker, so running
 /// again skips finished arms and resumes a half-finished one from its latest checkpoint.
-/// <para>Layout: DIR/experiment.json (the spec as read), DIR/reference/ (run + done.json), DIR/ARM/seedK/ (metrics.jsonl,
-/// run.json, step-N checkpoints, eval.json when finished), DIR/report.md, DIR/plots/*.png.</para>
+/// <para>Layout: DIR/experiment.json (the spec as read), DIR/reference/ (run + done.json, and the reference's loss sidecar
+/// when an arm reads it), DIR/[MODEL/][budget-B/]ARM/seedK/ (metrics.jsonl, run.json, step-N checkpoints, eval.json when
+/// finished; the MODEL and budget levels exist when the file lists "models" / "budgets"), DIR/report.md, DIR/plots/*.png.</para>
 /// </summary>
-public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExperimentHost host)
+/// <param name="models">Run only these models of a "models" experiment (null = all): separate processes can then share
+/// one experiment, each locking its models' folders.</param>
+public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExperimentHost host, IReadOnlyCollection<string>? models = null)
 {
     public const string SpecFile = "experiment.json", EvalFile = "eval.json", DoneFile = "done.json";
 
@@ -28,6 +31,12 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
     public List<string> Trained { get; } = new();
 
     public static string SeedDirectory(string root, string arm, ulong seed) => Path.Combine(root, arm, $"seed{seed}");
+
+    /// <summary>One arm × seed of one grid point.</summary>
+    public static string SeedDirectory(string root, GridPoint point, string arm, ulong seed) => Path.Combine(root, point.Folder, arm, $"seed{seed}");
+
+    /// <summary>The reference's per-token losses over the training split (for arms with "reference_losses": "@reference").</summary>
+    public const string ReferenceLossesFile = "train.reference-losses.bin";
 
     // Data-parallel (docs/distributed.md): every rank trains every arm; rank 0 alone writes files and evaluates.
     private bool Writer => host.Processes.Rank == 0;
@@ -41,19 +50,48 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
     /// <summary>Runs what is not finished yet and writes the report; returns the report's path.</summary>
     public string Run(CancellationToken cancel = default)
     {
+        var points = SelectedPoints();
         // Issue 13: one process at a time runs an experiment folder (each arm's run folder is locked again by TrainingRun).
+        // With a model filter the lock is per model, so one process per model size can share the experiment.
         System.IO.Directory.CreateDirectory(Directory);
-        using var folderLock = Writer ? RunLock.AcquireFolder(Directory, m => host.Log("eslm: warning: " + m)) : null;
-        if (Writer) WriteSpec();
-        CheckInputs();
-        string? reference = Spec.Reference is null ? null : TrainReference(cancel);
-        foreach (ulong seed in Spec.Seeds)
-            foreach (var arm in Spec.Arms)
+        var locks = new List<RunLock>();
+        try
+        {
+            if (Writer)
             {
-                cancel.ThrowIfCancellationRequested();
-                RunArm(arm, seed, reference, cancel);
+                // Without a filter the whole experiment and every model folder; with one, only that model's folders.
+                var modelFolders = Spec.HasModelAxis ? points.Select(p => Path.Combine(Directory, GridPoint.ModelFolder(p.ModelName))).Distinct() : [];
+                foreach (string folder in models is null ? modelFolders.Prepend(Directory) : modelFolders)
+                    locks.Add(RunLock.AcquireFolder(folder, m => host.Log("eslm: warning: " + m)));
             }
-        return Writer ? host.WriteReport(Directory) : Directory;
+            if (Writer) WriteSpec();
+            CheckInputs();
+            var (reference, losses) = Spec.Reference is null ? (null, null) : TrainReference(cancel);
+            // Smallest budgets first, so a partial study already has its first trend points.
+            foreach (var point in points.OrderBy(p => p.BudgetIndex))
+                foreach (ulong seed in Spec.Seeds)
+                    foreach (var arm in Spec.Arms)
+                    {
+                        cancel.ThrowIfCancellationRequested();
+                        RunArm(arm, seed, point, reference, losses, cancel);
+                    }
+            return Writer ? host.WriteReport(Directory) : Directory;
+        }
+        finally
+        {
+            foreach (var l in locks) l.Dispose();
+        }
+    }
+
+    /// <summary>The grid points this call runs: all, or those of the models asked for (each must exist).</summary>
+    private List<GridPoint> SelectedPoints()
+    {
+        if (models is null) return Spec.Points.ToList();
+        if (!Spec.HasModelAxis) throw new ArgumentException($"{Spec.Name}: a model filter needs an experiment with \"models\"");
+        foreach (string m in models)
+            if (!Spec.Points.Any(p => p.ModelName == m))
+                throw new ArgumentException($"{Spec.Name}: no model '{m}' (the experiment has {string.Join(", ", Spec.Points.Select(p => p.ModelName).Distinct())})");
+        return Spec.Points.Where(p => models.Contains(p.ModelName)).ToList();
     }
 
     /// <summary>
@@ -89,11 +127,16 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         if (File.Exists(path) && File.ReadAllText(path) != text)
         {
             var old = ExperimentSpec.Parse((JsonObject)JsonNode.Parse(File.ReadAllText(path))!);
-            if (old.Model != Spec.Model || old.Data != Spec.Data || old.Budget != Spec.Budget || old.Train != Spec.Train)
-                throw new InvalidOperationException($"{Directory}: holds an experiment with a different model, data, budget or training options; " +
+            if (old.Data != Spec.Data || old.Train != Spec.Train || old.HasModelAxis != Spec.HasModelAxis || old.HasBudgetAxis != Spec.HasBudgetAxis)
+                throw new InvalidOperationException($"{Directory}: holds an experiment with different data, training options or grid axes; " +
                                                     "use another --out or delete it");
+            // A grid point may be added (a larger budget, another model); one whose folder means something else is refused.
+            foreach (var point in Spec.Points)
+                if (old.Points.FirstOrDefault(p => p.Folder == point.Folder) is { } before && before != point)
+                    throw new InvalidOperationException($"{Directory}: holds {before.Label} in '{before.Folder}' with another model, budget or schedule " +
+                                                        $"({before.NominalSteps} nominal steps, now {point.NominalSteps}); use another --out or delete it");
             CheckArmsUnchanged(old);
-            host.Log($"{path}: the experiment file changed (arms added or removed, or evaluation); finished arms are kept");
+            host.Log($"{path}: the experiment file changed (arms, budgets, models or evaluation added or removed); finished arms are kept");
         }
         AtomicWrite(path, text);
     }
@@ -128,39 +171,59 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         return json;
     }
 
-    /// <summary>Trains the reference model (for arms naming "@reference") unless done; returns its final checkpoint.</summary>
-    private string TrainReference(CancellationToken cancel)
+    /// <summary>
+    /// Trains the reference model (for arms naming "@reference") unless done, and scores the training split with it when an
+    /// arm reads its loss sidecar; returns its final checkpoint and the sidecar (or null).
+    /// </summary>
+    private (string Checkpoint, string? Losses) TrainReference(CancellationToken cancel)
     {
         var r = Spec.Reference!;
         string dir = Path.Combine(Directory, "reference");
         string done = Path.Combine(dir, DoneFile);
-        if (File.Exists(done)) return (string)JsonNode.Parse(File.ReadAllText(done))!["checkpoint"]!;
-        host.Log($"reference: {r.ModelName} on {r.Data}, {r.Train.Steps} steps → {dir}");
-        if (Writer) PrepareForResume(dir);
-        Sync();
-        var train = host.OpenTrain(r.Data, r.Train.BatchSize, r.Train.SequenceLength, r.Train.Seed);
-        var validation = host.OpenValidation(r.Data, r.Train.BatchSize, r.Train.SequenceLength);
-        string final = TrainingRun.Run(new RunOptions
+        string checkpoint;
+        if (File.Exists(done)) checkpoint = (string)JsonNode.Parse(File.ReadAllText(done))!["checkpoint"]!;
+        else
         {
-            Model = r.Model, Train = r.Train, OutputDirectory = dir, Resume = true, Distributed = host.Processes,
-            ValidationEvery = Spec.ValidationEvery, ValidationBatches = validation is null ? 0 : Spec.ValidationBatches,
-            CheckpointEvery = Spec.CheckpointEvery, KeepLast = 1,
-            ResolvedConfig = new JsonObject { ["command"] = "experiment reference", ["experiment"] = Spec.Name, ["data"] = r.Data, ["model"] = r.ModelName },
-        }, train, validation, host.LoadModel, p => { if (p.Train is { } s) host.Progress("reference", (double)p.Step / r.Train.Steps, s); }, cancel);
-        if (Writer) AtomicWrite(done, new JsonObject { ["checkpoint"] = Path.GetFullPath(final) }.ToJsonString());
-        return Path.GetFullPath(final);
+            host.Log($"reference: {r.ModelName} on {r.Data}, {r.Train.Steps} steps → {dir}");
+            if (Writer) PrepareForResume(dir);
+            Sync();
+            var train = host.OpenTrain(r.Data, r.Train.BatchSize, r.Train.SequenceLength, r.Train.Seed);
+            var validation = host.OpenValidation(r.Data, r.Train.BatchSize, r.Train.SequenceLength);
+            string final = TrainingRun.Run(new RunOptions
+            {
+                Model = r.Model, Train = r.Train, OutputDirectory = dir, Resume = true, Distributed = host.Processes,
+                ValidationEvery = Spec.ValidationEvery, ValidationBatches = validation is null ? 0 : Spec.ValidationBatches,
+                CheckpointEvery = Spec.CheckpointEvery, KeepLast = 1,
+                ResolvedConfig = new JsonObject { ["command"] = "experiment reference", ["experiment"] = Spec.Name, ["data"] = r.Data, ["model"] = r.ModelName },
+            }, train, validation, host.LoadModel, p => { if (p.Train is { } s) host.Progress("reference", (double)p.Step / r.Train.Steps, s); }, cancel);
+            checkpoint = Path.GetFullPath(final);
+            if (Writer) AtomicWrite(done, new JsonObject { ["checkpoint"] = checkpoint }.ToJsonString());
+        }
+        if (!Spec.Arms.Any(ExperimentSpec.UsesReferenceLosses)) return (checkpoint, null);
+        string losses = Path.GetFullPath(Path.Combine(dir, ReferenceLossesFile));
+        if (Writer && !File.Exists(losses))
+        {
+            // Scored with the training window, so the sidecar's aligned windows are the ones training reads.
+            host.Log($"reference: scoring the training split of {Spec.Data} (window {Spec.Train.SequenceLength}) → {losses}");
+            using var model = host.LoadModel(checkpoint);
+            var summary = ReferenceScorer.WriteSidecar(model, checkpoint, Spec.Data, "train", Spec.Train.SequenceLength, Spec.Train.BatchSize, losses);
+            host.Log($"reference: scored {summary.Tokens:N0} tokens in {summary.Seconds:F1} s (mean reference loss {summary.MeanLoss:F4})");
+        }
+        Sync();
+        return (checkpoint, losses);
     }
 
-    private void RunArm(ArmSpec arm, ulong seed, string? reference, CancellationToken cancel)
+    private void RunArm(ArmSpec arm, ulong seed, GridPoint point, string? reference, string? losses, CancellationToken cancel)
     {
-        string dir = SeedDirectory(Directory, arm.Name, seed);
-        string label = Spec.Seeds.Count > 1 ? $"{arm.Name}/seed{seed}" : arm.Name;
+        string dir = SeedDirectory(Directory, point, arm.Name, seed);
+        string label = string.Join("/", new[] { Spec.HasModelAxis ? point.ModelName : null, Spec.HasBudgetAxis ? GridPoint.BudgetFolder(point.Budget) : null,
+            arm.Name, Spec.Seeds.Count > 1 ? $"seed{seed}" : null }.Where(x => x is not null));
         if (File.Exists(Path.Combine(dir, EvalFile))) { host.Log($"{label}: finished earlier, kept"); return; }
-        var selection = SelectionBinding.Resolved(ExperimentSpec.WithReference(arm.Selection, reference)).Validate();
-        var budget = Spec.Budget;
+        var selection = SelectionBinding.Resolved(ExperimentSpec.WithReference(arm.Selection, reference, losses)).Validate();
+        var budget = point.Budget;
         var train = budget.Kind == BudgetKind.Steps
             ? arm.Train with { Seed = seed, Steps = (int)budget.Value }
-            : arm.Train with { Seed = seed, Steps = Spec.MaxSteps, ScheduleSteps = arm.Train.Steps };
+            : arm.Train with { Seed = seed, Steps = point.MaxSteps, ScheduleSteps = point.NominalSteps };
         bool resuming = Writer && PrepareForResume(dir);
         Sync();
         host.Log($"{label}: {selection.Strategy}, budget {budget.Name} {budget.Value:G4}{(resuming ? " (resuming)" : "")} → {dir}");
@@ -169,20 +232,20 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         var validation = host.OpenValidation(Spec.ValidationData ?? Spec.Data, train.BatchSize, train.SequenceLength);
         Func<Trainer, bool>? stop = budget.Kind == BudgetKind.Steps ? null : t => budget.Spent(t) >= budget.Value;
         Trainer? current = null; // captured for progress reports (the schedule position is asked for before every update)
-        Func<Trainer, double>? position = budget.Kind == BudgetKind.Steps ? null : t => { current = t; return budget.Spent(t) / budget.Value * arm.Train.Steps; };
+        Func<Trainer, double>? position = budget.Kind == BudgetKind.Steps ? null : t => { current = t; return budget.Spent(t) / budget.Value * point.NominalSteps; };
         var clock = Stopwatch.StartNew();
         string final = TrainingRun.Run(new RunOptions
         {
-            Model = Spec.Model, Train = train, Selection = selection, OutputDirectory = dir, Resume = true, Distributed = host.Processes,
+            Model = point.Model, Train = train, Selection = selection, OutputDirectory = dir, Resume = true, Distributed = host.Processes,
             Warn = m => host.Log("eslm: warning: " + m),
             ValidationEvery = Spec.ValidationEvery, ValidationBatches = validation is null ? 0 : Spec.ValidationBatches,
             CheckpointEvery = Spec.CheckpointEvery, KeepLast = 1, StopWhen = stop, SchedulePosition = position,
             ResolvedConfig = new JsonObject
             {
-                ["command"] = "experiment", ["experiment"] = Spec.Name, ["arm"] = arm.Name, ["seed"] = seed, ["model"] = Spec.ModelName,
+                ["command"] = "experiment", ["experiment"] = Spec.Name, ["arm"] = arm.Name, ["seed"] = seed, ["model"] = point.ModelName,
                 ["data"] = Spec.Data, ["budget"] = new JsonObject { [budget.Name] = budget.Value },
                 ["selection"] = TrainingRun.SelectionJson(selection, train.Backward),
-                ["nominal_steps"] = Spec.NominalSteps,
+                ["nominal_steps"] = point.NominalSteps,
             },
         }, data, validation, host.LoadModel, p =>
         {

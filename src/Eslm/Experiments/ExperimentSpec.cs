@@ -63,7 +63,13 @@ public sealed record ExperimentSpec
     public required TrainOptions Train { get; init; }
     public required string Data { get; init; }
     public string? ValidationData { get; init; }
-    public required Budget Budget { get; init; }
+    /// <summary>The first grid point's budget (the only one unless the file lists "budgets").</summary>
+    public Budget Budget => Points[0].Budget;
+    /// <summary>Every model size × budget the arms run at; one point for a plain experiment (see <see cref="GridPoint"/>).</summary>
+    public required IReadOnlyList<GridPoint> Points { get; init; }
+    /// <summary>The file lists "models" (a folder level per model) / "budgets" (a folder level per budget).</summary>
+    public bool HasModelAxis { get; init; }
+    public bool HasBudgetAxis { get; init; }
     public required IReadOnlyList<ulong> Seeds { get; init; }
     public required IReadOnlyList<ArmSpec> Arms { get; init; }
     public IReadOnlyList<EvalSet> Eval { get; init; } = [];
@@ -79,8 +85,8 @@ public sealed record ExperimentSpec
     /// <summary>Nominal steps: the learning-rate schedule's length (for non-step budgets, scaled by the share of budget spent).</summary>
     public int NominalSteps => Train.Steps;
 
-    /// <summary>Hard cap on steps for non-step budgets (a guard against budgets that are never reached).</summary>
-    public int MaxSteps => Budget.Kind == BudgetKind.Steps ? (int)Budget.Value : (int)Math.Min(MaxStepCap, Math.Max(10, 20L * NominalSteps));
+    /// <summary>Hard cap on steps of the first grid point (see <see cref="GridPoint.MaxSteps"/>).</summary>
+    public int MaxSteps => Points[0].MaxSteps;
 
     /// <summary>The most steps any arm may take (a step budget, or the cap of the others).</summary>
     public const int MaxStepCap = int.MaxValue - 1;
@@ -101,7 +107,7 @@ public sealed record ExperimentSpec
 
     private static readonly string[] TopKeys =
     [
-        "name", "description", "model", "train", "data", "val_data", "budget", "seeds", "arms", "eval", "tasks", "eval_max_tokens",
+        "name", "description", "model", "models", "train", "data", "val_data", "budget", "budgets", "seeds", "arms", "eval", "tasks", "eval_max_tokens",
         "val_every", "val_batches", "checkpoint_every", "reference",
     ];
 
@@ -111,12 +117,19 @@ public sealed record ExperimentSpec
         string name = Str(root, "name") ?? throw new ArgumentException("needs \"name\"");
         if (name.Length == 0 || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name.Contains(' '))
             throw new ArgumentException($"\"name\" must be a plain folder name (got '{name}')");
-        var (modelName, model) = ParseModel(root["model"] ?? throw new ArgumentException("needs \"model\" (a preset name or an object)"));
-        var train = ParseTrain(root["train"] as JsonObject, new TrainOptions { SequenceLength = model.MaxSequenceLength }, "train");
-        if (train.SequenceLength > model.MaxSequenceLength)
-            throw new ArgumentException($"train.seq {train.SequenceLength} exceeds the model's context of {model.MaxSequenceLength}");
-        var budget = ParseBudget(root["budget"] as JsonObject ?? throw new ArgumentException("needs \"budget\", e.g. {\"steps\": 200} or {\"flops_accounted\": 1e13}"));
+        var models = ParseModels(root);
+        var (modelName, model) = (models[0].Name, models[0].Config);
+        var train = ParseTrain(root["train"] as JsonObject, new TrainOptions { SequenceLength = models.Min(m => m.Config.MaxSequenceLength) }, "train");
+        foreach (var m in models)
+            if (train.SequenceLength > m.Config.MaxSequenceLength)
+                throw new ArgumentException($"train.seq {train.SequenceLength} exceeds the context of model {m.Name} ({m.Config.MaxSequenceLength})");
+        var topBudgets = ParseBudgets(root);
+        if (models.Any(m => m.Budgets is null) && topBudgets is null)
+            throw new ArgumentException("needs \"budget\", e.g. {\"steps\": 200} or {\"flops_accounted\": 1e13} (or \"budgets\": a list of them)");
+        var budget = (models[0].Budgets ?? topBudgets!)[0];
         if (budget.Kind == BudgetKind.Steps) train = train with { Steps = (int)budget.Value };
+        bool modelAxis = root.ContainsKey("models"), budgetAxis = root.ContainsKey("budgets") || models.Any(m => m.Budgets is not null);
+        var points = GridPoints(models, topBudgets, train.Steps, modelAxis, budgetAxis);
         if (root["seeds"] is { } seedsNode && seedsNode is not JsonArray)
             throw new ArgumentException($"\"seeds\" must be a list of integers, e.g. [1, 2, 3] (got {seedsNode.ToJsonString()})");
         var seeds = root["seeds"] is JsonArray s
@@ -196,7 +209,7 @@ public sealed record ExperimentSpec
         {
             Name = name, Description = Str(root, "description") ?? "", ModelName = modelName, Model = model, Train = train.Validate(),
             Data = Str(root, "data") ?? throw new ArgumentException("needs \"data\" (the training dataset)"), ValidationData = Str(root, "val_data"),
-            Budget = budget, Seeds = seeds, Arms = arms, Eval = eval, Tasks = tasks,
+            Seeds = seeds, Arms = arms, Eval = eval, Tasks = tasks, Points = points, HasModelAxis = modelAxis, HasBudgetAxis = budgetAxis,
             EvalMaxTokens = root["eval_max_tokens"]?.GetValue<long>() ?? 0,
             ValidationEvery = root["val_every"]?.GetValue<int>() ?? 50, ValidationBatches = root["val_batches"]?.GetValue<int>() ?? 8,
             CheckpointEvery = root["checkpoint_every"]?.GetValue<int>() ?? 50, Reference = reference, Source = (JsonObject)root.DeepClone(),
@@ -210,13 +223,22 @@ public sealed record ExperimentSpec
     /// <summary>What an arm writes for "the model trained by the reference section" (Rho-1's reference, a KD teacher).</summary>
     public const string ReferenceName = "@reference";
 
-    /// <summary>The arm's selection with every path setting that names <see cref="ReferenceName"/> replaced by <paramref name="checkpoint"/>.</summary>
-    public static SelectionOptions WithReference(SelectionOptions selection, string? checkpoint)
+    /// <summary>
+    /// The arm's selection with every path setting that names <see cref="ReferenceName"/> replaced: a model setting by the
+    /// reference's <paramref name="checkpoint"/>, a reference-loss setting by its <paramref name="losses"/> sidecar over the
+    /// training split (<see cref="SettingAttribute.IsReferenceLosses"/>).
+    /// </summary>
+    public static SelectionOptions WithReference(SelectionOptions selection, string? checkpoint, string? losses = null)
     {
         foreach (var setting in StrategyRegistry.Settings.Where(s => s.IsPath))
-            if (setting.ValueIn(selection) as string == ReferenceName) selection = setting.Set(selection, checkpoint);
+            if (setting.ValueIn(selection) as string == ReferenceName)
+                selection = setting.Set(selection, setting.IsReferenceLosses ? losses ?? "reference.losses" : checkpoint);
         return selection;
     }
+
+    /// <summary>Whether an arm reads the reference's loss sidecar (the runner then scores the training split once).</summary>
+    public static bool UsesReferenceLosses(ArmSpec arm) =>
+        StrategyRegistry.Settings.Any(s => s.IsReferenceLosses && s.ValueIn(arm.Selection) as string == ReferenceName);
 
     private static BackwardMode ParseBackward(JsonNode? value) =>
         value?.GetValueKind() == JsonValueKind.String && Enum.TryParse<BackwardMode>(value.GetValue<string>().Replace("-", ""), ignoreCase: true, out var mode)
@@ -265,6 +287,85 @@ public sealed record ExperimentSpec
             GradientClip = o["grad_clip"]?.GetValue<float>() ?? basis.GradientClip,
             Seed = o["seed"]?.GetValue<ulong>() ?? basis.Seed,
         };
+    }
+
+    private sealed record ModelEntry(string Name, GptConfig Config, IReadOnlyList<Budget>? Budgets);
+
+    /// <summary>"model" (one) or "models" (a list of presets, model objects, or {"model": …, "budgets": […]}).</summary>
+    private static List<ModelEntry> ParseModels(JsonObject root)
+    {
+        if (root.ContainsKey("model") && root.ContainsKey("models")) throw new ArgumentException("give \"model\" or \"models\", not both");
+        if (root["models"] is { } list)
+        {
+            if (list is not JsonArray array || array.Count == 0)
+                throw new ArgumentException("\"models\" must be a non-empty list of presets or model objects, e.g. [\"tiny\", \"d2\"]");
+            var entries = new List<ModelEntry>();
+            foreach (var item in array)
+            {
+                ModelEntry entry;
+                if (item is JsonObject o && o.ContainsKey("model"))
+                {
+                    CheckKeys(o, ["model", "budgets"], "models entry");
+                    var (n, c) = ParseModel(o["model"]!);
+                    entry = new ModelEntry(n, c, o.ContainsKey("budgets") ? ParseBudgetList(o["budgets"], $"model {n}: \"budgets\"") : null);
+                }
+                else
+                {
+                    var (n, c) = ParseModel(item ?? throw new ArgumentException("\"models\" holds a null"));
+                    entry = new ModelEntry(n, c, null);
+                }
+                if (entries.Any(e => GridPoint.ModelFolder(e.Name) == GridPoint.ModelFolder(entry.Name)))
+                    throw new ArgumentException($"\"models\" lists {entry.Name} twice (each model needs its own folder; customise one with \"preset\" and a new size)");
+                entries.Add(entry);
+            }
+            return entries;
+        }
+        var (name, config) = ParseModel(root["model"] ?? throw new ArgumentException("needs \"model\" (a preset name or an object)"));
+        return [new ModelEntry(name, config, null)];
+    }
+
+    /// <summary>"budget" (one) or "budgets" (a list); null when neither is given.</summary>
+    private static IReadOnlyList<Budget>? ParseBudgets(JsonObject root)
+    {
+        if (root.ContainsKey("budget") && root.ContainsKey("budgets")) throw new ArgumentException("give \"budget\" or \"budgets\", not both");
+        if (root["budgets"] is { } list) return ParseBudgetList(list, "\"budgets\"");
+        if (root["budget"] is null) return null;
+        return [ParseBudget(root["budget"] as JsonObject ?? throw new ArgumentException("\"budget\" must be an object, e.g. {\"steps\": 200}"))];
+    }
+
+    /// <summary>A list of budgets of one kind in increasing order (the trend axis), e.g. [{"steps": 100}, {"steps": 280}].</summary>
+    private static List<Budget> ParseBudgetList(JsonNode? node, string where)
+    {
+        if (node is not JsonArray array || array.Count == 0)
+            throw new ArgumentException($"{where} must be a non-empty list of budgets, e.g. [{{\"flops_accounted\": 1e12}}, {{\"flops_accounted\": 2.8e12}}]");
+        var budgets = array.Select(b => ParseBudget(b as JsonObject ?? throw new ArgumentException($"{where}: each budget must be an object, e.g. {{\"steps\": 200}}"))).ToList();
+        if (budgets.Select(b => b.Kind).Distinct().Count() > 1)
+            throw new ArgumentException($"{where}: every budget must be of one kind (got {string.Join(", ", budgets.Select(b => b.Name).Distinct())})");
+        for (int i = 1; i < budgets.Count; i++)
+            if (!(budgets[i].Value > budgets[i - 1].Value))
+                throw new ArgumentException($"{where}: budgets must increase (got {budgets[i - 1].Value.ToString("G4", CultureInfo.InvariantCulture)} then {budgets[i].Value.ToString("G4", CultureInfo.InvariantCulture)})");
+        return budgets;
+    }
+
+    /// <summary>Every model × its budgets (its own list, else the file's), with each budget's schedule length and folder.</summary>
+    private static List<GridPoint> GridPoints(List<ModelEntry> models, IReadOnlyList<Budget>? topBudgets, int firstNominalSteps, bool modelAxis, bool budgetAxis)
+    {
+        var points = new List<GridPoint>();
+        foreach (var m in models)
+        {
+            var budgets = m.Budgets ?? topBudgets!;
+            for (int i = 0; i < budgets.Count; i++)
+            {
+                var b = budgets[i];
+                // train.steps is the schedule at a model's first budget; a larger budget stretches it in proportion.
+                long nominal = b.Kind == BudgetKind.Steps ? (long)b.Value : (long)Math.Round(firstNominalSteps * (b.Value / budgets[0].Value));
+                if (nominal < 1 || nominal > MaxStepCap)
+                    throw new ArgumentException($"model {m.Name}, budget {b.Name} {b.Value.ToString("G4", CultureInfo.InvariantCulture)}: its schedule would be {nominal} steps (allowed 1 to {MaxStepCap})");
+                string folder = Path.Combine(modelAxis ? GridPoint.ModelFolder(m.Name) : "", budgetAxis ? GridPoint.BudgetFolder(b) : "");
+                points.Add(new GridPoint(m.Name, m.Config, b, (int)nominal, i, folder));
+            }
+        }
+        return points;
     }
 
     private static Budget ParseBudget(JsonObject o)

@@ -27,6 +27,9 @@ public sealed class SettingAttribute(string description) : Attribute
     public string Description { get; } = description;
     /// <summary>The value is a model or file path.</summary>
     public bool IsPath { get; init; }
+    /// <summary>The path is a per-token reference-loss sidecar (`eslm score`): in experiments "@reference" here means the
+    /// sidecar of the experiment's reference model over the training split, not the model itself.</summary>
+    public bool IsReferenceLosses { get; init; }
 }
 
 /// <summary>One setting of one strategy, as the binders see it.</summary>
@@ -40,6 +43,7 @@ public sealed class SettingDescriptor
         var attribute = property.GetCustomAttribute<SettingAttribute>()!;
         Description = attribute.Description;
         IsPath = attribute.IsPath;
+        IsReferenceLosses = attribute.IsReferenceLosses;
         Key = JsonNamingPolicy.SnakeCaseLower.ConvertName(property.Name);
         Flag = "--" + JsonNamingPolicy.KebabCaseLower.ConvertName(property.Name);
     }
@@ -51,6 +55,8 @@ public sealed class SettingDescriptor
     public object? Default { get; }
     public string Description { get; }
     public bool IsPath { get; }
+    /// <summary>See <see cref="SettingAttribute.IsReferenceLosses"/>.</summary>
+    public bool IsReferenceLosses { get; }
     /// <summary>run.json, experiment and --config key (snake_case).</summary>
     public string Key { get; }
     /// <summary>Command-line flag (kebab-case).</summary>

@@ -49,4 +49,28 @@ public static class ReferenceScorer
         }
         return losses;
     }
+
+    /// <summary>What one sidecar cost and held (printed by `eslm score`, logged by experiments).</summary>
+    public sealed record SidecarSummary(long Tokens, double Seconds, double Flops, double MeanLoss);
+
+    /// <summary>
+    /// Scores a split with <paramref name="reference"/> and writes the sidecar <paramref name="outPath"/> (header: window,
+    /// split, dataset, reference, its parameters, FLOPs, seconds, and the split's checksum that training checks it against).
+    /// </summary>
+    public static SidecarSummary WriteSidecar(Gpt reference, string referencePath, string dataPath, string split, int window, int batchSize,
+        string outPath, Action<long>? progress = null)
+    {
+        using var tokens = TokenSequence.Open(dataPath, split);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var losses = Score(reference, tokens, window, batchSize, progress);
+        double flops = 2.0 * reference.Config.ParameterCount * tokens.Count;
+        ReferenceLossFile.Write(outPath, new System.Text.Json.Nodes.JsonObject
+        {
+            ["window"] = Math.Min(window, (int)Math.Min(int.MaxValue, tokens.Count - 1)), ["split"] = split, ["dataset"] = Path.GetFullPath(dataPath),
+            ["reference"] = Path.GetFullPath(referencePath), ["reference_parameters"] = reference.Config.ParameterCount,
+            ["flops"] = flops, ["seconds"] = clock.Elapsed.TotalSeconds,
+            ["split_checksum"] = TokenChecksum.Of(tokens), // training checks the sidecar against its data with this
+        }, losses);
+        return new SidecarSummary(tokens.Count, clock.Elapsed.TotalSeconds, flops, losses.Skip(1).Average(x => (double)x));
+    }
 }

@@ -7,7 +7,7 @@ public sealed record Rho1Settings : IStrategySettings
     public string? Reference { get; init; }
     [Setting("rho1: run the frozen reference on every batch (its forward is counted); the default with --reference")]
     public bool ReferenceOnline { get; init; }
-    [Setting("rho1: precomputed reference losses of the training split (eslm score) instead of an online reference", IsPath = true)]
+    [Setting("rho1: precomputed reference losses of the training split (eslm score) instead of an online reference", IsPath = true, IsReferenceLosses = true)]
     public string? ReferenceLosses { get; init; }
 
     public void Validate(bool selected)

@@ -1,0 +1,34 @@
+using System.Globalization;
+using Eslm.Model;
+
+namespace Eslm.Experiments;
+
+/// <summary>
+/// One model size at one budget: every arm × seed of an experiment runs once per grid point, each with its own
+/// learning-rate schedule over that budget. A plain experiment has one point; <c>"models"</c> and <c>"budgets"</c>
+/// make a grid (issue 14: how each rule's gap to CLM moves as the budget grows).
+/// </summary>
+/// <param name="ModelName">The model's label (a preset name, "*" marking overrides).</param>
+/// <param name="Folder">Where this point's arms live under the experiment directory ("" for a single-point experiment, so
+/// old experiment directories keep their layout): <c>MODEL/</c> when the file has "models", then <c>budget-VALUE/</c>
+/// when it has "budgets".</param>
+/// <param name="NominalSteps">The learning-rate schedule's length at this budget: a step budget's steps, else
+/// <c>train.steps</c> scaled by this budget over the model's first budget.</param>
+/// <param name="BudgetIndex">Position of the budget in its model's list (0 = the smallest listed first).</param>
+public sealed record GridPoint(string ModelName, GptConfig Model, Budget Budget, int NominalSteps, int BudgetIndex, string Folder)
+{
+    /// <summary>Hard cap on steps for non-step budgets (a guard against budgets that are never reached).</summary>
+    public int MaxSteps => Budget.Kind == BudgetKind.Steps
+        ? (int)Budget.Value
+        : (int)Math.Min(ExperimentSpec.MaxStepCap, Math.Max(10, 20L * NominalSteps));
+
+    /// <summary>"tiny, flops_accounted 1.6e+12", for logs and report headings.</summary>
+    public string Label => $"{ModelName}, {Budget.Name} {Budget.Value.ToString("G4", CultureInfo.InvariantCulture)}";
+
+    /// <summary>The budget folder's name: <c>budget-</c> and the value in the shortest round-trip form ("budget-1.6e12").</summary>
+    public static string BudgetFolder(Budget budget) =>
+        "budget-" + budget.Value.ToString("R", CultureInfo.InvariantCulture).Replace("E+", "e").Replace("E-", "e-").ToLowerInvariant();
+
+    /// <summary>The folder of one model label ("d2*" for a customised preset becomes "d2-custom").</summary>
+    public static string ModelFolder(string modelName) => modelName.Replace("*", "-custom");
+}
