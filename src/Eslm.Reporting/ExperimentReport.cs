@@ -46,7 +46,7 @@ public static class ExperimentReport
     public static string? Baseline(ExperimentSpec spec) =>
         spec.Arms.FirstOrDefault(a => a.Name == "clm")?.Name ?? spec.Arms.FirstOrDefault(a => a.Selection.Strategy == "clm")?.Name;
 
-    public static string G(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
+    public static string G(double v) => Budget.Format(v);
 
     public static string Markdown(ExperimentSpec spec, List<RunLog> runs, IReadOnlyList<(string File, string Caption)> curves,
         IReadOnlyList<(string File, string Caption)> trends)

@@ -20,9 +20,15 @@ public static class DemoCommand
         var output = new Option<string>("--out", "-o") { Description = "Experiment directory", DefaultValueFactory = _ => "runs/demo" };
         var publish = new Option<string?>("--publish") { Description = "Also copy report.md and plots/ into this folder (e.g. docs/demo)" };
         var threads = new Option<int>("--threads") { Description = "Threads (0 = all cores)", DefaultValueFactory = _ => 0 };
+        var seeds = new Option<int>("--seeds")
+        {
+            Description = "Run every arm with seeds 1…N (default: the experiment file's); with N > 1 the report gives 95% intervals and paired " +
+                          "differences to clm. Finished seeds are reused",
+            DefaultValueFactory = _ => 0,
+        };
         var command = new Command("demo", "Prepare the built-in clean and noisy corpora, train a Rho-1 reference on clean, compare clm, eslm (loss, entropy), " +
                                           "random and rho1 on a tiny model at matched accounted FLOPs, and write runs/demo/report.md with plots. Re-running reuses finished work.");
-        foreach (var o in new Option[] { experiment, output, publish, threads }) command.Options.Add(o);
+        foreach (var o in new Option[] { experiment, output, publish, threads, seeds }) command.Options.Add(o);
         command.SetAction(r => CliRunner.Run(() =>
         {
             var clock = Stopwatch.StartNew();
@@ -34,10 +40,11 @@ public static class DemoCommand
                 Console.Error.WriteLine($"demo: preparing {recipe} → {folder}");
                 Invoke("prepare", "--recipe", recipe, "--output", folder, "--val-fraction", "0.15");
             }
-            var spec = ExperimentSpec.Load(r.GetValue(experiment)!);
+            if (r.GetValue(seeds) < 0) throw new ArgumentException($"--seeds must be >= 1 (got {r.GetValue(seeds)})");
+            var spec = WithSeeds(ExperimentSpec.Load(r.GetValue(experiment)!), r.GetValue(seeds));
             foreach (var task in spec.Tasks.Where(t => !File.Exists(t.File)))
                 throw new FileNotFoundException($"{task.File}: task file missing (rebuild with `eslm tasks build --data data/builtin-clean --out assets/tasks`)");
-            Console.Error.WriteLine($"demo: {Progress(clock)} experiment {spec.Name} ({spec.Arms.Count} arms, {spec.ModelName}, budget {spec.Budget.Name} {spec.Budget.Value:G3})");
+            Console.Error.WriteLine($"demo: {Progress(clock)} experiment {spec.Name} ({spec.Arms.Count} arms, {spec.ModelName}, budget {spec.Budget.Name} {Budget.Format(spec.Budget.Value)}, seeds {string.Join(", ", spec.Seeds)})");
             string dir = r.GetValue(output)!;
             string report = ExperimentCommand.Run(spec, dir);
             if (r.GetValue(publish) is { } target) Publish(dir, target);
@@ -46,6 +53,16 @@ public static class DemoCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>The experiment with seeds 1…<paramref name="count"/> (0: unchanged), in the file kept beside the runs too.</summary>
+    private static ExperimentSpec WithSeeds(ExperimentSpec spec, int count)
+    {
+        if (count == 0) return spec;
+        var seeds = Enumerable.Range(1, count).Select(i => (ulong)i).ToList();
+        var source = (System.Text.Json.Nodes.JsonObject)spec.Source.DeepClone();
+        source["seeds"] = new System.Text.Json.Nodes.JsonArray(seeds.Select(s => (System.Text.Json.Nodes.JsonNode)s).ToArray());
+        return spec with { Seeds = seeds, Source = source };
     }
 
     private static string Progress(Stopwatch clock) => ProgressReporter.Format(clock.Elapsed);

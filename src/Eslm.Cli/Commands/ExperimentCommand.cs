@@ -33,7 +33,7 @@ public static class ExperimentCommand
             string dir = r.GetValue(output) ?? Path.Combine("runs", spec.Name);
             if (processes.Rank == 0)
                 Console.Error.WriteLine($"eslm experiment: {spec.Name}: {spec.Arms.Count} arms × {spec.Seeds.Count} seeds" +
-                                        (spec.Points.Count == 1 ? $", {spec.ModelName} ({spec.Model}), budget {spec.Budget.Name} {spec.Budget.Value:G4}"
+                                        (spec.Points.Count == 1 ? $", {spec.ModelName} ({spec.Model}), budget {spec.Budget.Name} {Budget.Format(spec.Budget.Value)}"
                                             : $" × {spec.Points.Count} model-budget points ({string.Join("; ", spec.Points.Select(p => p.Label))})") + $" → {dir}" +
                                         (processes.Size > 1 ? $"; {processes.Size} processes, batch {spec.Train.BatchSize} per process" : ""));
             var filter = r.GetValue(onlyModels) is { Length: > 0 } m ? m : null;

@@ -226,7 +226,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
             : arm.Train with { Seed = seed, Steps = point.MaxSteps, ScheduleSteps = point.NominalSteps };
         bool resuming = Writer && PrepareForResume(dir);
         Sync();
-        host.Log($"{label}: {selection.Strategy}, budget {budget.Name} {budget.Value:G4}{(resuming ? " (resuming)" : "")} → {dir}");
+        host.Log($"{label}: {selection.Strategy}, budget {budget.Name} {Budget.Format(budget.Value)}{(resuming ? " (resuming)" : "")} → {dir}");
 
         var data = host.OpenTrain(Spec.Data, train.BatchSize, train.SequenceLength, seed);
         var validation = host.OpenValidation(Spec.ValidationData ?? Spec.Data, train.BatchSize, train.SequenceLength);

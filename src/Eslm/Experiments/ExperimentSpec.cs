@@ -16,6 +16,11 @@ public sealed record Budget(BudgetKind Kind, double Value)
 
     public string Name => Names[(int)Kind];
 
+    /// <summary>A value as people write budgets: "40", "0.5", "8.16e11".</summary>
+    public static string Format(double value) => Math.Abs(value) >= 1e5
+        ? value.ToString("0.####e0", CultureInfo.InvariantCulture)
+        : value.ToString("G4", CultureInfo.InvariantCulture);
+
     /// <summary>What the arm has spent so far, in the budget's unit.</summary>
     public double Spent(Trainer t) => Kind switch
     {

@@ -23,7 +23,7 @@ public sealed record GridPoint(string ModelName, GptConfig Model, Budget Budget,
         : (int)Math.Min(ExperimentSpec.MaxStepCap, Math.Max(10, 20L * NominalSteps));
 
     /// <summary>"tiny, flops_accounted 1.6e+12", for logs and report headings.</summary>
-    public string Label => $"{ModelName}, {Budget.Name} {Budget.Value.ToString("G4", CultureInfo.InvariantCulture)}";
+    public string Label => $"{ModelName}, {Budget.Name} {Budget.Format(Budget.Value)}";
 
     /// <summary>The budget folder's name: <c>budget-</c> and the value in the shortest round-trip form ("budget-1.6e12").</summary>
     public static string BudgetFolder(Budget budget) =>
