@@ -27,6 +27,11 @@ public sealed class SettingAttribute(string description) : Attribute
     public string Description { get; } = description;
     /// <summary>The value is a model or file path.</summary>
     public bool IsPath { get; init; }
+    /// <summary>
+    /// Left out of run.json while it has its default: for a setting added after runs were recorded, so their run.json
+    /// (and the golden runs) stay byte-identical; a missing key reads back as the default.
+    /// </summary>
+    public bool OmitWhenDefault { get; init; }
 }
 
 /// <summary>One setting of one strategy, as the binders see it.</summary>
@@ -40,6 +45,7 @@ public sealed class SettingDescriptor
         var attribute = property.GetCustomAttribute<SettingAttribute>()!;
         Description = attribute.Description;
         IsPath = attribute.IsPath;
+        OmitWhenDefault = attribute.OmitWhenDefault;
         Key = JsonNamingPolicy.SnakeCaseLower.ConvertName(property.Name);
         Flag = "--" + JsonNamingPolicy.KebabCaseLower.ConvertName(property.Name);
     }
@@ -51,6 +57,7 @@ public sealed class SettingDescriptor
     public object? Default { get; }
     public string Description { get; }
     public bool IsPath { get; }
+    public bool OmitWhenDefault { get; }
     /// <summary>run.json, experiment and --config key (snake_case).</summary>
     public string Key { get; }
     /// <summary>Command-line flag (kebab-case).</summary>
