@@ -24,14 +24,14 @@ public interface IStrategySettings
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class SettingAttribute(string description) : Attribute
 {
-    public string Description { get; } = description;
-    /// <summary>The value is a model or file path.</summary>
-    public bool IsPath { get; init; }
     /// <summary>
     /// Left out of run.json while it has its default: for a setting added after runs were recorded, so their run.json
     /// (and the golden runs) stay byte-identical; a missing key reads back as the default.
     /// </summary>
     public bool OmitWhenDefault { get; init; }
+    public string Description { get; } = description;
+    /// <summary>The value is a model or file path.</summary>
+    public bool IsPath { get; init; }
 }
 
 /// <summary>One setting of one strategy, as the binders see it.</summary>
@@ -45,9 +45,9 @@ public sealed class SettingDescriptor
         var attribute = property.GetCustomAttribute<SettingAttribute>()!;
         Description = attribute.Description;
         IsPath = attribute.IsPath;
-        OmitWhenDefault = attribute.OmitWhenDefault;
         Key = JsonNamingPolicy.SnakeCaseLower.ConvertName(property.Name);
         Flag = "--" + JsonNamingPolicy.KebabCaseLower.ConvertName(property.Name);
+        OmitWhenDefault = attribute.OmitWhenDefault;
     }
 
     public StrategyDefinition Owner { get; }
@@ -57,11 +57,12 @@ public sealed class SettingDescriptor
     public object? Default { get; }
     public string Description { get; }
     public bool IsPath { get; }
-    public bool OmitWhenDefault { get; }
     /// <summary>run.json, experiment and --config key (snake_case).</summary>
     public string Key { get; }
     /// <summary>Command-line flag (kebab-case).</summary>
     public string Flag { get; }
+    /// <summary>See <see cref="SettingAttribute.OmitWhenDefault"/>.</summary>
+    public bool OmitWhenDefault { get; }
 
     public object? ValueIn(SelectionOptions options) => Property.GetValue(options.Get(Owner.Settings!));
 
