@@ -83,10 +83,13 @@ public static class EvalCommand
                 else
                 {
                     var items = DownstreamTasks.LoadCloze(file);
-                    var bar = new ProgressReporter($"{kind} {Path.GetFileName(file)}", items.Count, "items");
-                    var res = DownstreamTasks.EvaluateCloze(model, items, TextData.Encode, B, (done, _) => bar.Report(done));
-                    taskResults.Add(new JsonObject { ["task"] = kind, ["file"] = file, ["items"] = res.Items, ["acc"] = res.Accuracy, ["target_ppl"] = EvalJson.Finite(res.TargetPerplexity), ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2) });
-                    if (!asJson) Console.WriteLine($"{file}: {res.Items} items, last-word accuracy {res.Accuracy:F4}, target perplexity {res.TargetPerplexity:F2}");
+                    // Sequences scored: each target, plus three distractors per item when the file allows the choice figure.
+                    var bar = new ProgressReporter($"{kind} {Path.GetFileName(file)}", items.Count, "seq");
+                    var res = DownstreamTasks.EvaluateCloze(model, items, TextData.Encode, B, (done, total) => { bar.Total = total; bar.Report(done); });
+                    var o = EvalJson.Of(res, file);
+                    o["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2);
+                    taskResults.Add(o);
+                    if (!asJson) PrintCloze(file, res);
                 }
             }
             output["tasks"] = taskResults;
@@ -94,6 +97,15 @@ public static class EvalCommand
             return 0;
         }));
         return command;
+    }
+
+    private static void PrintCloze(string file, ClozeResult r)
+    {
+        Console.WriteLine($"{file}: {r.Items} items, last-word accuracy {r.Accuracy:F4}, target perplexity {r.TargetPerplexity:F2}");
+        string choice = double.IsNaN(r.ChoiceAccuracy)
+            ? $"{ClozeResult.ChoiceCandidates}-way choice n/a (fewer than {ClozeResult.ChoiceCandidates} distinct targets)"
+            : $"{ClozeResult.ChoiceCandidates}-way choice accuracy {r.ChoiceAccuracy:F4} (chance {1.0 / ClozeResult.ChoiceCandidates:F2})";
+        Console.WriteLine($"  target log-prob {r.TargetLogProb:F3} nats, median first-token rank {r.TargetRank:0.#}, {choice}");
     }
 
     private static void PrintLoss(string data, LossReport r, double rate)

@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Eslm.Model;
 
 namespace Eslm.Evaluation;
@@ -6,8 +8,13 @@ namespace Eslm.Evaluation;
 /// <summary>A context and a continuation, both as token ids; the continuation's log-likelihood given the context is scored.</summary>
 public sealed record ContinuationRequest(int[] Context, int[] Continuation);
 
-/// <summary>Σ log p(continuation token | everything before it) in nats, its token count, and whether greedy decoding reproduces every token.</summary>
-public sealed record ContinuationScore(double LogLikelihood, int Tokens, bool Greedy);
+/// <summary>
+/// Σ log p(continuation token | everything before it) in nats, its token count, whether greedy decoding reproduces every
+/// token, and the rank of the continuation's first token among the whole vocabulary at its position (1 = the argmax):
+/// 1 + the number of ids the model gives a strictly larger probability. Ids whose float32 probability equals the token's
+/// (exact ties, or both underflowing to 0 some 87–103 nats under the top) do not count against it.
+/// </summary>
+public sealed record ContinuationScore(double LogLikelihood, int Tokens, bool Greedy, int FirstTokenRank);
 
 /// <summary>
 /// Forward-only scoring of many (context, continuation) pairs, batched: requests are sorted by length into buckets of
@@ -70,18 +77,39 @@ public static unsafe class ContinuationScorer
                 int i = order[at + r];
                 var s = sequences[i];
                 double ll = 0; bool greedy = true;
+                int rank = 0;
                 for (int t = scoredFrom[i]; t < s.Length - 1; t++)
                 {
                     ll -= losses[r * T + t];
-                    int best = TensorPrimitives.IndexOfMax(new ReadOnlySpan<float>(logits + (long)(r * T + t) * Vp, V));
+                    var row = new ReadOnlySpan<float>(logits + (long)(r * T + t) * Vp, V);
+                    int best = TensorPrimitives.IndexOfMax(row);
                     if (best != s[t + 1]) greedy = false;
+                    if (t == scoredFrom[i]) rank = 1 + CountGreater(row, row[s[t + 1]]);
                 }
-                results[i] = new ContinuationScore(ll, s.Length - 1 - scoredFrom[i], greedy);
+                results[i] = new ContinuationScore(ll, s.Length - 1 - scoredFrom[i], greedy, rank);
             }
             at += rows;
             done += rows;
             progress?.Invoke(done, order.Length);
         }
         return results;
+    }
+
+    /// <summary>
+    /// How many values are strictly greater than <paramref name="threshold"/>: one vectorised pass. exp(x − max) keeps the
+    /// logits' order, so on a row of the fused cross-entropy's output it counts the larger logits (float ties aside).
+    /// </summary>
+    public static int CountGreater(ReadOnlySpan<float> values, float threshold)
+    {
+        // A true comparison lane is all ones (−1 as an integer): subtracting the masks counts per lane.
+        var limit = Vector256.Create(threshold);
+        var lanes = Vector256<int>.Zero;
+        ref float start = ref MemoryMarshal.GetReference(values);
+        int v = 0;
+        for (; v + Vector256<float>.Count <= values.Length; v += Vector256<float>.Count)
+            lanes -= Vector256.GreaterThan(Vector256.LoadUnsafe(ref start, (nuint)v), limit).AsInt32();
+        int count = Vector256.Sum(lanes);
+        for (; v < values.Length; v++) if (values[v] > threshold) count++;
+        return count;
     }
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Eslm.Model;
+using Eslm.Tensors;
 
 namespace Eslm.Evaluation;
 
@@ -15,8 +16,19 @@ public sealed record ClozeItem(string Context, string Target);
 /// <summary>acc: argmax of Σ log-likelihood; acc_norm: argmax of Σ log-likelihood / characters of the ending (lm-eval's definition).</summary>
 public sealed record MultipleChoiceResult(int Items, double Accuracy, double AccuracyNormalized);
 
-/// <summary>Accuracy: greedy decoding reproduces every token of the target; perplexity: exp(−Σ log p / target tokens).</summary>
-public sealed record ClozeResult(int Items, double Accuracy, double TargetPerplexity);
+/// <summary>
+/// A cloze task's figures (docs/experiments.md). Accuracy: greedy decoding reproduces every token of the target;
+/// perplexity: exp(−Σ log p / target tokens). Small models score 0 accuracy, so three graded figures go with it:
+/// TargetLogProb, the mean over items of Σ log p(target tokens) in nats; TargetRank, the median over items of the rank
+/// of the target's first token among the whole vocabulary (1 = argmax); ChoiceAccuracy, how often the target beats
+/// <see cref="ChoiceCandidates"/> − 1 distractors (other items' targets) on summed log-likelihood — NaN when the file
+/// has fewer than <see cref="ChoiceCandidates"/> distinct targets.
+/// </summary>
+public sealed record ClozeResult(int Items, double Accuracy, double TargetPerplexity, double TargetLogProb, double TargetRank, double ChoiceAccuracy)
+{
+    /// <summary>Candidates per item of the choice figure: the target and three distractors (chance 1/4).</summary>
+    public const int ChoiceCandidates = 4;
+}
 
 /// <summary>Zero-shot downstream tasks: reading the JSONL formats and scoring them with <see cref="ContinuationScorer"/>.</summary>
 public static partial class DownstreamTasks
@@ -99,15 +111,84 @@ public static partial class DownstreamTasks
             items.Count == 0 ? double.NaN : (double)correctNorm / items.Count);
     }
 
+    /// <summary>
+    /// Scores each item's target after its context and, for the choice figure, each of its distractors
+    /// (<see cref="ClozeDistractors"/>) after the same context, all in one batched pass.
+    /// </summary>
+    /// <param name="progress">(requests done, requests total): the targets, then three distractors per item when there are any.</param>
     public static ClozeResult EvaluateCloze(Gpt model, IReadOnlyList<ClozeItem> items, Func<string, int[]> encode, int batchSize = 8,
         Action<int, int>? progress = null)
     {
-        var requests = items.Select(i => new ContinuationRequest(encode(i.Context), encode(i.Target))).ToList();
+        var distractors = ClozeDistractors(items);
+        var contexts = items.Select(i => encode(i.Context)).ToArray();
+        var requests = items.Select((item, k) => new ContinuationRequest(contexts[k], encode(item.Target))).ToList();
+        if (distractors is not null)
+            for (int k = 0; k < items.Count; k++)
+                foreach (var d in distractors[k]) requests.Add(new ContinuationRequest(contexts[k], encode(d)));
         var scores = ContinuationScorer.Score(model, requests, batchSize, progress);
-        double ll = scores.Sum(s => s.LogLikelihood);
-        long tokens = scores.Sum(s => (long)s.Tokens);
-        return new ClozeResult(items.Count, items.Count == 0 ? double.NaN : (double)scores.Count(s => s.Greedy) / items.Count,
-            tokens == 0 ? double.NaN : Math.Exp(-ll / tokens));
+
+        var targets = scores.Take(items.Count).ToArray();
+        double ll = targets.Sum(s => s.LogLikelihood);
+        long tokens = targets.Sum(s => (long)s.Tokens);
+        int n = items.Count;
+        double choice = double.NaN;
+        if (distractors is not null && n > 0)
+        {
+            // The target must beat every distractor outright: a tie counts as a miss, so ties never flatter a model.
+            int correct = 0, others = ClozeResult.ChoiceCandidates - 1;
+            for (int k = 0; k < n; k++)
+            {
+                bool wins = true;
+                for (int j = 0; j < others; j++) wins &= targets[k].LogLikelihood > scores[n + k * others + j].LogLikelihood;
+                if (wins) correct++;
+            }
+            choice = (double)correct / n;
+        }
+        return new ClozeResult(n,
+            n == 0 ? double.NaN : (double)targets.Count(s => s.Greedy) / n,
+            tokens == 0 ? double.NaN : Math.Exp(-ll / tokens),
+            n == 0 ? double.NaN : ll / n,
+            Median(targets.Select(s => (double)s.FirstTokenRank)),
+            choice);
+    }
+
+    /// <summary>Seed of the distractor draw: fixed, so every model and every run is asked the same questions.</summary>
+    public const ulong ClozeDistractorSeed = 0xc10_2e14;
+
+    /// <summary>
+    /// Each item's <see cref="ClozeResult.ChoiceCandidates"/> − 1 distractors: distinct targets of other items whose text
+    /// differs from the item's target (ordinal comparison), drawn uniformly from the file's distinct targets by a stream
+    /// seeded with <see cref="ClozeDistractorSeed"/>, items in file order — the same file always gets the same
+    /// distractors. Null when the file has fewer than <see cref="ClozeResult.ChoiceCandidates"/> distinct targets (there
+    /// are not enough to draw from; the choice figure is then not reported).
+    /// </summary>
+    public static string[][]? ClozeDistractors(IReadOnlyList<ClozeItem> items)
+    {
+        var distinct = items.Select(i => i.Target).Distinct(StringComparer.Ordinal).ToArray();
+        if (distinct.Length < ClozeResult.ChoiceCandidates) return null;
+        var rng = new Rng(ClozeDistractorSeed);
+        var result = new string[items.Count][];
+        for (int k = 0; k < items.Count; k++)
+        {
+            var chosen = new List<string>(ClozeResult.ChoiceCandidates - 1);
+            while (chosen.Count < ClozeResult.ChoiceCandidates - 1)
+            {
+                // Rejection keeps the draw uniform; at least three other distinct targets exist, so it ends.
+                string d = distinct[rng.NextInt(distinct.Length)];
+                if (d != items[k].Target && !chosen.Contains(d)) chosen.Add(d);
+            }
+            result[k] = [.. chosen];
+        }
+        return result;
+    }
+
+    /// <summary>The middle value (the mean of the two middle ones for an even count); NaN for none.</summary>
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        if (sorted.Length == 0) return double.NaN;
+        int mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     }
 
     private static int ArgMax(double[] values)

@@ -23,4 +23,21 @@ public static class EvalJson
             ["domain"] = d.Domain, ["loss"] = Finite(d.Loss), ["ppl"] = Finite(Math.Exp(d.Loss)), ["tokens"] = d.Tokens, ["documents"] = d.Documents,
         }).ToArray()),
     };
+
+    /// <summary>
+    /// One cloze task's result as `eslm eval --json` and eval.json write it: task, file, items, acc, target_ppl,
+    /// target_logprob, target_rank, choice_acc (null when the file has fewer than 4 distinct targets), choice_candidates.
+    /// </summary>
+    public static JsonObject Of(ClozeResult r, string file) => new()
+    {
+        ["task"] = "cloze",
+        ["file"] = file,
+        ["items"] = r.Items,
+        ["acc"] = Finite(r.Accuracy),
+        ["target_ppl"] = Finite(r.TargetPerplexity),
+        ["target_logprob"] = Finite(r.TargetLogProb),
+        ["target_rank"] = Finite(r.TargetRank),
+        ["choice_acc"] = Finite(r.ChoiceAccuracy),
+        ["choice_candidates"] = ClozeResult.ChoiceCandidates,
+    };
 }

@@ -20,7 +20,8 @@ public static class SelectionBinding
     };
 
     /// <summary>
-    /// Every option with its value (defaults included). <paramref name="afterCommon"/> entries (training's backward mode)
+    /// Every option with its value (defaults included, except settings marked <see cref="SettingAttribute.OmitWhenDefault"/>
+    /// while they have their default). <paramref name="afterCommon"/> entries (training's backward mode)
     /// go between the shared options and the strategies' settings, where run.json has always had them.
     /// </summary>
     public static JsonObject ToJson(SelectionOptions o, params (string Key, JsonNode? Value)[] afterCommon)
@@ -31,7 +32,12 @@ public static class SelectionBinding
             ["scope"] = Node(o.Scope), ["normalize"] = Node(o.Normalize), ["seed"] = o.Seed,
         };
         foreach (var (key, value) in afterCommon) json[key] = value;
-        foreach (var s in StrategyRegistry.Settings) json[s.Key] = JsonSerializer.SerializeToNode(s.ValueIn(o), s.Type, Json);
+        foreach (var s in StrategyRegistry.Settings)
+        {
+            object? value = s.ValueIn(o);
+            if (s.OmitWhenDefault && Equals(value, s.Default)) continue;
+            json[s.Key] = JsonSerializer.SerializeToNode(value, s.Type, Json);
+        }
         return json;
     }
 

@@ -24,6 +24,11 @@ public interface IStrategySettings
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class SettingAttribute(string description) : Attribute
 {
+    /// <summary>
+    /// Left out of run.json while it has its default: for a setting added after runs were recorded, so their run.json
+    /// (and the golden runs) stay byte-identical; a missing key reads back as the default.
+    /// </summary>
+    public bool OmitWhenDefault { get; init; }
     public string Description { get; } = description;
     /// <summary>The value is a model or file path.</summary>
     public bool IsPath { get; init; }
@@ -46,6 +51,7 @@ public sealed class SettingDescriptor
         IsReferenceLosses = attribute.IsReferenceLosses;
         Key = JsonNamingPolicy.SnakeCaseLower.ConvertName(property.Name);
         Flag = "--" + JsonNamingPolicy.KebabCaseLower.ConvertName(property.Name);
+        OmitWhenDefault = attribute.OmitWhenDefault;
     }
 
     public StrategyDefinition Owner { get; }
@@ -61,6 +67,8 @@ public sealed class SettingDescriptor
     public string Key { get; }
     /// <summary>Command-line flag (kebab-case).</summary>
     public string Flag { get; }
+    /// <summary>See <see cref="SettingAttribute.OmitWhenDefault"/>.</summary>
+    public bool OmitWhenDefault { get; }
 
     public object? ValueIn(SelectionOptions options) => Property.GetValue(options.Get(Owner.Settings!));
 

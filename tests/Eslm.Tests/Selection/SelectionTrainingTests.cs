@@ -21,6 +21,26 @@ public class SelectionTrainingTests
     }
 
     [Fact]
+    public void Ada_eslm_warm_start_trains_exactly_like_clm_until_the_schedule_starts()
+    {
+        // 3 steps, w = 0.9: steps 0 and 1 (progress 0, 0.5) run at α = 0, step 2 (progress 1) at α_end.
+        var clm = TrainerHarness.Run(Clm);
+        var ada = TrainerHarness.Run(new SelectionOptions { Strategy = "ada-eslm" }
+            .With(new AdaEslmSettings { AlphaStart = 0, AlphaEnd = 0.6, AdaWarmup = 0.9 }));
+        for (int s = 0; s < 2; s++)
+        {
+            Assert.Equal(0, ada.Steps[s].Selection.Alpha);
+            Assert.Equal(1.0, ada.Steps[s].Selection.KeptFraction);
+            Assert.Equal(clm.Steps[s].GradientNorm, ada.Steps[s].GradientNorm);
+        }
+        // Step 2's loss is taken before its update, so it still equals CLM's bit for bit; its selection does not.
+        Assert.Equal(clm.Steps.Select(s => s.Loss), ada.Steps.Select(s => s.Loss));
+        Assert.Equal(0.6, ada.Steps[2].Selection.Alpha, 9);
+        Assert.True(ada.Steps[2].Selection.KeptFraction < 1);
+        Assert.NotEqual(clm.Parameters, ada.Parameters);
+    }
+
+    [Fact]
     public void Random_with_keep_one_is_bit_identical_to_clm()
     {
         var clm = TrainerHarness.Run(Clm);
