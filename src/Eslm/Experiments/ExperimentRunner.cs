@@ -305,8 +305,8 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
             {
                 var items = _cloze.TryGetValue(task.File, out var i) ? i : _cloze[task.File] = DownstreamTasks.LoadCloze(task.File);
                 var r = DownstreamTasks.EvaluateCloze(model, items, host.Encode, B);
-                host.Log($"{label}: {Path.GetFileName(task.File)} acc {r.Accuracy:F3} target ppl {r.TargetPerplexity:F1}");
-                tasks.Add(new JsonObject { ["task"] = "cloze", ["file"] = task.File, ["items"] = r.Items, ["acc"] = r.Accuracy, ["target_ppl"] = EvalJson.Finite(r.TargetPerplexity) });
+                host.Log($"{label}: {Path.GetFileName(task.File)} acc {r.Accuracy:F3} target ppl {r.TargetPerplexity:F1}, log p {r.TargetLogProb:F2}, rank {r.TargetRank:F0}, 4-way {r.ChoiceAccuracy:F3}");
+                tasks.Add(EvalJson.Of(r, task.File));
             }
         }
         return new JsonObject { ["checkpoint"] = Path.GetFullPath(checkpoint), ["eval"] = sets, ["tasks"] = tasks };
