@@ -21,9 +21,9 @@ public sealed class CliExperimentHost(IDistributed? processes = null) : IExperim
     public IBatchSource OpenTrain(string data, int batchSize, int sequenceLength, ulong seed) =>
         MpiCli.OpenSlice(Processes, batchSize, b => DataSources.OpenTrain(data, b, sequenceLength, seed));
 
-    public Func<IBatchSource>? OpenValidation(string data, int batchSize, int sequenceLength)
+    public Func<IBatchSource>? OpenValidation(string data, int batchSize, int sequenceLength, int batches)
     {
-        var global = DataSources.ValidationFactory(data, false, batchSize * Processes.Size, sequenceLength);
+        var global = DataSources.ValidationFactory(data, false, batchSize * Processes.Size, sequenceLength, batches);
         return global is null ? null : () => MpiCli.Slice(Processes, global());
     }
 
@@ -35,7 +35,7 @@ public sealed class CliExperimentHost(IDistributed? processes = null) : IExperim
         switch (role)
         {
             case "train": (DataSources.OpenTrain(data, 1, 1, 0) as IDisposable)?.Dispose(); break;
-            case "val": DataSources.ValidationFactory(data, true, 1, 1); break;
+            case "val": DataSources.ValidationFactory(data, true, 1, 1, 1); break;
             default: TokenSequence.Open(data, "val").Dispose(); break;
         }
     }

@@ -19,10 +19,11 @@ public static class DataSources
     }
 
     /// <summary>
-    /// A factory of identical validation streams (the same fixed batches every time), or null when there is no
-    /// validation data: an explicit --val-data, else the val split of a dataset folder given as --data.
+    /// A factory of identical validation streams (the same fixed sample of <paramref name="batches"/> batches every time,
+    /// spread over the whole split: <see cref="ValidationSample"/>), or null when there is no validation data: an explicit
+    /// --val-data, else the val split of a dataset folder given as --data.
     /// </summary>
-    public static Func<IBatchSource>? ValidationFactory(string spec, bool explicitPath, int batchSize, int sequenceLength)
+    public static Func<IBatchSource>? ValidationFactory(string spec, bool explicitPath, int batchSize, int sequenceLength, int batches)
     {
         if (spec.StartsWith("random:", StringComparison.Ordinal)) return () => new RandomTokenSource(batchSize, sequenceLength, ParseVocab(spec), 999);
         var parts = Parse(spec);
@@ -34,8 +35,9 @@ public static class DataSources
             return null;
         }
         string split = Dataset.LooksLikeDataset(path) ? "val" : "train";
-        using (DataLoader.OpenValidation(path, split, batchSize, sequenceLength)) { } // fail now, not at the first evaluation
-        return () => DataLoader.OpenValidation(path, split, batchSize, sequenceLength);
+        int? sample = batches > 0 ? batches : null; // 0: no periodic validation (only opened to check the data)
+        using (DataLoader.OpenValidation(path, split, batchSize, sequenceLength, sample)) { } // fail now, not at the first evaluation
+        return () => DataLoader.OpenValidation(path, split, batchSize, sequenceLength, sample);
     }
 
     /// <summary>

@@ -45,9 +45,12 @@ public static class MpiCli
     public static IBatchSource OpenSlice(IDistributed processes, int batchPerRank, Func<int, IBatchSource> open) =>
         Slice(processes, open(batchPerRank * processes.Size));
 
-    /// <summary>This rank's slice of a source of global batches (the source itself in one process).</summary>
+    /// <summary>This rank's slice of a source of global batches (the source itself in one process); a validation sample's
+    /// slice keeps its weights (<see cref="RankSlicedValidation"/>).</summary>
     public static IBatchSource Slice(IDistributed processes, IBatchSource global) =>
-        processes.Size == 1 ? global : new RankSlicedSource(global, processes.Rank, processes.Size);
+        processes.Size == 1 ? global
+        : global is IValidationSource sample ? new RankSlicedValidation(sample, processes.Rank, processes.Size)
+        : new RankSlicedSource(global, processes.Rank, processes.Size);
 
     /// <summary>
     /// Test hook: <c>ESLM_TEST_KILL=RANK:STEP</c> makes that rank kill itself (SIGKILL, no clean-up) once it has finished

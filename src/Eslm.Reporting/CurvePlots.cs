@@ -34,8 +34,9 @@ public static class CurvePlots
             r.Validation.Select(v => x(v) / scale).ToArray(), r.Validation.Select(v => v.Loss).ToArray()));
         double maxFlops = runs.SelectMany(r => r.Validation).Select(v => v.TotalFlopsAccounted).Where(double.IsFinite).DefaultIfEmpty(1).Max();
         var (scale, unit) = maxFlops >= 1e15 ? (1e15, "PFLOP") : maxFlops >= 1e12 ? (1e12, "TFLOP") : (1e9, "GFLOP");
-        long sample = runs.SelectMany(r => r.Validation).Select(v => v.Tokens).DefaultIfEmpty(0).Max();
-        string yLabel = $"val loss (nats/token; sample of {sample:N0} predictions)";
+        var last = runs.SelectMany(r => r.Validation).MaxBy(v => v.Tokens);
+        string yLabel = last?.SplitTokens is { } split && split > last.Tokens
+            ? $"val loss (nats/token; sample of {last.Tokens:N0} of {split:N0})" : "val loss (nats/token; whole split)";
         Plots.Line(Path.Combine(folder, files[0]), $"{title}: validation loss vs steps", "optimizer step", yLabel, Val(v => v.Step));
         Plots.Line(Path.Combine(folder, files[1]), $"{title}: validation loss vs accounted FLOPs", $"accounted training compute ({unit})", yLabel,
             Val(v => v.TotalFlopsAccounted, scale));

@@ -85,11 +85,13 @@ public static class ExperimentReport
         }
 
         md.AppendLine("## Training curves").AppendLine();
-        var sample = runs.SelectMany(r => r.Validation).Select(v => v.Tokens).DefaultIfEmpty(0).Max();
-        md.AppendLine($"The curves are the periodic validation during training: the mean loss over a fixed, seeded sample of validation windows " +
-                      $"spread over the whole split of the training data ({sample:N0} predictions per point; the whole split when it is smaller), " +
-                      "the same sample for every arm, seed and point." +
-                      (spec.Points.Count > 1 ? " Shown for each model's largest budget." : "")).AppendLine();
+        var last = runs.SelectMany(r => r.Validation).MaxBy(v => v.Tokens);
+        string size = last is null ? "no validation points yet" : last.SplitTokens is { } split && split > last.Tokens
+            ? $"a fixed, seeded sample of {last.Tokens:N0} of the split's {split:N0} predictions, windows spread over the whole split"
+            : $"{last.Tokens:N0} predictions, the whole split";
+        md.AppendLine($"The curves are the periodic validation during training on the training data's validation split: {size}; the same " +
+                      "windows for every arm, seed and point, so the last point estimates the whole-split loss of the tables within its " +
+                      "sampling error." + (spec.Points.Count > 1 ? " Shown for each model's largest budget." : "")).AppendLine();
         foreach (var (file, caption) in curves) md.AppendLine($"![{caption}]({PlotFolder}/{file})").AppendLine();
         md.AppendLine($"_Rebuild with `eslm experiment report DIR`; generated {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC._");
         return md.ToString();

@@ -29,7 +29,7 @@ public static class TrainCommand
         var clip = new Option<float>("--grad-clip") { Description = "Global gradient-norm clip (0 = off)", DefaultValueFactory = _ => 1.0f };
         var seed = new Option<ulong>("--seed") { Description = "Seed for initialisation and data order", DefaultValueFactory = _ => 1337UL };
         var valEvery = new Option<int>("--val-every") { Description = "Validate every N steps (and at the end)", DefaultValueFactory = _ => 100 };
-        var valBatches = new Option<int>("--val-batches") { Description = "Fixed validation batches per evaluation", DefaultValueFactory = _ => 20 };
+        var valBatches = new Option<int>("--val-batches") { Description = "Validation batches per evaluation: a fixed sample spread over the whole split (all of it when smaller)", DefaultValueFactory = _ => 20 };
         var ckptEvery = new Option<int>("--checkpoint-every") { Description = "Checkpoint every N steps (0 = only at the end)", DefaultValueFactory = _ => 0 };
         var keepLast = new Option<int>("--keep-last") { Description = "Checkpoints kept in the run directory", DefaultValueFactory = _ => 2 };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its latest complete checkpoint; options default to its run.json" };
@@ -86,7 +86,7 @@ public static class TrainCommand
             var samplingMode = SelectionCliOptions.ParseEnum<Eslm.Data.SamplingMode>(r.GetValue(sampling)!, "--sampling");
             var trainSource = MpiCli.OpenSlice(processes, train.BatchSize, b => DataSources.OpenTrain(dataPath, b, T, train.Seed, samplingMode));
             string? valPath = r.GetValue(valData);
-            var validationGlobal = DataSources.ValidationFactory(valPath ?? dataPath, valPath is not null, train.BatchSize * P, T);
+            var validationGlobal = DataSources.ValidationFactory(valPath ?? dataPath, valPath is not null, train.BatchSize * P, T, r.GetValue(valBatches));
             Func<IBatchSource>? validation = validationGlobal is null ? null : () => MpiCli.Slice(processes, validationGlobal());
             var resolved = new JsonObject
             {

@@ -21,6 +21,7 @@ public enum SamplingMode
 /// <code>
 /// using var train = DataLoader.Open("data/clean", "train", batchSize: 8, sequenceLength: 256, SamplingMode.Random, seed: 1337);
 /// using var val = DataLoader.OpenValidation("data/clean", "val", 8, 256);   // val.BatchCount fixed batches, all tokens
+/// using var sample = DataLoader.OpenValidation("data/clean", "val", 8, 256, batches: 20);   // 20 batches spread over the split
 /// </code>
 /// </summary>
 public sealed class DataLoader : IPositionedBatchSource, ITokenSources, IDisposable
@@ -100,9 +101,12 @@ public sealed class DataLoader : IPositionedBatchSource, ITokenSources, IDisposa
         catch { foreach (var s in sources) s.Dispose(); throw; }
     }
 
-    /// <summary>The deterministic validation loader of a split (fixed batches that cover every token).</summary>
-    public static ValidationLoader OpenValidation(string path, string split, int batchSize, int sequenceLength) =>
-        ValidationLoader.Open(path, split, batchSize, sequenceLength);
+    /// <summary>
+    /// The deterministic validation loader of a split: fixed batches that cover every token, or with
+    /// <paramref name="batches"/> K a fixed sample of K batches spread over the whole split (<see cref="ValidationSample"/>).
+    /// </summary>
+    public static ValidationLoader OpenValidation(string path, string split, int batchSize, int sequenceLength, int? batches = null) =>
+        ValidationLoader.Open(path, split, batchSize, sequenceLength, batches);
 
     public void NextBatch(Span<int> inputs, Span<int> targets)
     {

@@ -188,7 +188,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
             if (Writer) PrepareForResume(dir);
             Sync();
             var train = host.OpenTrain(r.Data, r.Train.BatchSize, r.Train.SequenceLength, r.Train.Seed);
-            var validation = host.OpenValidation(r.Data, r.Train.BatchSize, r.Train.SequenceLength);
+            var validation = host.OpenValidation(r.Data, r.Train.BatchSize, r.Train.SequenceLength, Spec.ValidationBatches);
             string final = TrainingRun.Run(new RunOptions
             {
                 Model = r.Model, Train = r.Train, OutputDirectory = dir, Resume = true, Distributed = host.Processes,
@@ -229,7 +229,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         host.Log($"{label}: {selection.Strategy}, budget {budget.Name} {Budget.Format(budget.Value)}{(resuming ? " (resuming)" : "")} → {dir}");
 
         var data = host.OpenTrain(Spec.Data, train.BatchSize, train.SequenceLength, seed);
-        var validation = host.OpenValidation(Spec.ValidationData ?? Spec.Data, train.BatchSize, train.SequenceLength);
+        var validation = host.OpenValidation(Spec.ValidationData ?? Spec.Data, train.BatchSize, train.SequenceLength, Spec.ValidationBatches);
         Func<Trainer, bool>? stop = budget.Kind == BudgetKind.Steps ? null : t => budget.Spent(t) >= budget.Value;
         Trainer? current = null; // captured for progress reports (the schedule position is asked for before every update)
         Func<Trainer, double>? position = budget.Kind == BudgetKind.Steps ? null : t => { current = t; return budget.Spent(t) / budget.Value * point.NominalSteps; };

@@ -12,8 +12,12 @@ public interface IExperimentHost
     /// <summary>The training stream of a dataset; the same (path, seed) gives the same batches for every arm.</summary>
     IBatchSource OpenTrain(string data, int batchSize, int sequenceLength, ulong seed);
 
-    /// <summary>A factory of identical fixed validation streams (for the periodic validation), or null.</summary>
-    Func<IBatchSource>? OpenValidation(string data, int batchSize, int sequenceLength);
+    /// <summary>
+    /// A factory of identical fixed validation streams (for the periodic validation), or null: for a dataset, an
+    /// <see cref="IValidationSource"/> holding a fixed sample of <paramref name="batches"/> batches spread over the whole
+    /// split (the same for every arm and seed), or the whole split when it is smaller.
+    /// </summary>
+    Func<IBatchSource>? OpenValidation(string data, int batchSize, int sequenceLength, int batches);
 
     /// <summary>
     /// Fails (naming the path) when <paramref name="data"/> cannot be opened in its <paramref name="role"/>: "train" (a

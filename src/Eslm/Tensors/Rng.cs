@@ -54,6 +54,20 @@ public sealed class Rng
         return (int)(m >> 64);
     }
 
+    /// <summary>Uniform integer in [0, maxExclusive), without modulo bias (Lemire's method, 64-bit).</summary>
+    public long NextInt64(long maxExclusive)
+    {
+        if (maxExclusive <= 0) throw new ArgumentOutOfRangeException(nameof(maxExclusive), "must be positive");
+        ulong range = (ulong)maxExclusive;
+        UInt128 m = (UInt128)NextUInt64() * range;
+        if ((ulong)m < range)
+        {
+            ulong threshold = (0 - range) % range;
+            while ((ulong)m < threshold) m = (UInt128)NextUInt64() * range;
+        }
+        return (long)(m >> 64);
+    }
+
     /// <summary>Uniform in [0, 1) with 53 random bits.</summary>
     public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
 

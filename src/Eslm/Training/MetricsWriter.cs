@@ -35,8 +35,8 @@ public sealed class MetricsWriter : IDisposable
         }, trainer));
     }
 
-    public void WriteValidation(int step, double loss, long tokens, Trainer trainer) =>
-        Write(WithTotals(new ValidationMetrics { Step = step, Loss = loss, Tokens = tokens }, trainer));
+    public void WriteValidation(int step, ValidationResult v, Trainer trainer) =>
+        Write(WithTotals(new ValidationMetrics { Step = step, Loss = v.Loss, Tokens = v.Tokens, SplitTokens = v.SplitTokens }, trainer));
 
     public void Write(MetricsLine line) => Write(line.WriteTo);
 

@@ -231,27 +231,39 @@ public sealed class Trainer : IDisposable
         return time[0] / Distributed.Size;
     }
 
-    /// <summary>Mean loss over all tokens of <paramref name="batches"/> batches from <paramref name="source"/> (no selection, no gradients).</summary>
-    public float Evaluate(IBatchSource source, int batches)
+    /// <summary>
+    /// Weighted mean loss over <paramref name="batches"/> batches from <paramref name="source"/> (no selection, no
+    /// gradients): an <see cref="IValidationSource"/>'s weights count each distinct target of its sample once; any other
+    /// source weighs every token 1.
+    /// </summary>
+    public ValidationResult Evaluate(IBatchSource source, int batches)
     {
         int bt = source.BatchSize * source.SequenceLength;
-        var inputs = new int[bt]; var targets = new int[bt];
-        double sum = 0;
+        var inputs = new int[bt]; var targets = new int[bt]; var weights = new float[bt];
+        var sample = source as IValidationSource;
+        if (sample is null) weights.AsSpan().Fill(1f);
+        Span<double> sums = [0, 0]; // Σ weight·loss, Σ weight
         for (int i = 0; i < batches; i++)
         {
-            source.NextBatch(inputs, targets);
-            sum += Model.Forward(inputs, targets, source.BatchSize, source.SequenceLength);
+            if (sample is null) source.NextBatch(inputs, targets);
+            else sample.NextBatch(inputs, targets, weights);
+            Model.Forward(inputs, targets, source.BatchSize, source.SequenceLength);
+            var losses = Model.Losses;
+            for (int j = 0; j < bt; j++)
+            {
+                sums[0] += weights[j] * (double)losses[j];
+                sums[1] += weights[j];
+            }
         }
-        // Issue 8: each process evaluates its slice of the same batches (equal sizes): the mean over processes.
-        Span<double> total = [sum];
-        Distributed.AllReduceSum(total);
-        sum = total[0] / Distributed.Size;
-        return batches == 0 ? float.NaN : (float)(sum / batches);
+        // Issue 8: each process evaluates its slice of the same global batches; sums over processes give the global
+        // mean (the slices' weights differ where a slice holds fill or repeated targets).
+        Distributed.AllReduceSum(sums);
+        return new ValidationResult(sums[1] == 0 ? double.NaN : sums[0] / sums[1], (long)sums[1], sample?.SplitTargets);
     }
 
-    /// <summary>Batches one validation pass uses: the requested count, capped by what a fixed-batch loader holds.</summary>
+    /// <summary>Batches one validation pass uses: the requested count, capped by what a validation sample holds.</summary>
     public static int ValidationBatches(IBatchSource source, int requested) =>
-        source is Eslm.Data.ValidationLoader v ? Math.Min(requested, v.BatchCount) : requested;
+        source is IValidationSource v ? Math.Min(requested, v.BatchCount) : requested;
 
     public void Dispose()
     {

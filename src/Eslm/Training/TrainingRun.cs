@@ -57,7 +57,7 @@ public sealed record RunProgress(int Step, int TotalSteps, StepResult? Train, do
 
 /// <summary>
 /// Drives a run: initial weights (seeded, a checkpoint, or the latest checkpoint of the run when resuming), the training
-/// steps, periodic validation over fixed batches, metrics JSONL, and atomic checkpoints that resume bit-exactly.
+/// steps, periodic validation on a fixed sample of the validation split, metrics JSONL, and atomic checkpoints that resume bit-exactly.
 /// </summary>
 public static class TrainingRun
 {
@@ -138,10 +138,10 @@ public static class TrainingRun
             {
                 var source = validation();
                 int batches = Trainer.ValidationBatches(source, o.ValidationBatches);
-                double loss = trainer.Evaluate(source, batches);
+                var measured = trainer.Evaluate(source, batches);
                 (source as IDisposable)?.Dispose();
-                metrics?.WriteValidation(trainer.StepIndex, loss, (long)batches * source.BatchSize * source.SequenceLength, trainer);
-                progress?.Invoke(new RunProgress(trainer.StepIndex, total, null, loss, null));
+                metrics?.WriteValidation(trainer.StepIndex, measured, trainer);
+                progress?.Invoke(new RunProgress(trainer.StepIndex, total, null, measured.Loss, null));
             }
             if (last || (o.CheckpointEvery > 0 && trainer.StepIndex % o.CheckpointEvery == 0))
             {

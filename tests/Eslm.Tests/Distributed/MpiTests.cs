@@ -74,6 +74,27 @@ public class MpiTests
     private static List<JsonNode> TrainLines(string run) =>
         File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Select(l => JsonNode.Parse(l)!).Where(n => (string?)n["type"] == "train").ToList();
 
+    /// <summary>
+    /// Asserts that two runs logged the same periodic validations: the same sample (val_tokens of val_split_tokens,
+    /// each rank evaluating its rows of it) and the same loss within 1e-5 (sums over ranks add in another order).
+    /// </summary>
+    private static void AssertSameValidation(string expected, string actual)
+    {
+        static List<JsonNode> Lines(string run) =>
+            File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Select(l => JsonNode.Parse(l)!).Where(n => (string?)n["type"] == "val").ToList();
+        var a = Lines(expected);
+        var b = Lines(actual);
+        Assert.NotEmpty(a);
+        Assert.Equal(a.Count, b.Count);
+        for (int i = 0; i < a.Count; i++)
+        {
+            Assert.Equal((int)a[i]["step"]!, (int)b[i]["step"]!);
+            Assert.Equal((long)a[i]["val_tokens"]!, (long)b[i]["val_tokens"]!);
+            Assert.Equal((long)a[i]["val_split_tokens"]!, (long)b[i]["val_split_tokens"]!);
+            Assert.True(Math.Abs((double)a[i]["val_loss"]! - (double)b[i]["val_loss"]!) <= 1e-5, $"val {i}: loss {a[i]["val_loss"]} vs {b[i]["val_loss"]}");
+        }
+    }
+
     private static float[] FinalWeights(string run, int step)
     {
         using var model = Checkpoint.LoadModel(Checkpoint.DirectoryFor(run, step));
@@ -177,6 +198,7 @@ public class MpiTests
             foreach (string arm in new[] { "clm", "eslm" })
             {
                 AssertSameTraining(Path.Combine(one, arm, "seed1"), Path.Combine(two, arm, "seed1"), steps: 3);
+                AssertSameValidation(Path.Combine(one, arm, "seed1"), Path.Combine(two, arm, "seed1"));
                 Assert.True(File.Exists(Path.Combine(two, arm, "seed1", "eval.json")));
             }
             Assert.True(File.Exists(Path.Combine(two, "report.md")));

@@ -22,7 +22,7 @@ internal sealed class TestHost : IExperimentHost
     public IBatchSource OpenTrain(string data, int batchSize, int sequenceLength, ulong seed) =>
         new RandomTokenSource(batchSize, sequenceLength, TrainerHarness.Tiny.VocabSize, seed);
 
-    public Func<IBatchSource>? OpenValidation(string data, int batchSize, int sequenceLength) =>
+    public Func<IBatchSource>? OpenValidation(string data, int batchSize, int sequenceLength, int batches) =>
         () => new RandomTokenSource(batchSize, sequenceLength, TrainerHarness.Tiny.VocabSize, 999);
 
     public EvalCorpus OpenEvalCorpus(string data)
