@@ -16,10 +16,19 @@ public sealed record Budget(BudgetKind Kind, double Value)
 
     public string Name => Names[(int)Kind];
 
-    /// <summary>A value as people write budgets: "40", "0.5", "8.16e11".</summary>
-    public static string Format(double value) => Math.Abs(value) >= 1e5
-        ? value.ToString("0.####e0", CultureInfo.InvariantCulture)
-        : value.ToString("G4", CultureInfo.InvariantCulture);
+    /// <summary>
+    /// A value as people write budgets, exactly (it names folders): "40", "0.5", "8.16e11", "1.3459e13". Large values
+    /// are written as mantissa·10^e with the shortest mantissa that is exact in decimal.
+    /// </summary>
+    public static string Format(double value)
+    {
+        if (Math.Abs(value) < 1e5 || Math.Abs(value) >= 1e28) return value.ToString("R", CultureInfo.InvariantCulture).Replace("E+", "e");
+        decimal exact = (decimal)value;
+        int exponent = (int)Math.Floor(Math.Log10(Math.Abs(value)));
+        decimal mantissa = exact / (decimal)Math.Pow(10, exponent);
+        if (Math.Abs(mantissa) >= 10) { mantissa /= 10; exponent++; }
+        return $"{mantissa.ToString("0.############################", CultureInfo.InvariantCulture)}e{exponent}";
+    }
 
     /// <summary>What the arm has spent so far, in the budget's unit.</summary>
     public double Spent(Trainer t) => Kind switch

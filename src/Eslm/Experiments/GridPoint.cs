@@ -25,9 +25,8 @@ public sealed record GridPoint(string ModelName, GptConfig Model, Budget Budget,
     /// <summary>"tiny, flops_accounted 1.6e+12", for logs and report headings.</summary>
     public string Label => $"{ModelName}, {Budget.Name} {Budget.Format(Budget.Value)}";
 
-    /// <summary>The budget folder's name: <c>budget-</c> and the value in the shortest round-trip form ("budget-1.6e12").</summary>
-    public static string BudgetFolder(Budget budget) =>
-        "budget-" + budget.Value.ToString("R", CultureInfo.InvariantCulture).Replace("E+", "e").Replace("E-", "e-").ToLowerInvariant();
+    /// <summary>The budget folder's name: <c>budget-</c> and the value as written (<see cref="Budget.Format"/>: "budget-8.16e11").</summary>
+    public static string BudgetFolder(Budget budget) => "budget-" + Budget.Format(budget.Value);
 
     /// <summary>The folder of one model label ("d2*" for a customised preset becomes "d2-custom").</summary>
     public static string ModelFolder(string modelName) => modelName.Replace("*", "-custom");

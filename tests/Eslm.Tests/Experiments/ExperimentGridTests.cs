@@ -32,12 +32,21 @@ public class ExperimentGridTests : DataTestBase
     {
         var spec = Parse(Grid($$""" "model": {{Model}}, "budgets": [{"flops_accounted": 1e6}, {"flops_accounted": 2.8e6}, {"flops_accounted": 8e6}] """));
         Assert.Equal([3, 8, 24], spec.Points.Select(p => p.NominalSteps));
-        Assert.Equal(["budget-1000000", "budget-2800000", "budget-8000000"], spec.Points.Select(p => p.Folder));
-        Assert.Equal(Path.Combine("r", "budget-2800000", "eslm", "seed2"), ExperimentRunner.SeedDirectory("r", spec.Points[1], "eslm", 2));
+        Assert.Equal(["budget-1e6", "budget-2.8e6", "budget-8e6"], spec.Points.Select(p => p.Folder));
+        Assert.Equal(Path.Combine("r", "budget-2.8e6", "eslm", "seed2"), ExperimentRunner.SeedDirectory("r", spec.Points[1], "eslm", 2));
         var steps = Parse(Grid($$""" "model": {{Model}}, "budgets": [{"steps": 2}, {"steps": 5}] """));
         Assert.Equal([2, 5], steps.Points.Select(p => p.NominalSteps));
         Assert.Equal([2, 5], steps.Points.Select(p => p.MaxSteps));
     }
+
+    [Theory]
+    [InlineData(40, "40")]
+    [InlineData(0.5, "0.5")]
+    [InlineData(8.16e11, "8.16e11")]
+    [InlineData(1.3459e13, "1.3459e13")]
+    [InlineData(1.23456789e12, "1.23456789e12")]
+    [InlineData(1e15, "1e15")]
+    public void Budgets_are_written_exactly_as_people_write_them(double value, string text) => Assert.Equal(text, Budget.Format(value));
 
     [Fact]
     public void A_plain_experiment_keeps_its_old_layout()
@@ -128,7 +137,7 @@ public class ExperimentGridTests : DataTestBase
         // A smaller first budget would silently change the schedule of the finished ones.
         var shifted = Parse(Grid($$""" "model": {{Model}}, "budgets": [{"flops_accounted": 5e5}, {"flops_accounted": 1e6}] """, seeds: "[1]"));
         var e = Assert.Throws<InvalidOperationException>(() => new ExperimentRunner(shifted with { Arms = [shifted.Arms[0]] }, root, new TestHost()).Run());
-        Assert.Contains("budget-1000000", e.Message);
+        Assert.Contains("budget-1e6", e.Message);
     }
 
     [Fact]
