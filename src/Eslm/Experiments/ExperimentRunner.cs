@@ -132,7 +132,8 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
                                                     "use another --out or delete it");
             // A grid point may be added (a larger budget, another model); one whose folder means something else is refused.
             foreach (var point in Spec.Points)
-                if (old.Points.FirstOrDefault(p => p.Folder == point.Folder) is { } before && before != point)
+                if (old.Points.FirstOrDefault(p => p.Folder == point.Folder) is { } before
+                    && (before.Model != point.Model || before.Budget != point.Budget || before.NominalSteps != point.NominalSteps))
                     throw new InvalidOperationException($"{Directory}: holds {before.Label} in '{before.Folder}' with another model, budget or schedule " +
                                                         $"({before.NominalSteps} nominal steps, now {point.NominalSteps}); use another --out or delete it");
             CheckArmsUnchanged(old);
