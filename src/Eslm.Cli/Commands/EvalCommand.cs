@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Eslm.Tensors;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -27,6 +28,8 @@ public static class EvalCommand
         var command = new Command("eval", "Evaluate a model: mean loss over every token of validation splits (never selection), perplexity, bits per byte, " +
                                           "loss per domain, worst-domain loss, CVaR₀.₉ of per-document loss; HellaSwag-style and cloze tasks.");
         foreach (var o in new Option[] { checkpoint, data, maxTokens, task, batch, seq, json, threads }) command.Options.Add(o);
+        var precision = new PrecisionOption();
+        precision.AddTo(command);
         command.SetAction(r => CliRunner.Run(() =>
         {
             CliRunner.ConfigureThreads(r.GetValue(threads));
@@ -43,13 +46,15 @@ public static class EvalCommand
             if (r.GetValue(maxTokens) < 0) throw new ArgumentException("--max-tokens must be >= 0");
             string path = r.GetValue(checkpoint)!;
             ModelLoader.AnnounceRunCheckpoint(path);
+            var gemmPrecision = precision.Resolve(r);
             using var model = ModelLoader.Load(path);
+            model.Precision = gemmPrecision;
             int T = r.GetValue(seq) == 0 ? model.Config.MaxSequenceLength : r.GetValue(seq);
             // As train does: a --seq beyond the context used to be clamped silently.
             if (T < 1 || T > model.Config.MaxSequenceLength) throw new ArgumentException($"--seq must be in [1, {model.Config.MaxSequenceLength}] (got {T})");
             int B = r.GetValue(batch);
             bool asJson = r.GetValue(json);
-            var output = new JsonObject { ["checkpoint"] = path, ["model"] = model.Config.ToString() };
+            var output = new JsonObject { ["checkpoint"] = path, ["model"] = model.Config.ToString(), ["precision"] = gemmPrecision.Name() };
             var results = new JsonArray();
             foreach (var d in datasets)
             {

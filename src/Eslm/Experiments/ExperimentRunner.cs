@@ -114,6 +114,8 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
             if (task.Task == "hellaswag") { if (!_mc.ContainsKey(task.File)) _mc[task.File] = DownstreamTasks.LoadMultipleChoice(task.File); }
             else if (!_cloze.ContainsKey(task.File)) _cloze[task.File] = DownstreamTasks.LoadCloze(task.File);
         }
+        // bf16 needs oneDNN and AVX512-BF16: say so now, not when the first bf16 arm starts after hours of others.
+        if (Spec.Arms.Any(a => a.Train.Precision == Precision.Bf16)) Eslm.Native.OneDnn.EnsureBf16();
         foreach (var arm in Spec.Arms)
             foreach (var (flag, path) in SelectionBinding.Paths(arm.Selection))
                 if (path != ExperimentSpec.ReferenceName && !path.StartsWith("preset:", StringComparison.Ordinal) && !File.Exists(path) && !System.IO.Directory.Exists(path))
@@ -168,7 +170,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         var t = arm.Train;
         json["batch"] = t.BatchSize; json["seq"] = t.SequenceLength; json["grad_accum"] = t.GradientAccumulation; json["steps"] = t.Steps;
         json["lr"] = t.LearningRate; json["warmup"] = t.WarmupSteps; json["min_lr_fraction"] = t.MinLearningRateFraction;
-        json["weight_decay"] = t.WeightDecay; json["grad_clip"] = t.GradientClip;
+        json["weight_decay"] = t.WeightDecay; json["grad_clip"] = t.GradientClip; json["precision"] = t.Precision.Name();
         return json;
     }
 
@@ -234,6 +236,14 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         Func<Trainer, bool>? stop = budget.Kind == BudgetKind.Steps ? null : t => budget.Spent(t) >= budget.Value;
         Trainer? current = null; // captured for progress reports (the schedule position is asked for before every update)
         Func<Trainer, double>? position = budget.Kind == BudgetKind.Steps ? null : t => { current = t; return budget.Spent(t) / budget.Value * point.NominalSteps; };
+        var resolved = new JsonObject
+        {
+            ["command"] = "experiment", ["experiment"] = Spec.Name, ["arm"] = arm.Name, ["seed"] = seed, ["model"] = point.ModelName,
+            ["data"] = Spec.Data, ["budget"] = new JsonObject { [budget.Name] = budget.Value },
+            ["selection"] = TrainingRun.SelectionJson(selection, train.Backward),
+            ["nominal_steps"] = point.NominalSteps,
+        };
+        if (train.Precision != Precision.Fp32) resolved["precision"] = train.Precision.Name(); // as train writes it
         var clock = Stopwatch.StartNew();
         string final = TrainingRun.Run(new RunOptions
         {
@@ -241,13 +251,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
             Warn = m => host.Log("eslm: warning: " + m),
             ValidationEvery = Spec.ValidationEvery, ValidationBatches = validation is null ? 0 : Spec.ValidationBatches,
             CheckpointEvery = Spec.CheckpointEvery, KeepLast = 1, StopWhen = stop, SchedulePosition = position,
-            ResolvedConfig = new JsonObject
-            {
-                ["command"] = "experiment", ["experiment"] = Spec.Name, ["arm"] = arm.Name, ["seed"] = seed, ["model"] = point.ModelName,
-                ["data"] = Spec.Data, ["budget"] = new JsonObject { [budget.Name] = budget.Value },
-                ["selection"] = TrainingRun.SelectionJson(selection, train.Backward),
-                ["nominal_steps"] = point.NominalSteps,
-            },
+            ResolvedConfig = resolved,
         }, data, validation, host.LoadModel, p =>
         {
             if (p.Train is { } s)

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Eslm.Model;
 using Eslm.Selection;
+using Eslm.Tensors;
 using Eslm.Training;
 
 namespace Eslm.Experiments;
@@ -59,6 +60,9 @@ public sealed record ArmSpec(string Name, SelectionOptions Selection, TrainOptio
         string mode = s.Strategy == "clm" || backward == new TrainOptions().Backward ? "" : $", {backward.Name()} backward";
         return StrategyRegistry.Get(s.Strategy).Describe(s) + mode;
     }
+
+    /// <summary><see cref="Describe()"/> plus the GEMM precision when it is not fp32 (", bf16").</summary>
+    public string DescribeWithPrecision() => Describe() + (Train.Precision == Precision.Fp32 ? "" : $", {Train.Precision.Name()}");
 }
 
 /// <summary>The model trained first for arms that name <c>"@reference"</c> (Rho-1's reference, or an ESLM-KD teacher).</summary>
@@ -282,7 +286,7 @@ public sealed record ExperimentSpec
     }
 
     private static readonly string[] TrainKeys =
-        ["batch", "seq", "grad_accum", "steps", "lr", "warmup", "min_lr_fraction", "weight_decay", "grad_clip", "seed"];
+        ["batch", "seq", "grad_accum", "steps", "lr", "warmup", "min_lr_fraction", "weight_decay", "grad_clip", "seed", "precision"];
 
     private static TrainOptions ParseTrain(JsonObject? o, TrainOptions basis, string where)
     {
@@ -300,6 +304,7 @@ public sealed record ExperimentSpec
             WeightDecay = o["weight_decay"]?.GetValue<float>() ?? basis.WeightDecay,
             GradientClip = o["grad_clip"]?.GetValue<float>() ?? basis.GradientClip,
             Seed = o["seed"]?.GetValue<ulong>() ?? basis.Seed,
+            Precision = o["precision"] is { } p ? PrecisionNames.Parse(p.GetValue<string>()) : basis.Precision,
         };
     }
 

@@ -23,6 +23,8 @@ public sealed record TrainMetrics : MetricsLine
     public double Cvar { get; init; } = double.NaN;
     public double FlopsAccounted { get; init; } = double.NaN;
     public double FlopsExecuted { get; init; } = double.NaN;
+    /// <summary>GEMM operand precision when not fp32 ("bf16"); absent from fp32 lines, so their format is unchanged.</summary>
+    public string? Precision { get; init; }
 
     public override void WriteTo(Utf8JsonWriter w)
     {
@@ -43,6 +45,7 @@ public sealed record TrainMetrics : MetricsLine
         Number(w, "flops_accounted", FlopsAccounted);
         Number(w, "flops_executed", FlopsExecuted);
         Number(w, "step_ms", Milliseconds);
+        if (Precision is not null) w.WriteString("precision", Precision);
         WriteTotals(w);
     }
 
@@ -62,5 +65,6 @@ public sealed record TrainMetrics : MetricsLine
         Cvar = Num(o, "cvar"),
         FlopsAccounted = Num(o, "flops_accounted"),
         FlopsExecuted = Num(o, "flops_executed"),
+        Precision = (string?)o["precision"],
     }.WithCommon<TrainMetrics>(o);
 }

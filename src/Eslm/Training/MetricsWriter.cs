@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Eslm.Records;
+using Eslm.Tensors;
 
 namespace Eslm.Training;
 
@@ -32,6 +33,7 @@ public sealed class MetricsWriter : IDisposable
             TokensPerSecond = r.TokensPerSecond, Milliseconds = r.Milliseconds, Strategy = r.Strategy,
             Alpha = s.Alpha, Threshold = s.Threshold, KeptFraction = s.KeptFraction, LossAll = s.LossAll, LossKept = s.LossKept,
             Cvar = s.Cvar, FlopsAccounted = s.FlopsAccounted, FlopsExecuted = r.FlopsExecuted,
+            Precision = trainer.Options.Precision == Precision.Fp32 ? null : trainer.Options.Precision.Name(),
         }, trainer));
     }
 
