@@ -8,7 +8,8 @@ namespace Eslm.Reporting;
 /// <summary>
 /// Rebuilds an experiment's report from its directory alone (experiment.json, each run's metrics.jsonl and eval.json):
 /// report.md with, per grid point, a table per arm (mean ± 95% interval over seeds, paired differences to clm), the
-/// trend over budgets with a verdict table when the experiment has several budgets or models, and PNG plots in plots/.
+/// trend over budgets with a verdict table when the experiment has several budgets or models, PNG plots in plots/, and
+/// the same numbers as summary.json.
 /// </summary>
 public static class ExperimentReport
 {
@@ -39,6 +40,7 @@ public static class ExperimentReport
         var trends = spec.Points.Count > 1 ? TrendReport.WritePlots(plots, spec, runs) : [];
         string path = Path.Combine(directory, ReportFile);
         ExperimentRunner.AtomicWrite(path, Markdown(spec, runs, curves, trends));
+        ExperimentRunner.AtomicWrite(Path.Combine(directory, SummaryJson.FileName), SummaryJson.Of(spec, runs));
         return path;
     }
 

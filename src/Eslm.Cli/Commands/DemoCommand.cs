@@ -94,6 +94,7 @@ public static class DemoCommand
     {
         Directory.CreateDirectory(Path.Combine(target, ExperimentReport.PlotFolder));
         File.Copy(Path.Combine(dir, ExperimentReport.ReportFile), Path.Combine(target, ExperimentReport.ReportFile), overwrite: true);
+        File.Copy(Path.Combine(dir, SummaryJson.FileName), Path.Combine(target, SummaryJson.FileName), overwrite: true);
         foreach (var png in Directory.GetFiles(Path.Combine(dir, ExperimentReport.PlotFolder), "*.png"))
             File.Copy(png, Path.Combine(target, ExperimentReport.PlotFolder, Path.GetFileName(png)), overwrite: true);
         Console.Error.WriteLine($"demo: report and plots copied to {target}");

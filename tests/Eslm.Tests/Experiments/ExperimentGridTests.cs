@@ -107,6 +107,11 @@ public class ExperimentGridTests : DataTestBase
                     Assert.Contains($"plots/{file}", md);
                     Assert.True(new FileInfo(Path.Combine(root, ExperimentReport.PlotFolder, file)).Length > 2000, file);
                 }
+        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(root, SummaryJson.FileName)))!;
+        Assert.Equal(4, summary["points"]!.AsArray().Count);
+        var eslm = summary["points"]![3]!["arms"]![1]!;
+        Assert.Equal(2, (int)eslm["seeds_finished"]!);
+        Assert.NotNull(eslm["delta_vs_clm"]!["val_loss__in_"]!["ci95"]);
         // the run re-reads as finished, and a rebuilt report is the same apart from its time stamp
         Assert.Equal(md.Split("_Rebuild")[0], File.ReadAllText(ExperimentReport.Write(root)).Split("_Rebuild")[0]);
     }

@@ -1,0 +1,69 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Eslm.Experiments;
+
+namespace Eslm.Reporting;
+
+/// <summary>
+/// summary.json beside report.md: the report's numbers for tools (per grid point and arm, every figure's mean, 95%
+/// half-width and seed count, and the paired differences to the baseline with their verdicts). Small enough to commit.
+/// </summary>
+public static class SummaryJson
+{
+    public const string FileName = "summary.json";
+
+    private static JsonObject Figure(Interval i) => new()
+    {
+        ["mean"] = Finite(i.Mean), ["ci95"] = i.HasWidth ? Finite(i.HalfWidth) : null, ["n"] = i.N,
+    };
+
+    private static JsonNode? Finite(double v) => double.IsFinite(v) ? JsonValue.Create(Math.Round(v, 6)) : null;
+
+    private static string Key(string header) => new(header.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray());
+
+    public static string Of(ExperimentSpec spec, List<RunLog> runs)
+    {
+        string? baseline = ExperimentReport.Baseline(spec);
+        var points = new JsonArray();
+        foreach (var point in spec.Points)
+        {
+            var here = runs.Where(r => r.Point == point).ToList();
+            var arms = new JsonArray();
+            foreach (var arm in spec.Arms)
+            {
+                var finished = here.Where(r => r.Arm == arm.Name && r.Finished).ToList();
+                var figures = new JsonObject();
+                var deltas = new JsonObject();
+                foreach (var c in SummaryTable.Columns)
+                {
+                    var i = SeedStatistics.Of(finished.Select(c.Value));
+                    if (i.N == 0) continue;
+                    figures[Key(c.Header)] = Figure(i);
+                    if (!c.Delta || baseline is null || arm.Name == baseline) continue;
+                    var d = SeedStatistics.Paired(SummaryTable.BySeed(here, arm.Name, c.Value), SummaryTable.BySeed(here, baseline, c.Value));
+                    if (d.N == 0) continue;
+                    var o = Figure(d);
+                    o["verdict"] = SeedStatistics.Judge(d, c.LowerIsBetter) switch
+                    {
+                        Verdict.Better => "better", Verdict.Worse => "worse", Verdict.NotDistinguishable => "not distinguishable", _ => null,
+                    };
+                    deltas[Key(c.Header)] = o;
+                }
+                var a = new JsonObject { ["arm"] = arm.Name, ["label"] = arm.DescribeWithPrecision(), ["seeds_finished"] = finished.Count, ["figures"] = figures };
+                if (deltas.Count > 0) a["delta_vs_" + baseline] = deltas;
+                arms.Add(a);
+            }
+            points.Add(new JsonObject
+            {
+                ["model"] = point.ModelName, ["budget"] = new JsonObject { [point.Budget.Name] = point.Budget.Value },
+                ["nominal_steps"] = point.NominalSteps, ["arms"] = arms,
+            });
+        }
+        var root = new JsonObject
+        {
+            ["experiment"] = spec.Name, ["seeds"] = new JsonArray(spec.Seeds.Select(s => (JsonNode)s).ToArray()), ["baseline"] = baseline,
+            ["interval"] = "95% Student t over seeds; deltas are paired by seed", ["points"] = points,
+        };
+        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+}
