@@ -68,7 +68,7 @@ public static class Plots
         zero.LinePattern = LinePattern.Dashed;
         zero.Color = Colors.Gray;
         var ticks = new ScottPlot.TickGenerators.NumericManual();
-        foreach (double x in LogTicks(xs)) ticks.AddMajor(Math.Log10(x), x.ToString("G3", System.Globalization.CultureInfo.InvariantCulture));
+        foreach (double x in LogTicks(xs)) ticks.AddMajor(Math.Log10(x), TickLabel(x));
         plot.Axes.Bottom.TickGenerator = ticks;
         plot.Title(title);
         plot.XLabel(xLabel);
@@ -76,6 +76,15 @@ public static class Plots
         if (xs.Count > 0) plot.ShowLegend(Edge.Right);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         plot.SavePng(path, Width, Height);
+    }
+
+    /// <summary>"40", "0.5", "8.16e11": three significant digits, an exponent only for large values.</summary>
+    private static string TickLabel(double x)
+    {
+        var c = System.Globalization.CultureInfo.InvariantCulture;
+        if (Math.Abs(x) < 1e5) return x.ToString("G3", c);
+        int e = (int)Math.Floor(Math.Log10(Math.Abs(x)));
+        return (x / Math.Pow(10, e)).ToString("0.##", c) + "e" + e.ToString(c);
     }
 
     /// <summary>Tick values for a log axis: 1, 2, 5 × powers of ten within the data's range (the data's own x values when few).</summary>
