@@ -25,6 +25,12 @@ public static class ExperimentCommand
         run.Options.Add(output);
         run.Options.Add(threads);
         run.Options.Add(onlyModels);
+        var worker = new Option<bool>("--worker")
+        {
+            Description = "Share the experiment with other --worker processes (e.g. one per core, with --threads 1): each arm × seed is claimed " +
+                          "while it runs and others skip it; every process on the experiment must be a worker",
+        };
+        run.Options.Add(worker);
         // Under mpirun every rank runs every arm on its slice of the data (docs/distributed.md); rank 0 writes and reports.
         run.SetAction(r => MpiCli.Run(processes =>
         {
@@ -37,7 +43,8 @@ public static class ExperimentCommand
                                             : $" × {spec.Points.Count} model-budget points ({string.Join("; ", spec.Points.Select(p => p.Label))})") + $" → {dir}" +
                                         (processes.Size > 1 ? $"; {processes.Size} processes, batch {spec.Train.BatchSize} per process" : ""));
             var filter = r.GetValue(onlyModels) is { Length: > 0 } m ? m : null;
-            string report = Run(spec, dir, processes, filter);
+            if (r.GetValue(worker) && processes.Size > 1) throw new ArgumentException("--worker shares an experiment between independent processes; under mpirun every rank already runs every arm");
+            string report = Run(spec, dir, processes, filter, r.GetValue(worker));
             if (processes.Rank == 0) Console.WriteLine(report);
             return 0;
         }));
@@ -58,9 +65,10 @@ public static class ExperimentCommand
     }
 
     /// <summary>Runs (or resumes) an experiment with the CLI's data and progress; returns the report's path.</summary>
-    public static string Run(ExperimentSpec spec, string directory, IDistributed? processes = null, IReadOnlyCollection<string>? models = null)
+    public static string Run(ExperimentSpec spec, string directory, IDistributed? processes = null, IReadOnlyCollection<string>? models = null,
+        bool worker = false)
     {
         using var cancel = new CancellationTokenSource();
-        return new ExperimentRunner(spec, directory, new CliExperimentHost(processes), models).Run(cancel.Token);
+        return new ExperimentRunner(spec, directory, new CliExperimentHost(processes), models, worker).Run(cancel.Token);
     }
 }

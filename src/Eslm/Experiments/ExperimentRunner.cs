@@ -20,7 +20,11 @@ namespace Eslm.Experiments;
 /// </summary>
 /// <param name="models">Run only these models of a "models" experiment (null = all): separate processes can then share
 /// one experiment, each locking its models' folders.</param>
-public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExperimentHost host, IReadOnlyCollection<string>? models = null)
+/// <param name="worker">Share the (selected) runs with other worker processes: instead of locking whole folders, each
+/// arm × seed is claimed while it trains and evaluates, and runs another worker has claimed are skipped. Every process on
+/// the experiment must then be a worker; one that is not is detected by its folder lock.</param>
+public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExperimentHost host, IReadOnlyCollection<string>? models = null,
+    bool worker = false)
 {
     public const string SpecFile = "experiment.json", EvalFile = "eval.json", DoneFile = "done.json";
 
@@ -62,7 +66,11 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
                 // Without a filter the whole experiment and every model folder; with one, only that model's folders.
                 var modelFolders = Spec.HasModelAxis ? points.Select(p => Path.Combine(Directory, GridPoint.ModelFolder(p.ModelName))).Distinct() : [];
                 foreach (string folder in models is null ? modelFolders.Prepend(Directory) : modelFolders)
-                    locks.Add(RunLock.AcquireFolder(folder, m => host.Log("eslm: warning: " + m)));
+                {
+                    var held = RunLock.AcquireFolder(folder, m => host.Log("eslm: warning: " + m));
+                    // A worker only checks that no ordinary run holds the folder; other workers share it.
+                    if (worker) held.Dispose(); else locks.Add(held);
+                }
             }
             if (Writer) WriteSpec();
             CheckInputs();
@@ -222,6 +230,8 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         string label = string.Join("/", new[] { Spec.HasModelAxis ? point.ModelName : null, Spec.HasBudgetAxis ? GridPoint.BudgetFolder(point.Budget) : null,
             arm.Name, Spec.Seeds.Count > 1 ? $"seed{seed}" : null }.Where(x => x is not null));
         if (File.Exists(Path.Combine(dir, EvalFile))) { host.Log($"{label}: finished earlier, kept"); return; }
+        using var claim = worker ? Claim(dir, label) : null;
+        if (worker && (claim is null || File.Exists(Path.Combine(dir, EvalFile)))) return; // another worker has it, or just finished it
         var selection = SelectionBinding.Resolved(ExperimentSpec.WithReference(arm.Selection, reference, losses)).Validate();
         var budget = point.Budget;
         var train = budget.Kind == BudgetKind.Steps
@@ -265,6 +275,18 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
             AtomicWrite(Path.Combine(dir, EvalFile), eval.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         }
         Trained.Add(label);
+    }
+
+    /// <summary>Claims one arm × seed for this worker (a lock beside its folder), or null when another worker holds it.</summary>
+    private RunLock? Claim(string dir, string label)
+    {
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(dir))!);
+        try { return RunLock.AcquireFile(dir, m => host.Log("eslm: warning: " + m)); }
+        catch (IOException) when (File.Exists(RunLock.FileForFile(dir)))
+        {
+            host.Log($"{label}: another worker is running it, skipped");
+            return null;
+        }
     }
 
     /// <summary>

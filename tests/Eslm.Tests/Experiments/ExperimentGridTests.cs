@@ -130,6 +130,29 @@ public class ExperimentGridTests : DataTestBase
     }
 
     [Fact]
+    public void Workers_skip_the_runs_another_worker_has_claimed_and_a_later_worker_finishes_them()
+    {
+        Blas.Ensure();
+        var spec = Parse(Grid($$""" "model": {{Model}}, "budget": {"steps": 2} """, seeds: "[1]"));
+        string root = Path.Combine(Dir, "runs");
+        string eslm = ExperimentRunner.SeedDirectory(root, spec.Points[0], "eslm", 1);
+        Directory.CreateDirectory(Path.GetDirectoryName(eslm)!);
+        using (RunLock.AcquireFile(eslm)) // another worker is on eslm/seed1
+        {
+            var host = new TestHost();
+            new ExperimentRunner(spec, root, host, worker: true).Run();
+            Assert.True(File.Exists(Path.Combine(ExperimentRunner.SeedDirectory(root, spec.Points[0], "clm", 1), ExperimentRunner.EvalFile)));
+            Assert.False(File.Exists(Path.Combine(eslm, ExperimentRunner.EvalFile)));
+            Assert.Contains(host.Logs, l => l.Contains("another worker is running it"));
+        }
+        new ExperimentRunner(spec, root, new TestHost(), worker: true).Run();
+        Assert.True(File.Exists(Path.Combine(eslm, ExperimentRunner.EvalFile)));
+        // An ordinary run holding the experiment keeps workers out.
+        using var ordinary = RunLock.AcquireFolder(root);
+        Assert.Throws<IOException>(() => new ExperimentRunner(spec, root, new TestHost(), worker: true).Run());
+    }
+
+    [Fact]
     public void Changing_a_budget_that_has_results_is_refused_but_adding_one_is_fine()
     {
         Blas.Ensure();
