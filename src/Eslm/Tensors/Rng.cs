@@ -40,19 +40,8 @@ public sealed class Rng
 
     public uint NextUInt32() => (uint)(NextUInt64() >> 32);
 
-    /// <summary>Uniform integer in [0, maxExclusive), without modulo bias (Lemire's method).</summary>
-    public int NextInt(int maxExclusive)
-    {
-        if (maxExclusive <= 0) throw new ArgumentOutOfRangeException(nameof(maxExclusive), "must be positive");
-        ulong range = (ulong)maxExclusive;
-        UInt128 m = (UInt128)NextUInt64() * range;
-        if ((ulong)m < range)
-        {
-            ulong threshold = (0 - range) % range;
-            while ((ulong)m < threshold) m = (UInt128)NextUInt64() * range;
-        }
-        return (int)(m >> 64);
-    }
+    /// <summary>Uniform integer in [0, maxExclusive), without modulo bias (the same draw as <see cref="NextInt64"/>).</summary>
+    public int NextInt(int maxExclusive) => (int)NextInt64(maxExclusive);
 
     /// <summary>Uniform integer in [0, maxExclusive), without modulo bias (Lemire's method, 64-bit).</summary>
     public long NextInt64(long maxExclusive)
