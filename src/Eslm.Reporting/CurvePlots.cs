@@ -27,6 +27,14 @@ public static class CurvePlots
         return written;
     }
 
+    /// <summary>
+    /// How many predictions a periodic validation point averages, and the split's total when that is a sample (null when
+    /// it is the whole split); null when no run has validated yet.
+    /// </summary>
+    public static (long Predictions, long? SplitTotal)? ValidationSample(IEnumerable<RunLog> runs) =>
+        runs.SelectMany(r => r.Validation).MaxBy(v => v.Tokens) is { } v
+            ? (v.Tokens, v.SplitTokens is { } split && split > v.Tokens ? split : null) : null;
+
     private static void WritePoint(string folder, string[] files, string title, ExperimentSpec spec, List<RunLog> runs)
     {
         int Colour(string arm) => spec.Arms.ToList().FindIndex(a => a.Name == arm);
@@ -34,9 +42,8 @@ public static class CurvePlots
             r.Validation.Select(v => x(v) / scale).ToArray(), r.Validation.Select(v => v.Loss).ToArray()));
         double maxFlops = runs.SelectMany(r => r.Validation).Select(v => v.TotalFlopsAccounted).Where(double.IsFinite).DefaultIfEmpty(1).Max();
         var (scale, unit) = maxFlops >= 1e15 ? (1e15, "PFLOP") : maxFlops >= 1e12 ? (1e12, "TFLOP") : (1e9, "GFLOP");
-        var last = runs.SelectMany(r => r.Validation).MaxBy(v => v.Tokens);
-        string yLabel = last?.SplitTokens is { } split && split > last.Tokens
-            ? $"val loss (nats/token; sample of {last.Tokens:N0} of {split:N0})" : "val loss (nats/token; whole split)";
+        string yLabel = ValidationSample(runs) is (var sample, { } split)
+            ? $"val loss (nats/token; sample of {sample:N0} of {split:N0})" : "val loss (nats/token; whole split)";
         Plots.Line(Path.Combine(folder, files[0]), $"{title}: validation loss vs steps", "optimizer step", yLabel, Val(v => v.Step));
         Plots.Line(Path.Combine(folder, files[1]), $"{title}: validation loss vs accounted FLOPs", $"accounted training compute ({unit})", yLabel,
             Val(v => v.TotalFlopsAccounted, scale));

@@ -87,10 +87,12 @@ public static class ExperimentReport
         }
 
         md.AppendLine("## Training curves").AppendLine();
-        var last = runs.SelectMany(r => r.Validation).MaxBy(v => v.Tokens);
-        string size = last is null ? "no validation points yet" : last.SplitTokens is { } split && split > last.Tokens
-            ? $"a fixed, seeded sample of {last.Tokens:N0} of the split's {split:N0} predictions, windows spread over the whole split"
-            : $"{last.Tokens:N0} predictions, the whole split";
+        string size = CurvePlots.ValidationSample(runs) switch
+        {
+            null => "no validation points yet",
+            (var sample, { } split) => $"a fixed, seeded sample of {sample:N0} of the split's {split:N0} predictions, windows spread over the whole split",
+            (var sample, null) => $"{sample:N0} predictions, the whole split",
+        };
         md.AppendLine($"The curves are the periodic validation during training on the training data's validation split: {size}; the same " +
                       "windows for every arm, seed and point, so the last point estimates the whole-split loss of the tables within its " +
                       "sampling error." + (spec.Points.Count > 1 ? " Shown for each model's largest budget." : "")).AppendLine();

@@ -37,7 +37,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
     public static string SeedDirectory(string root, string arm, ulong seed) => Path.Combine(root, arm, $"seed{seed}");
 
     /// <summary>One arm × seed of one grid point.</summary>
-    public static string SeedDirectory(string root, GridPoint point, string arm, ulong seed) => Path.Combine(root, point.Folder, arm, $"seed{seed}");
+    public static string SeedDirectory(string root, GridPoint point, string arm, ulong seed) => SeedDirectory(Path.Combine(root, point.Folder), arm, seed);
 
     /// <summary>The reference's per-token losses over the training split (for arms with "reference_losses": "@reference").</summary>
     public const string ReferenceLossesFile = "train.reference-losses.bin";

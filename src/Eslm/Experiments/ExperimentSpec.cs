@@ -100,12 +100,6 @@ public sealed record ExperimentSpec
     /// <summary>The file as read (saved beside the runs so reports can be rebuilt from the directory alone).</summary>
     public required JsonObject Source { get; init; }
 
-    /// <summary>Nominal steps: the learning-rate schedule's length (for non-step budgets, scaled by the share of budget spent).</summary>
-    public int NominalSteps => Train.Steps;
-
-    /// <summary>Hard cap on steps of the first grid point (see <see cref="GridPoint.MaxSteps"/>).</summary>
-    public int MaxSteps => Points[0].MaxSteps;
-
     /// <summary>The most steps any arm may take (a step budget, or the cap of the others).</summary>
     public const int MaxStepCap = int.MaxValue - 1;
 

@@ -51,6 +51,6 @@ public class ExperimentBudgetTests
         var spec = ExperimentSpec.Parse((JsonObject)JsonNode.Parse("""
             {"name": "t", "model": "tiny", "data": "d", "budget": {"wall_seconds": 10}, "train": {"steps": 2000000000}, "arms": [{"strategy": "clm"}]}
             """)!);
-        Assert.True(spec.MaxSteps > 0);
+        Assert.True(spec.Points[0].MaxSteps > 0);
     }
 }
