@@ -33,6 +33,7 @@ public sealed unsafe partial class Gpt : IDisposable
     private int[] _keptRows = [], _activeLength = [], _sequenceKeptStart = [];
     private readonly List<(int Start, int Count)> _ranges = new();
     private GemmBackend _gemm = GemmBackend.Fp32;
+    private int _headChunkRows = HeadChunkRows;
 
     public Gpt(GptConfig config)
     {
@@ -64,6 +65,7 @@ public sealed unsafe partial class Gpt : IDisposable
             var next = GemmBackend.For(value, Parameters);
             _gemm.Dispose();
             _gemm = next;
+            if (_scratch is not null) AllocateScratch(_capacityB, _capacityT);
         }
     }
 
@@ -316,6 +318,15 @@ public sealed unsafe partial class Gpt : IDisposable
         float* wte = Parameters.Pointer(Wte), dWte = Gradients.Pointer(Wte);
         int* targets = _targets;
         var rowGradient = RowGradient;
+        int[]? keptRows = kept == BT ? null : _keptRows;
+        // Precisions with their own path (bf16) take the logit gradients row by row and never store them whole in fp32.
+        if (_gemm.TryLinearBackwardFromRows(dLnf, dWte, wte, lnf, keptRows, kept, C, Vp, (j, destination) =>
+            {
+                int r = keptRows is null ? j : keptRows[j];
+                if (rowGradient is null) CrossEntropy.BackwardRow(destination, logits + (long)r * Vp, rowSum[r], targets[r], dLosses[r], V, Vp);
+                else rowGradient(r, destination, logits + (long)r * Vp, rowSum[r], targets[r], dLosses[r]);
+            }, keptRows is null ? logits : null))
+            return;
         if (kept == BT)
         {
             new Span<float>(dLnf, BT * C).Clear();
@@ -331,9 +342,9 @@ public sealed unsafe partial class Gpt : IDisposable
         }
         float* dlogits = _s.HeadDLogits, lnfRows = _s.HeadLnf;
         int[] rows = _keptRows;
-        for (int j0 = 0; j0 < kept; j0 += HeadChunkRows)
+        for (int j0 = 0; j0 < kept; j0 += _headChunkRows)
         {
-            int n = Math.Min(HeadChunkRows, kept - j0);
+            int n = Math.Min(_headChunkRows, kept - j0);
             Parallelism.For(n, 4, (start, end) =>
             {
                 for (int j = start; j < end; j++)
@@ -377,12 +388,11 @@ public sealed unsafe partial class Gpt : IDisposable
     private void EnsureCapacity(int batchSize, int sequenceLength)
     {
         if (_acts is not null && batchSize <= _capacityB && sequenceLength == _capacityT) return;
-        _acts?.Dispose(); _scratch?.Dispose();
+        _acts?.Dispose();
         if (_inputs != null) { NativeMemory.Free(_inputs); NativeMemory.Free(_targets); }
         _acts = new TensorBlock(ActivationLayout.For(Config, batchSize, sequenceLength));
-        _scratch = new TensorBlock(ActivationLayout.GradientScratchFor(Config, batchSize, sequenceLength, HeadChunkRows));
         _a = new ActivationPointers(_acts);
-        _s = new ScratchPointers(_scratch);
+        AllocateScratch(batchSize, sequenceLength);
         int BT = batchSize * sequenceLength;
         _inputs = (int*)NativeMemory.Alloc((nuint)BT, sizeof(int));
         _targets = (int*)NativeMemory.Alloc((nuint)BT, sizeof(int));
@@ -390,6 +400,18 @@ public sealed unsafe partial class Gpt : IDisposable
         _activeLength = new int[batchSize];
         _sequenceKeptStart = new int[batchSize + 1];
         _capacityB = batchSize; _capacityT = sequenceLength;
+    }
+
+    /// <summary>
+    /// The backward scratch. Its fp32 LM-head chunk buffers (logit gradients of the kept rows) are only needed where the
+    /// backend stores dY in fp32: bf16 keeps room for the short fp32 fallback only (products under 32 rows), ~200 MB less on GPT-2's vocabulary.
+    /// </summary>
+    private void AllocateScratch(int batchSize, int sequenceLength)
+    {
+        _scratch?.Dispose();
+        _headChunkRows = _gemm.Precision == Precision.Fp32 ? HeadChunkRows : 32;
+        _scratch = new TensorBlock(ActivationLayout.GradientScratchFor(Config, batchSize, sequenceLength, _headChunkRows));
+        _s = new ScratchPointers(_scratch);
     }
 
     private void CopyTokens(ReadOnlySpan<int> source, int* destination, string what)

@@ -16,6 +16,12 @@ internal sealed unsafe class Bf16Gemm : GemmBackend
     private const long MaxChunkElements = 1L << 26;
 
     /// <summary>
+    /// Cap on a compact bf16 dY buffer of the head's kept rows: 1,536 rows of GPT-2's padded vocabulary (155 MB), below
+    /// the fp32 engine's 1,024-row fp32 chunk buffer (206 MB), which bf16 does not allocate.
+    /// </summary>
+    private const long MaxChunkRowElements = 1536L * 50304;
+
+    /// <summary>
     /// Products with a shorter sum run in fp32 SGEMM: they cost next to nothing, and oneDNN 2.6 runs k ≤ 2 through its jit
     /// gemm, which rounds once more than bf16 operands explain (tests/Eslm.Tests/Native/OneDnnTests.cs).
     /// </summary>
@@ -68,6 +74,57 @@ internal sealed unsafe class Bf16Gemm : GemmBackend
             Bf16.FromFloat(input + (long)r0 * C, C, x, n, C);
             OneDnn.Matmul(OneDnn.DataType.Bf16, true, false, OC, C, n, 1f, dy, OC, x, C, 1f, dWeight, C);
         }
+    }
+
+    public override bool TryLinearBackwardFromRows(float* dInput, float* dWeight, float* weight, float* input, int[]? inputRows,
+        int rows, int inChannels, int outChannels, GradientRowWriter writeRow, float* reusableRows)
+    {
+        int C = inChannels, OC = outChannels;
+        if (rows < MinBf16K || OC < MinBf16K || C < MinBf16K) return false;
+        ushort* w = Weight(weight, (long)OC * C);
+        // In place: bf16 row j goes to the first half of fp32 row j of the caller's buffer (free once row j is written),
+        // so dY takes no memory of its own; its leading dimension is then 2·OC bf16 values.
+        bool inPlace = reusableRows != null;
+        int chunk = inPlace ? rows : ChunkRows(rows, OC);
+        int ld = inPlace ? checked(2 * OC) : OC;
+        for (int r0 = 0; r0 < rows; r0 += chunk)
+        {
+            int n = Math.Min(chunk, rows - r0);
+            ushort* dy = inPlace ? (ushort*)(reusableRows + (long)r0 * OC) : _left.Get((long)n * OC);
+            ushort* x = _right.Get((long)n * C);
+            int first = r0;
+            Parallelism.For(n, 4, (start, end) =>
+            {
+                // One fp32 row at a time into a per-worker buffer that stays in cache, rounded straight into dY's bf16 row.
+                float* row = (float*)NativeMemory.AlignedAlloc((nuint)OC * sizeof(float), 64);
+                try
+                {
+                    for (int j = start; j < end; j++)
+                    {
+                        int r = first + j;
+                        writeRow(r, row);
+                        Bf16.FromFloat(row, dy + (long)j * ld, OC);
+                        Bf16.FromFloat(input + (long)(inputRows is null ? r : inputRows[r]) * C, x + (long)j * C, C);
+                    }
+                }
+                finally { NativeMemory.AlignedFree(row); }
+            });
+            OneDnn.Matmul(OneDnn.DataType.Bf16, false, false, n, C, OC, 1f, dy, ld, w, C, 0f, dInput + (long)r0 * C, C);
+            OneDnn.Matmul(OneDnn.DataType.Bf16, true, false, OC, C, n, 1f, dy, ld, x, C, 1f, dWeight, C);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Rows per product when dY needs its own buffer: at most <see cref="MaxChunkRowElements"/> elements, in equal chunks
+    /// rounded up to a multiple of 64 rows. oneDNN 2.6's bf16 matmul ran the head's dX at ~60% of its usual rate with
+    /// 1,334 rows and at full rate with 1,024, 1,025 and 2,048 (d6, one sitting): no ragged tail chunk, no odd sizes.
+    /// </summary>
+    private static int ChunkRows(int rows, int columns)
+    {
+        int max = (int)Math.Max(64, MaxChunkRowElements / columns / 64 * 64);
+        int chunks = (rows + max - 1) / max;
+        return Math.Min(rows, ((rows + chunks - 1) / chunks + 63) / 64 * 64);
     }
 
     /// <summary>The bf16 copy of a weight matrix: cached when it lives in the parameter block, refreshed when the block's version moved.</summary>

@@ -39,5 +39,21 @@ public abstract unsafe class GemmBackend : IDisposable
     public abstract void LinearBackward(float* dInput, float dInputBeta, float* dWeight, float* dOutput, float* input, float* weight,
         int rows, int inChannels, int outChannels, int weightRows);
 
+    /// <summary>Writes row <c>j</c> of an output gradient dY (fp32, outChannels values) into <c>destination</c>.</summary>
+    public delegate void GradientRowWriter(int j, float* destination);
+
+    /// <summary>
+    /// The LM head's backward from logit-gradient rows produced on demand (the cross-entropy gradient, from the forward's
+    /// exp values): dInput[j] = dY_j·weight (overwritten, [rows, inC]), dWeight += Σ_j dY_jᵀ·input_j, where
+    /// input_j = input + inputRows[j]·inC (row j when <paramref name="inputRows"/> is null). <paramref name="reusableRows"/>
+    /// (may be null) is [rows, outC] fp32 memory the backend may overwrite, row j once <paramref name="writeRow"/> has
+    /// written row j (the dense head passes its spent logits). Returns false when the backend
+    /// has no such path (fp32: the model writes dY into its own buffers and calls <see cref="LinearBackward"/>, as always).
+    /// A backend that takes it never stores dY whole in fp32: bf16 writes each row into a small per-worker buffer and
+    /// rounds it straight into its bf16 operand.
+    /// </summary>
+    public virtual bool TryLinearBackwardFromRows(float* dInput, float* dWeight, float* weight, float* input, int[]? inputRows,
+        int rows, int inChannels, int outChannels, GradientRowWriter writeRow, float* reusableRows) => false;
+
     public virtual void Dispose() { }
 }
