@@ -22,6 +22,7 @@ public static class Program
                      TasksCommand.Create(),
                      ExperimentCommand.Create(),
                      ShowSelectionCommand.Create(),
+                     SelectionOverlapCommand.Create(),
                      DemoCommand.Create(),
                      DevCheckpointLoopCommand.Create(),
                      TokenizeCommand.Create(),

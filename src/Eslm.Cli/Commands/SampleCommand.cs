@@ -28,9 +28,10 @@ public static class SampleCommand
         var heads = new Option<int?>("--heads") { Description = "Attention heads of an HF file that has no config.json or n_head metadata." };
         var threads = new Option<int>("--threads") { Description = "Threads (0 = all cores).", DefaultValueFactory = _ => 0 };
         var printIds = new Option<bool>("--print-ids") { Description = "Print the new token ids instead of text (the default with --prompt-ids)." };
+        var precision = new PrecisionOption();
         var command = new Command("sample", "Generate tokens from a model with a KV cache (temperature, top-k, seed).")
         {
-            checkpoint, prompt, promptIds, maxNew, temperature, topK, seed, stopToken, heads, threads, printIds,
+            checkpoint, prompt, promptIds, maxNew, temperature, topK, seed, stopToken, heads, threads, printIds, precision.Option,
         };
         command.SetAction(parse => CliRunner.Run(() =>
         {
@@ -46,9 +47,11 @@ public static class SampleCommand
             int[] promptTokens = tokenizer?.Encode(text, allowSpecial: true) ?? ParseIds(ids!);
             bool asText = text is not null && !parse.GetValue(printIds);
             CliRunner.ConfigureThreads(parse.GetValue(threads));
+            var gemmPrecision = precision.Resolve(parse);
 
             ModelLoader.AnnounceRunCheckpoint(path);
             using var model = ModelFiles.Load(path, parse.GetValue(heads));
+            model.Precision = gemmPrecision;
             int V = model.Config.VocabSize;
             foreach (int t in promptTokens)
                 if (t >= V)

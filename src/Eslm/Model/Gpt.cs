@@ -69,6 +69,9 @@ public sealed unsafe partial class Gpt : IDisposable
         }
     }
 
+    /// <summary>The backend of the model's linear-layer and head products (the KV-cache sampler uses it too).</summary>
+    internal GemmBackend Gemm => _gemm;
+
     /// <summary>Optional replacement for the cross-entropy row gradient (null = plain cross-entropy).</summary>
     public HeadRowGradient? RowGradient { get; set; }
 

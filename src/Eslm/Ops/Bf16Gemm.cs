@@ -19,7 +19,8 @@ internal sealed unsafe class Bf16Gemm : GemmBackend
     /// Cap on a compact bf16 dY buffer of the head's kept rows: 1,536 rows of GPT-2's padded vocabulary (155 MB), below
     /// the fp32 engine's 1,024-row fp32 chunk buffer (206 MB), which bf16 does not allocate.
     /// </summary>
-    private const long MaxChunkRowElements = 1536L * 50304;
+    internal static long MaxChunkRowElements { get; set; } = DefaultMaxChunkRowElements;
+    internal const long DefaultMaxChunkRowElements = 1536L * 50304;
 
     /// <summary>
     /// Products with a shorter sum run in fp32 SGEMM: they cost next to nothing, and oneDNN 2.6 runs k ≤ 2 through its jit

@@ -21,7 +21,7 @@ public sealed record SamplingOptions(float Temperature = 1f, int TopK = 0)
 
 /// <summary>
 /// Autoregressive inference for one sequence with a key/value cache. It reuses the model's parameters and the same ops
-/// as <see cref="Gpt.Forward"/> (LayerNorm, MatMul, GELU through OpenBLAS), but attention for new positions reads the
+/// as <see cref="Gpt.Forward"/> (LayerNorm, GELU, and the linear layers and head on the model's fp32 or bf16 backend), but attention for new positions reads the
 /// cached keys and values of all earlier positions, so each new token costs one row of work instead of a full forward.
 /// <see cref="Feed"/> takes any number of new tokens at once (the prompt in one go, then one token per step).
 /// When the context is full, <see cref="Generate"/> re-primes the cache with the last maxT tokens (nanoGPT's crop).
@@ -105,12 +105,13 @@ public sealed unsafe class Sampler : IDisposable
 
         float scale = 1f / MathF.Sqrt(HS);
         int keys = pos + n;
+        var gemm = _model.Gemm;   // the model's precision: fp32 SGEMM, or bf16 operands for the linear layers and the head
         for (int l = 0; l < cfg.L; l++)
         {
             var w = _model.LayerWeights(l);
             float* kCache = b.KCache + (long)l * maxT * C, vCache = b.VCache + (long)l * maxT * C;
             LayerNorm.Forward(ln, mean, rstd, x, w.Ln1W, w.Ln1B, n, C);
-            MatMul.Forward(qkv, ln, w.QkvW, w.QkvB, n, C, 3 * C);
+            MatMul.Forward(qkv, ln, w.QkvW, w.QkvB, n, C, 3 * C, gemm: gemm);
             for (int i = 0; i < n; i++)
             {
                 float* src = qkv + (long)i * 3 * C;
@@ -124,11 +125,11 @@ public sealed unsafe class Sampler : IDisposable
                 for (int i = 0; i < n; i++) CausalSoftmax(scores + (long)i * keys, pos + i + 1, keys);
                 OpenBlas.Sgemm(false, false, n, HS, keys, 1f, scores, keys, vCache + h * HS, C, 0f, atty + h * HS, C);
             }
-            MatMul.Forward(x, atty, w.AttProjW, w.AttProjB, n, C, C, accumulate: true);
+            MatMul.Forward(x, atty, w.AttProjW, w.AttProjB, n, C, C, accumulate: true, gemm: gemm);
             LayerNorm.Forward(ln, mean, rstd, x, w.Ln2W, w.Ln2B, n, C);
-            MatMul.Forward(fch, ln, w.FcW, w.FcB, n, C, 4 * C);
+            MatMul.Forward(fch, ln, w.FcW, w.FcB, n, C, 4 * C, gemm: gemm);
             Gelu.Forward(fchGelu, fch, (long)n * 4 * C);
-            MatMul.Forward(x, fchGelu, w.FcProjW, w.FcProjB, n, 4 * C, C, accumulate: true);
+            MatMul.Forward(x, fchGelu, w.FcProjW, w.FcProjB, n, 4 * C, C, accumulate: true, gemm: gemm);
         }
         Position = pos + n;
 
@@ -138,7 +139,7 @@ public sealed unsafe class Sampler : IDisposable
         for (int i = first; i < n; i++)
         {
             // logits = lnf · wteᵀ (tied head); padded columns are computed but never read.
-            OpenBlas.Sgemm(false, true, 1, Vp, C, 1f, ln + (long)i * C, C, wte, C, 0f, logits, Vp);
+            gemm.LinearForward(logits, ln + (long)i * C, wte, 1, C, Vp, 0f);
             var row = new ReadOnlySpan<float>(logits, V);
             if (!allLogits.IsEmpty) row.CopyTo(allLogits.Slice(i * V, V));
             if (i == n - 1) row.CopyTo(_lastLogits);

@@ -45,6 +45,32 @@ public class SamplerTests
         }
     }
 
+    /// <summary>`eslm sample --precision bf16`: the cached decoder runs its linear layers and head on the model's bf16 backend.</summary>
+    [SkippableFact]
+    public void A_bf16_model_samples_with_bf16_products_close_to_fp32()
+    {
+        Skip.If(Eslm.Native.OneDnn.Bf16Unavailable is not null, Eslm.Native.OneDnn.Bf16Unavailable);
+        int T = 12, V = Config.VocabSize;
+        var rng = new Rng(3);
+        int[] tokens = Enumerable.Range(0, T).Select(_ => rng.NextInt(V)).ToArray();
+        float[] Logits(Precision precision)
+        {
+            using var model = TestFiles.RandomModel(Config, seed: 11);
+            model.Precision = precision;
+            using var sampler = new Sampler(model);
+            var logits = new float[T * V];
+            sampler.Feed(tokens.AsSpan(0, 5), logits.AsSpan(0, 5 * V));
+            for (int t = 5; t < T; t++) sampler.Feed(tokens.AsSpan(t, 1), logits.AsSpan(t * V, V));
+            return logits;
+        }
+        var fp32 = Logits(Precision.Fp32);
+        var bf16 = Logits(Precision.Bf16);
+        double maxDiff = fp32.Zip(bf16, (a, b) => (double)Math.Abs(a - b)).Max();
+        double scale = fp32.Max(x => (double)Math.Abs(x));
+        Assert.True(maxDiff > 0, "bf16 sampling gave fp32's exact logits: the bf16 backend was not used");
+        Assert.True(maxDiff <= 0.02 * scale, $"bf16 logits differ from fp32 by up to {maxDiff} (scale {scale})");
+    }
+
     [Fact]
     public void Greedy_generation_picks_the_argmax_of_the_full_forward_each_step()
     {

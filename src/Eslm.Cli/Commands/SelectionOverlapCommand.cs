@@ -1,0 +1,105 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Eslm.Checkpoints;
+using Eslm.Data;
+using Eslm.Selection;
+using Eslm.Tensors;
+using Eslm.Training;
+
+namespace Eslm.Cli.Commands;
+
+/// <summary>
+/// `eslm selection-overlap --a RUN --b RUN --data D`: how far two models' kept-token sets agree on the same batches
+/// (e.g. the fp32 and bf16 runs of one seed, issue 15). Each model runs in the precision its run trained with.
+/// </summary>
+public static class SelectionOverlapCommand
+{
+    public static Command Create()
+    {
+        var a = new Option<string>("--a") { Description = "First model: checkpoint or run directory", Required = true };
+        var b = new Option<string>("--b") { Description = "Second model: checkpoint or run directory", Required = true };
+        var precisionA = new Option<string?>("--precision-a") { Description = "Precision of the first model's forward: fp32 or bf16 (default: what its run trained with, from run.json; fp32 when none is recorded)" };
+        var precisionB = new Option<string?>("--precision-b") { Description = "Precision of the second model's forward (default: what its run trained with)" };
+        var data = new Option<string>("--data") { Description = "Dataset folder (or a single token file) the batches come from", Required = true };
+        var split = new Option<string>("--split") { Description = "Split of a dataset folder", DefaultValueFactory = _ => "val" };
+        var batches = new Option<int>("--batches") { Description = "Batches compared (B aligned T-token windows each, from the split's start)", DefaultValueFactory = _ => 20 };
+        var batch = new Option<int>("--batch", "-b") { Description = "Sequences per batch (B): the selection's micro-batch", DefaultValueFactory = _ => 8 };
+        var seq = new Option<int>("--seq", "-t") { Description = "Tokens per sequence (T)", DefaultValueFactory = _ => 256 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table" };
+        var threads = new Option<int>("--threads") { Description = "Threads (0 = all cores)", DefaultValueFactory = _ => 0 };
+        var selection = new SelectionCliOptions();
+        var command = new Command("selection-overlap",
+            "Compare which tokens two models keep on the same batches (Jaccard index, agreement, and the Jaccard index of chance).");
+        foreach (var o in new Option[] { a, b, precisionA, precisionB, data, split, batches, batch, seq, json, threads }) command.Options.Add(o);
+        selection.AddTo(command);
+        command.SetAction(r => CliRunner.Run(() =>
+        {
+            CliRunner.ConfigureThreads(r.GetValue(threads));
+            string pathA = r.GetValue(a)!, pathB = r.GetValue(b)!;
+            ModelLoader.CheckExists(pathA, "--a");
+            ModelLoader.CheckExists(pathB, "--b");
+            var sel = selection.Resolve(r);
+            SelectionCliOptions.CheckIgnoredSettings(sel, m => Console.Error.WriteLine($"eslm: warning: {m}"));
+            var precA = ResolvePrecision(r.GetValue(precisionA), pathA, "--precision-a");
+            var precB = ResolvePrecision(r.GetValue(precisionB), pathB, "--precision-b");
+            using var tokens = TokenSequence.Open(r.GetValue(data)!, r.GetValue(split)!);
+            ModelLoader.AnnounceRunCheckpoint(pathA);
+            using var modelA = ModelLoader.Load(pathA);
+            ModelLoader.AnnounceRunCheckpoint(pathB);
+            using var modelB = ModelLoader.Load(pathB);
+            modelA.Precision = precA;
+            modelB.Precision = precB;
+            var result = SelectionOverlap.Measure(modelA, StrategyRegistry.Create(sel), modelB, StrategyRegistry.Create(sel), tokens,
+                r.GetValue(batch), r.GetValue(seq), r.GetValue(batches), ModelLoader.Load);
+            Print(result, pathA, precA, pathB, precB, sel, r.GetValue(json));
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>The explicit flag, else the precision recorded in the run's run.json (a run directory or a checkpoint inside one), else fp32.</summary>
+    private static Precision ResolvePrecision(string? flag, string path, string name)
+    {
+        Precision precision;
+        if (flag is not null) precision = PrecisionNames.Parse(flag);
+        else
+        {
+            string? runJson = new[] { Path.Combine(path, "run.json"), Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? "", "run.json") }
+                .FirstOrDefault(File.Exists);
+            precision = Precision.Fp32;
+            if (runJson is not null && ModelFiles.Detect(path) is ModelFileKind.RunDirectory or ModelFileKind.CheckpointDirectory)
+            {
+                var node = JsonNode.Parse(File.ReadAllText(runJson));
+                if (node?["options"]?["precision"] is { } p) precision = PrecisionNames.Parse(p.GetValue<string>());
+            }
+        }
+        if (precision == Precision.Bf16) Native.OneDnn.EnsureBf16();
+        return precision;
+    }
+
+    private static void Print(OverlapResult result, string pathA, Precision precA, string pathB, Precision precB, SelectionOptions sel, bool json)
+    {
+        var t = result.Total;
+        if (json)
+        {
+            var o = new JsonObject
+            {
+                ["a"] = pathA, ["precision_a"] = precA.Name(), ["b"] = pathB, ["precision_b"] = precB.Name(),
+                ["strategy"] = sel.Strategy, ["batches"] = result.Batches.Count, ["tokens"] = t.Tokens,
+                ["kept_a"] = t.KeptA, ["kept_b"] = t.KeptB, ["kept_both"] = t.KeptBoth,
+                ["jaccard"] = Math.Round(t.Jaccard, 6), ["agreement"] = Math.Round(t.Agreement, 6),
+                ["chance_jaccard"] = Math.Round(result.ChanceJaccard, 6),
+                ["jaccard_per_batch"] = new JsonArray(result.Batches.Select(x => (JsonNode)Math.Round(x.Jaccard, 6)).ToArray()),
+            };
+            Console.WriteLine(o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            return;
+        }
+        Console.WriteLine($"A {pathA} ({precA.Name()})  vs  B {pathB} ({precB.Name()}); {sel.Strategy}, {result.Batches.Count} batches, {t.Tokens:N0} tokens");
+        Console.WriteLine($"  kept by A {t.KeptA:N0} ({(double)t.KeptA / t.Tokens:P1}), by B {t.KeptB:N0} ({(double)t.KeptB / t.Tokens:P1}), by both {t.KeptBoth:N0}");
+        Console.WriteLine($"  Jaccard |A∩B|/|A∪B|  {t.Jaccard:F4}   (chance for independent masks of these sizes: {result.ChanceJaccard:F4})");
+        Console.WriteLine($"  agreement            {t.Agreement:F4}   (fraction of tokens both keep or both drop)");
+        var per = result.Batches.Select(x => x.Jaccard).ToArray();
+        Console.WriteLine($"  per-batch Jaccard    min {per.Min():F4}  median {per.Order().ElementAt(per.Length / 2):F4}  max {per.Max():F4}");
+    }
+}
