@@ -58,6 +58,7 @@ public sealed record BenchmarkResult
     public double Fp32EquivalentMfu { get; init; }
     public required string BlasCore { get; init; }
     public int Threads { get; init; }
+    /// <summary>Peak resident memory of the process after the timed steps, before the GEMM ceilings are measured (with --baseline both models are resident).</summary>
     public double PeakRssMb { get; init; }
     public required string Cpu { get; init; }
     public double[] StepMs { get; init; } = [];
@@ -117,6 +118,8 @@ public static class TrainingBenchmark
             }
             onStep?.Invoke(s, r.Milliseconds);
         }
+        // Before the GEMM ceilings below allocate their own operands (the head's are larger than the model's buffers).
+        double peakRss = MachineInfo.PeakRssMegabytes;
         var sorted = times.Order().ToArray();
         double median = Median(sorted);
         double flops = cfg.TrainingFlops(B, T);
@@ -139,7 +142,7 @@ public static class TrainingBenchmark
             FlopsBasis = formula ? "formula" : "executed", GflopsPerS = gflops, GemmCeilingGflops = ceilingGflops,
             Mfu = gflops / (bf16 ? bf16CeilingGflops : ceilingGflops), Fp32EquivalentMfu = gflops / ceilingGflops,
             Precision = options.Precision, BaselinePrecision = baselinePrecision, Bf16CeilingGflops = bf16CeilingGflops, Bf16Ceiling = bf16Ceiling,
-            BlasCore = OpenBlas.CoreName, Threads = OpenBlas.Threads, PeakRssMb = MachineInfo.PeakRssMegabytes, Cpu = MachineInfo.CpuModel,
+            BlasCore = OpenBlas.CoreName, Threads = OpenBlas.Threads, PeakRssMb = peakRss, Cpu = MachineInfo.CpuModel,
             StepMs = times.ToArray(), Profile = options.Profile ? model.Timer.Totals : [], Ceiling = ceiling,
             BaselineMedianMs = baseline is null ? double.NaN : Median(baselineTimes.Order().ToArray()),
         };

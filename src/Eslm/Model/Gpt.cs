@@ -137,6 +137,7 @@ public sealed unsafe partial class Gpt : IDisposable
         int L = exitAfterLayers < 0 ? cfg.L : exitAfterLayers, C = cfg.C, NH = cfg.NH, V = cfg.VocabSize, Vp = cfg.Vp;
         if (L < 1 || L > cfg.L) throw new ArgumentException($"early exit after {exitAfterLayers} layers: must be in [1, {cfg.L}]");
         LastForwardLayers = L;
+        _gemm.BeginForward();
         var a = _a;
         var p = Parameters;
         using (Timer.Measure("encoder.fwd"))

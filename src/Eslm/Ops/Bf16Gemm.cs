@@ -31,6 +31,8 @@ internal sealed unsafe class Bf16Gemm : GemmBackend
     private readonly TensorBlock? _parameters;
     private readonly Dictionary<nint, WeightCopy> _weights = new();
     private readonly Scratch _left = new(), _right = new(), _weightScratch = new();
+    private readonly Dictionary<nint, ForwardInput> _forwardInputs = new();
+    private long _forward;
 
     public Bf16Gemm(TensorBlock? parameters)
     {
@@ -46,9 +48,38 @@ internal sealed unsafe class Bf16Gemm : GemmBackend
         int C = inChannels, OC = outChannels;
         if (C < MinBf16K) { GemmBackend.Fp32.LinearForward(output, input, weight, rows, C, OC, beta); return; }
         ushort* w = Weight(weight, (long)OC * C);
-        ushort* x = _left.Get((long)rows * C);
+        ushort* x = KeepInput(input, rows, C);
         Bf16.FromFloat(input, C, x, rows, C);
         OneDnn.Matmul(OneDnn.DataType.Bf16, false, true, rows, OC, C, 1f, x, C, w, C, beta, output, OC);
+    }
+
+    public override void BeginForward() => _forward++;
+
+    /// <summary>
+    /// Where the forward rounds an input: a buffer kept per input pointer (the model's activations), stamped with the
+    /// current forward, so the backward's dW reuses the same bf16 rows instead of rounding them again.
+    /// </summary>
+    private ushort* KeepInput(float* input, int rows, int columns)
+    {
+        if (!_forwardInputs.TryGetValue((nint)input, out var k)) _forwardInputs[(nint)input] = k = new ForwardInput();
+        k.Rows = rows; k.Columns = columns; k.Forward = _forward;
+        return k.Buffer.Get((long)rows * columns);
+    }
+
+    /// <summary>
+    /// The bf16 rows [input, input + rows·columns) rounded by the current forward, or null: the forward kept a block of the
+    /// same width that contains them (the backward may start at a row range's first row).
+    /// </summary>
+    private ushort* RoundedByForward(float* input, int rows, int columns)
+    {
+        foreach (var (start, k) in _forwardInputs)
+        {
+            if (k.Forward != _forward || k.Columns != columns) continue;
+            long offset = input - (float*)start;
+            if (offset < 0 || offset % columns != 0 || offset / columns + rows > k.Rows) continue;
+            return k.Buffer.Get(0) + offset;
+        }
+        return null;
     }
 
     public override void LinearBackward(float* dInput, float dInputBeta, float* dWeight, float* dOutput, float* input, float* weight,
@@ -71,8 +102,12 @@ internal sealed unsafe class Bf16Gemm : GemmBackend
             Bf16.FromFloat(dOutput + (long)r0 * OC, OC, dy, n, OC);
             if (dInput != null)
                 OneDnn.Matmul(OneDnn.DataType.Bf16, false, false, n, C, OC, 1f, dy, OC, w, C, dInputBeta, dInput + (long)r0 * C, C);
-            ushort* x = _right.Get((long)n * C);
-            Bf16.FromFloat(input + (long)r0 * C, C, x, n, C);
+            ushort* x = RoundedByForward(input + (long)r0 * C, n, C);
+            if (x == null)
+            {
+                x = _right.Get((long)n * C);
+                Bf16.FromFloat(input + (long)r0 * C, C, x, n, C);
+            }
             OneDnn.Matmul(OneDnn.DataType.Bf16, true, false, OC, C, n, 1f, dy, OC, x, C, 1f, dWeight, C);
         }
     }
@@ -156,6 +191,15 @@ internal sealed unsafe class Bf16Gemm : GemmBackend
         foreach (var w in _weights.Values) NativeMemory.AlignedFree(w.Data);
         _weights.Clear();
         _left.Dispose(); _right.Dispose(); _weightScratch.Dispose();
+        foreach (var k in _forwardInputs.Values) k.Buffer.Dispose();
+        _forwardInputs.Clear();
+    }
+
+    private sealed class ForwardInput
+    {
+        public Scratch Buffer { get; } = new();
+        public int Rows, Columns;
+        public long Forward = -1;
     }
 
     private sealed class WeightCopy(ushort* data)

@@ -39,6 +39,12 @@ public abstract unsafe class GemmBackend : IDisposable
     public abstract void LinearBackward(float* dInput, float dInputBeta, float* dWeight, float* dOutput, float* input, float* weight,
         int rows, int inChannels, int outChannels, int weightRows);
 
+    /// <summary>
+    /// Marks the start of a model forward. A backend may keep what the forward's products computed from their inputs (bf16
+    /// keeps the rounded inputs for the backward's dW) until the next one.
+    /// </summary>
+    public virtual void BeginForward() { }
+
     /// <summary>Writes row <c>j</c> of an output gradient dY (fp32, outChannels values) into <c>destination</c>.</summary>
     public delegate void GradientRowWriter(int j, float* destination);
 
