@@ -22,13 +22,10 @@ run() { ./eslm bench "$@" --json; }
   done
 } > "$tmp"
 python3 - "$tmp" "$out" "$steps" <<'PY'
-import json, sys, datetime
-text, dec, rows, i = open(sys.argv[1]).read(), json.JSONDecoder(), [], 0
-while i < len(text):
-    j = text.find("{", i)
-    if j < 0: break
-    obj, i = dec.raw_decode(text, j)
-    rows.append(obj)
+import sys, datetime
+sys.path.insert(0, "benchmarks")
+from bench_rows import read
+rows = read(sys.argv[1])
 r0 = rows[0]
 def name(r):
     s = r["strategy"]

@@ -21,12 +21,9 @@ run() { ./eslm bench "$@" --steps "$steps" --json; }
 } > "$tmp"
 python3 - "$tmp" "$out" "$steps" <<'PY'
 import json, sys, datetime, subprocess
-text, dec, rows, i = open(sys.argv[1]).read(), json.JSONDecoder(), [], 0
-while i < len(text):
-    j = text.find("{", i)
-    if j < 0: break
-    obj, i = dec.raw_decode(text, j)
-    rows.append(obj)
+sys.path.insert(0, "benchmarks")
+from bench_rows import read
+rows = read(sys.argv[1])
 cpu = rows[0]["cpu"]
 lines = [f"# Eslm benchmark, {datetime.date.today()}", "",
          f"CPU: {cpu}, {rows[0]['threads']} threads, OpenBLAS core {rows[0]['blas_core']}. Median of {sys.argv[3]} steps after 2 warm-up steps, random tokens.",

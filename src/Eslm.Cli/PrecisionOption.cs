@@ -19,9 +19,12 @@ public sealed class PrecisionOption
     /// The parsed precision. bf16 is checked here, before any work: without libdnnl2 or AVX512-BF16 this is the one-line
     /// error saying what is missing and suggesting fp32 (nothing falls back silently).
     /// </summary>
-    public Precision Resolve(ParseResult r)
+    public Precision Resolve(ParseResult r) => Checked(r.GetValue(Option)!);
+
+    /// <summary>Parses a precision name and, for bf16, checks that it can run here (the same one-line error as the option).</summary>
+    public static Precision Checked(string name)
     {
-        var precision = PrecisionNames.Parse(r.GetValue(Option)!);
+        var precision = PrecisionNames.Parse(name);
         if (precision == Precision.Bf16) OneDnn.EnsureBf16();
         return precision;
     }

@@ -41,8 +41,8 @@ public static class SelectionOverlapCommand
             ModelLoader.CheckExists(pathB, "--b");
             var sel = selection.Resolve(r);
             SelectionCliOptions.CheckIgnoredSettings(sel, m => Console.Error.WriteLine($"eslm: warning: {m}"));
-            var precA = ResolvePrecision(r.GetValue(precisionA), pathA, "--precision-a");
-            var precB = ResolvePrecision(r.GetValue(precisionB), pathB, "--precision-b");
+            var precA = ResolvePrecision(r.GetValue(precisionA), pathA);
+            var precB = ResolvePrecision(r.GetValue(precisionB), pathB);
             using var tokens = TokenSequence.Open(r.GetValue(data)!, r.GetValue(split)!);
             ModelLoader.AnnounceRunCheckpoint(pathA);
             using var modelA = ModelLoader.Load(pathA);
@@ -59,23 +59,17 @@ public static class SelectionOverlapCommand
     }
 
     /// <summary>The explicit flag, else the precision recorded in the run's run.json (a run directory or a checkpoint inside one), else fp32.</summary>
-    private static Precision ResolvePrecision(string? flag, string path, string name)
+    private static Precision ResolvePrecision(string? flag, string path)
     {
-        Precision precision;
-        if (flag is not null) precision = PrecisionNames.Parse(flag);
-        else
+        string? runJson = ModelFiles.Detect(path) switch
         {
-            string? runJson = new[] { Path.Combine(path, "run.json"), Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? "", "run.json") }
-                .FirstOrDefault(File.Exists);
-            precision = Precision.Fp32;
-            if (runJson is not null && ModelFiles.Detect(path) is ModelFileKind.RunDirectory or ModelFileKind.CheckpointDirectory)
-            {
-                var node = JsonNode.Parse(File.ReadAllText(runJson));
-                if (node?["options"]?["precision"] is { } p) precision = PrecisionNames.Parse(p.GetValue<string>());
-            }
-        }
-        if (precision == Precision.Bf16) Native.OneDnn.EnsureBf16();
-        return precision;
+            ModelFileKind.RunDirectory => Path.Combine(path, "run.json"),
+            ModelFileKind.CheckpointDirectory => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "run.json"),
+            _ => null,
+        };
+        string recorded = flag ?? (runJson is not null && File.Exists(runJson)
+            ? JsonNode.Parse(File.ReadAllText(runJson))?["options"]?["precision"]?.GetValue<string>() : null) ?? "fp32";
+        return PrecisionOption.Checked(recorded);
     }
 
     private static void Print(OverlapResult result, string pathA, Precision precA, string pathB, Precision precB, SelectionOptions sel, bool json)

@@ -127,7 +127,10 @@ internal sealed unsafe class Bf16Gemm : GemmBackend
         {
             int n = Math.Min(chunk, rows - r0);
             ushort* dy = inPlace ? (ushort*)(reusableRows + (long)r0 * OC) : _left.Get((long)n * OC);
-            ushort* x = _right.Get((long)n * C);
+            // The dense head's input (lnf) was rounded by the forward; gathered kept rows are rounded here.
+            ushort* x = inputRows is null ? RoundedByForward(input + (long)r0 * C, n, C) : null;
+            bool roundInput = x == null;
+            if (roundInput) x = _right.Get((long)n * C);
             int first = r0;
             Parallelism.For(n, 4, (start, end) =>
             {
@@ -140,7 +143,7 @@ internal sealed unsafe class Bf16Gemm : GemmBackend
                         int r = first + j;
                         writeRow(r, row);
                         Bf16.FromFloat(row, dy + (long)j * ld, OC);
-                        Bf16.FromFloat(input + (long)(inputRows is null ? r : inputRows[r]) * C, x + (long)j * C, C);
+                        if (roundInput) Bf16.FromFloat(input + (long)(inputRows is null ? r : inputRows[r]) * C, x + (long)j * C, C);
                     }
                 }
                 finally { NativeMemory.AlignedFree(row); }

@@ -92,9 +92,6 @@ public static class SelectionOverlap
         auxiliary.BeforeStudentForward(inputs, targets, B, T);
         model.Forward(inputs, targets, B, T);
         selector.Score(auxiliary.Stats(M, T), scores);
-        var valueAtRisk = new LocalValueAtRisk();
-        if (selector.Options.Scope == SelectionScope.Sequence)
-            for (int b = 0; b < B; b++) selector.Select(scores.AsSpan(b * T, T), kept.AsSpan(b * T, T), valueAtRisk);
-        else selector.Select(scores, kept, valueAtRisk);
+        TextSelection.SelectOverWindows(selector, scores, kept, Enumerable.Range(0, B).Select(b => (b * T, T)));
     }
 }

@@ -35,10 +35,19 @@ public static class TextSelection
             stats.Entropy.CopyTo(result.Entropies.AsSpan(start, len));
             selector.Score(stats, result.Scores.AsSpan(start, len));
         }
+        SelectOverWindows(selector, result.Scores, result.Kept, windows);
+        return result;
+    }
+
+    /// <summary>
+    /// One selection over all <paramref name="scores"/> like a single training micro-batch, or one per window for sequence
+    /// scope (step and global scope have only this one micro-batch here, so they equal micro-batch scope).
+    /// </summary>
+    internal static void SelectOverWindows(TokenSelector selector, Span<float> scores, Span<bool> kept, IEnumerable<(int Start, int Length)> windows)
+    {
         var valueAtRisk = new LocalValueAtRisk();
         if (selector.Options.Scope == SelectionScope.Sequence)
-            foreach (var (start, len) in windows) selector.Select(result.Scores.AsSpan(start, len), result.Kept.AsSpan(start, len), valueAtRisk);
-        else selector.Select(result.Scores, result.Kept, valueAtRisk);
-        return result;
+            foreach (var (start, len) in windows) selector.Select(scores.Slice(start, len), kept.Slice(start, len), valueAtRisk);
+        else selector.Select(scores, kept, valueAtRisk);
     }
 }
