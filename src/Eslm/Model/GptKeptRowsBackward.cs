@@ -6,8 +6,8 @@ namespace Eslm.Model;
 
 /// <summary>
 /// The backward over kept rows only, in a compact row order (row j = kept token <c>_keptRows[j]</c>). Each GEMM's saved
-/// operand is gathered into compact form just before the GEMM, and GELU and LayerNorm read the saved rows in place, so the
-/// ops are the dense ones on fewer rows.
+/// operand is gathered into compact form by the GEMM backend just before the GEMM (bf16 gathers its rounded copy), and
+/// GELU and LayerNorm read the saved rows in place, so the ops are the dense ones on fewer rows.
 /// <para>Exact: only the last block's MLP, attention projection and queries are row-wise in the kept tokens; the keys and
 /// values of every position get gradient (kept queries attend to them), so from the last block's qkv down the backward is
 /// dense (<see cref="ExactBackwardWithCompactTop"/>). <see cref="BackwardMode.KeptRows"/>: dropped tokens' keys and values
@@ -47,8 +47,7 @@ public sealed unsafe partial class Gpt
             // Dropped tokens' keys and values are constants: only the kept queries get gradient.
             using (Timer.Measure("attention.bwd"))
                 Attention.BackwardKeptQueries(dQkv, null, _s.DAtty, gathered, x.Qkv, x.Att, B, T, C, NH, rows, _sequenceKeptStart);
-            GatherRows(x.Ln1, C, kept);
-            using (Timer.Measure("matmul.bwd")) MatMul.Backward(dLn, dw.QkvW, dw.QkvB, dQkv, gathered, w.QkvW, kept, C, 3 * C, overwriteInput: true, gemm: _gemm);
+            using (Timer.Measure("matmul.bwd")) MatMul.BackwardGathered(dLn, dw.QkvW, dw.QkvB, dQkv, x.Ln1, rows, kept, w.QkvW, C, 3 * C, _gemm, gathered);
             using (Timer.Measure("layernorm.bwd"))
                 LayerNorm.Backward(dResidual, dw.Ln1W, dw.Ln1B, dLn, LayerInput(l), w.Ln1W, x.Ln1Mean, x.Ln1Rstd, kept, C, rows);
         }
@@ -76,21 +75,18 @@ public sealed unsafe partial class Gpt
         var w = _weights[l]; var dw = _weightGradients[l]; var x = Layer(l);
         float* dResidual = _s.DResidual, dLn = _s.DLn, dAtty = _s.DAtty, dFch = _s.DFch, gathered = _s.Gather;
 
-        GatherRows(x.FchGelu, 4 * C, kept);
-        using (Timer.Measure("matmul.bwd")) MatMul.Backward(dFch, dw.FcProjW, dw.FcProjB, dResidual, gathered, w.FcProjW, kept, 4 * C, C, overwriteInput: true, gemm: _gemm);
+        using (Timer.Measure("matmul.bwd")) MatMul.BackwardGathered(dFch, dw.FcProjW, dw.FcProjB, dResidual, x.FchGelu, rows, kept, w.FcProjW, 4 * C, C, _gemm, gathered);
         using (Timer.Measure("gelu.bwd"))
             Parallelism.For(kept, 16, (start, end) =>
             {
                 for (int j = start; j < end; j++)
                     Gelu.Backward(dFch + (long)j * 4 * C, x.Fch + (long)rows[j] * 4 * C, dFch + (long)j * 4 * C, 4 * C, overwrite: true);
             });
-        GatherRows(x.Ln2, C, kept);
-        using (Timer.Measure("matmul.bwd")) MatMul.Backward(dLn, dw.FcW, dw.FcB, dFch, gathered, w.FcW, kept, C, 4 * C, overwriteInput: true, gemm: _gemm);
+        using (Timer.Measure("matmul.bwd")) MatMul.BackwardGathered(dLn, dw.FcW, dw.FcB, dFch, x.Ln2, rows, kept, w.FcW, C, 4 * C, _gemm, gathered);
         using (Timer.Measure("layernorm.bwd"))
             LayerNorm.Backward(dResidual, dw.Ln2W, dw.Ln2B, dLn, x.Residual2, w.Ln2W, x.Ln2Mean, x.Ln2Rstd, kept, C, rows);
 
-        GatherRows(x.Atty, C, kept);
-        using (Timer.Measure("matmul.bwd")) MatMul.Backward(dAtty, dw.AttProjW, dw.AttProjB, dResidual, gathered, w.AttProjW, kept, C, C, overwriteInput: true, gemm: _gemm);
+        using (Timer.Measure("matmul.bwd")) MatMul.BackwardGathered(dAtty, dw.AttProjW, dw.AttProjB, dResidual, x.Atty, rows, kept, w.AttProjW, C, C, _gemm, gathered);
         GatherRows(x.Qkv, C, kept, sourceStride: 3 * C); // the kept queries (keys and values are read in place)
     }
 

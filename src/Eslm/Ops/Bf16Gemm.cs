@@ -112,6 +112,31 @@ internal sealed unsafe class Bf16Gemm : GemmBackend
         }
     }
 
+    public override void LinearBackwardGathered(float* dInput, float* dWeight, float* dOutput, float* input, int[] rows, int count,
+        float* weight, int inChannels, int outChannels, float* gatherScratch)
+    {
+        int C = inChannels, OC = outChannels;
+        bool rounded = _forwardInputs.TryGetValue((nint)input, out var k) && k.Forward == _forward && k.Columns == C
+            && count > 0 && rows[count - 1] < k.Rows;
+        if (!rounded || count < MinBf16K || OC < MinBf16K || count > MaxChunkElements / OC)
+        {
+            base.LinearBackwardGathered(dInput, dWeight, dOutput, input, rows, count, weight, C, OC, gatherScratch);
+            return;
+        }
+        // The forward rounded every row of this input: gather the kept rows' bf16 copies (2 bytes a value, not 4 + a rounding pass).
+        ushort* source = k!.Buffer.Get(0), x = _right.Get((long)count * C), dy = _left.Get((long)count * OC);
+        long bytes = (long)C * sizeof(ushort);
+        Parallelism.For(count, 64, (start, end) =>
+        {
+            for (int j = start; j < end; j++)
+                Buffer.MemoryCopy(source + (long)rows[j] * C, x + (long)j * C, bytes, bytes);
+        });
+        Bf16.FromFloat(dOutput, OC, dy, count, OC);
+        ushort* w = Weight(weight, (long)OC * C);
+        OneDnn.Matmul(OneDnn.DataType.Bf16, false, false, count, C, OC, 1f, dy, OC, w, C, 0f, dInput, C);
+        OneDnn.Matmul(OneDnn.DataType.Bf16, true, false, OC, C, count, 1f, dy, OC, x, C, 1f, dWeight, C);
+    }
+
     public override bool TryLinearBackwardFromRows(float* dInput, float* dWeight, float* weight, float* input, int[]? inputRows,
         int rows, int inChannels, int outChannels, GradientRowWriter writeRow, float* reusableRows)
     {

@@ -40,6 +40,19 @@ public abstract unsafe class GemmBackend : IDisposable
         int rows, int inChannels, int outChannels, int weightRows);
 
     /// <summary>
+    /// <see cref="LinearBackward"/> over chosen rows of the forward's input (the kept tokens): dInput[count, inC] =
+    /// dOutput[count, outC]·weight (overwritten), dWeight += dOutputᵀ·input[rows[0..count)]. The base gathers the fp32
+    /// rows into <paramref name="gatherScratch"/> ([count, inC]) and runs the plain backward (fp32: the calls the engine
+    /// always made); bf16 gathers the rows the forward already rounded instead, half the bytes and no second rounding.
+    /// </summary>
+    public virtual void LinearBackwardGathered(float* dInput, float* dWeight, float* dOutput, float* input, int[] rows, int count,
+        float* weight, int inChannels, int outChannels, float* gatherScratch)
+    {
+        RowGather.Gather(gatherScratch, input, rows, count, inChannels);
+        LinearBackward(dInput, 0f, dWeight, dOutput, gatherScratch, weight, count, inChannels, outChannels, count);
+    }
+
+    /// <summary>
     /// Marks the start of a model forward. A backend may keep what the forward's products computed from their inputs (bf16
     /// keeps the rounded inputs for the backward's dW) until the next one.
     /// </summary>

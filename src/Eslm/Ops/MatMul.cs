@@ -46,6 +46,19 @@ public static unsafe class MatMul
         if (dBias != null) ColumnSums(dBias, dOutput, rows, OC);
     }
 
+    /// <summary>
+    /// Backward over chosen rows of the forward's input (compact kept rows): dInput[count, inC] is overwritten,
+    /// dWeight += dOutᵀ·input[rows], dBias += Σ dOut. The backend gathers the input rows (see
+    /// <see cref="GemmBackend.LinearBackwardGathered"/>); <paramref name="gatherScratch"/> holds [count, inC] floats.
+    /// </summary>
+    public static void BackwardGathered(float* dInput, float* dWeight, float* dBias, float* dOutput, float* input, int[] rows, int count,
+        float* weight, int inChannels, int outChannels, GemmBackend gemm, float* gatherScratch)
+    {
+        if (count == 0) return;
+        gemm.LinearBackwardGathered(dInput, dWeight, dOutput, input, rows, count, weight, inChannels, outChannels, gatherScratch);
+        if (dBias != null) ColumnSums(dBias, dOutput, count, outChannels);
+    }
+
     /// <summary>sums[c] += Σ_r matrix[r,c]; each worker owns a column slice (deterministic for any thread count).</summary>
     public static void ColumnSums(float* sums, float* matrix, int rows, int columns)
     {
