@@ -148,11 +148,12 @@ internal sealed unsafe class Bf16Gemm : GemmBackend
         bool inPlace = reusableRows != null;
         int chunk = inPlace ? rows : ChunkRows(rows, OC);
         int ld = inPlace ? checked(2 * OC) : OC;
+        // The forward rounded the head's input (lnf): the dense head reads those rows in place, kept rows copy theirs.
+        ushort* roundedRows = inputRows is null ? null : RoundedByForward(input, MaxRow(inputRows, rows) + 1, C);
         for (int r0 = 0; r0 < rows; r0 += chunk)
         {
             int n = Math.Min(chunk, rows - r0);
             ushort* dy = inPlace ? (ushort*)(reusableRows + (long)r0 * OC) : _left.Get((long)n * OC);
-            // The dense head's input (lnf) was rounded by the forward; gathered kept rows are rounded here.
             ushort* x = inputRows is null ? RoundedByForward(input + (long)r0 * C, n, C) : null;
             bool roundInput = x == null;
             if (roundInput) x = _right.Get((long)n * C);
@@ -168,7 +169,10 @@ internal sealed unsafe class Bf16Gemm : GemmBackend
                         int r = first + j;
                         writeRow(r, row);
                         Bf16.FromFloat(row, dy + (long)j * ld, OC);
-                        if (roundInput) Bf16.FromFloat(input + (long)(inputRows is null ? r : inputRows[r]) * C, x + (long)j * C, C);
+                        if (!roundInput) continue;
+                        long source = (long)(inputRows is null ? r : inputRows[r]) * C;
+                        if (roundedRows != null) Buffer.MemoryCopy(roundedRows + source, x + (long)j * C, C * sizeof(ushort), C * sizeof(ushort));
+                        else Bf16.FromFloat(input + source, x + (long)j * C, C);
                     }
                 }
                 finally { NativeMemory.AlignedFree(row); }
@@ -179,10 +183,18 @@ internal sealed unsafe class Bf16Gemm : GemmBackend
         return true;
     }
 
+    private static int MaxRow(int[] rows, int count)
+    {
+        int max = 0;
+        for (int j = 0; j < count; j++) max = Math.Max(max, rows[j]);
+        return max;
+    }
+
     /// <summary>
     /// Rows per product when dY needs its own buffer: at most <see cref="MaxChunkRowElements"/> elements, in equal chunks
-    /// rounded up to a multiple of 64 rows. oneDNN 2.6's bf16 matmul ran the head's dX at ~60% of its usual rate with
-    /// 1,334 rows and at full rate with 1,024, 1,025 and 2,048 (d6, one sitting): no ragged tail chunk, no odd sizes.
+    /// rounded up to a multiple of 64 rows. oneDNN 2.6's bf16 matmul primitive (before products went to its jit GEMM) ran
+    /// the head's dX at ~60% of its usual rate with 1,334 rows and at full rate with 1,024, 1,025 and 2,048 (d6, one
+    /// sitting); equal chunks cost nothing, so they stay.
     /// </summary>
     private static int ChunkRows(int rows, int columns)
     {
