@@ -7,8 +7,8 @@ namespace Eslm.Ops;
 /// <summary>
 /// Attention backward for a subset of query rows (the kept tokens of a selective loss). Only kept queries carry an output
 /// gradient, so every product shrinks to their rows: dP = dO Vᵀ, dS = P ⊙ (dP − rowsum(P ⊙ dP)), dQ = dS K / √HS,
-/// dK = dSᵀ Q / √HS, dV = Pᵀ dO, each over the kept queries of a sequence only (blocked, causal: a block of kept queries
-/// multiplies the keys its last query can see).
+/// dK = dSᵀ Q / √HS, dV = Pᵀ dO, each over the kept queries of a sequence only (blocked by position like the dense
+/// backward, causal: a block of kept queries multiplies the keys its last query can see).
 /// </summary>
 public static unsafe partial class Attention
 {
@@ -51,9 +51,10 @@ public static unsafe partial class Attention
                     new Span<float>(dk, seen * HS).Clear();
                     new Span<float>(dv, seen * HS).Clear();
                 }
-                for (int j0 = 0; j0 < m; j0 += BlockSize)
+                for (int j0 = 0, j1; j0 < m; j0 = j1)
                 {
-                    int j1 = Math.Min(m, j0 + BlockSize), rows = j1 - j0;
+                    j1 = KeptBlockEnd(keptRows, o, j0, m, rowBase);
+                    int rows = j1 - j0;
                     int keys = (int)(keptRows[o + j1 - 1] - rowBase) + 1;
                     // The kept queries' attention rows, contiguous; zero beyond each row's causal horizon.
                     for (int j = j0; j < j1; j++)
@@ -89,5 +90,19 @@ public static unsafe partial class Attention
             });
         }
         ArrayPool<float>.Shared.Return(scratchArray);
+    }
+
+    /// <summary>
+    /// End of the block of kept queries that starts at compact row <paramref name="j0"/>: at most <see cref="BlockSize"/>
+    /// rows, all in the same <see cref="BlockSize"/>-position block of the sequence as the first, so a block multiplies
+    /// only the keys its position block can see, as the dense backward's blocks do (half the kept rows then cost half the
+    /// dense products; blocks by count alone made every block of a long sequence see nearly all its keys).
+    /// </summary>
+    private static int KeptBlockEnd(int[] keptRows, int sequenceStart, int j0, int count, long rowBase)
+    {
+        long boundary = rowBase + ((keptRows[sequenceStart + j0] - rowBase) / BlockSize + 1) * BlockSize;
+        int j1 = j0 + 1, last = Math.Min(count, j0 + BlockSize);
+        while (j1 < last && keptRows[sequenceStart + j1] < boundary) j1++;
+        return j1;
     }
 }
