@@ -172,7 +172,7 @@ public sealed unsafe partial class Gpt : IDisposable
         using (Timer.Measure("head.fwd"))
             _gemm.LinearForward(a.Logits, a.Lnf, p.Pointer(Wte), BT, C, Vp, 0f);
         using (Timer.Measure("crossentropy.fwd"))
-            CrossEntropy.Forward(a.Losses, a.Entropy, a.RowSum, a.Logits, _targets, BT, V, Vp);
+            CrossEntropy.Forward(a.Losses, a.Entropy, a.RowSum, a.Logits, _targets, BT, V, Vp, fastExp: _gemm.Precision == Precision.Bf16);
         double sum = 0;
         foreach (float loss in Losses) sum += loss;
         return (float)(sum / BT);
