@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Eslm.Native;
+using Eslm.Optim;
 using Eslm.Tensors;
 
 namespace Eslm.Ops;
@@ -10,7 +11,7 @@ namespace Eslm.Ops;
 /// step, after the update) and kept; activations and output gradients are converted into reusable scratch just before
 /// their product. dY is converted once and feeds both dX and dW.
 /// </summary>
-internal sealed unsafe class Bf16Gemm : GemmBackend
+internal sealed unsafe class Bf16Gemm : GemmBackend, IBf16Mirror
 {
     /// <summary>Rows of dY converted at once are capped at this many elements (the LM head's dlogits): bounds the scratch.</summary>
     private const long MaxChunkElements = 1L << 26;
@@ -29,7 +30,10 @@ internal sealed unsafe class Bf16Gemm : GemmBackend
     private const int MinBf16K = 16;
 
     private readonly TensorBlock? _parameters;
-    private readonly Dictionary<nint, WeightCopy> _weights = new();
+    private ushort* _mirror;                  // bf16 copy of the whole parameter block (allocated on first use)
+    private long _mirrorVersion = -1;         // parameter version the whole mirror matches (written by the optimizer)
+    private long _mirrorWritten;              // values the optimizer has written into the mirror in its current pass
+    private readonly Dictionary<(nint Start, long Count), long> _roundedAt = new(); // matrix → version it was last rounded at
     private readonly Scratch _left = new(), _right = new(), _weightScratch = new();
     private readonly Dictionary<nint, ForwardInput> _forwardInputs = new();
     private long _forward;
@@ -203,7 +207,11 @@ internal sealed unsafe class Bf16Gemm : GemmBackend
         return Math.Min(rows, ((rows + chunks - 1) / chunks + 63) / 64 * 64);
     }
 
-    /// <summary>The bf16 copy of a weight matrix: cached when it lives in the parameter block, refreshed when the block's version moved.</summary>
+    /// <summary>
+    /// The bf16 copy of a weight matrix. Matrices in the parameter block live in one bf16 mirror of the whole block; a
+    /// matrix is rounded into it the first time it is used after the block's version moved, unless the optimizer already
+    /// wrote the whole mirror with the update (<see cref="IBf16Mirror"/>). Other matrices are rounded into scratch.
+    /// </summary>
     private ushort* Weight(float* weight, long count)
     {
         var p = _parameters;
@@ -213,23 +221,38 @@ internal sealed unsafe class Bf16Gemm : GemmBackend
             Bf16.FromFloat(weight, count, tmp, 1, checked((int)count));
             return tmp;
         }
-        if (!_weights.TryGetValue((nint)weight, out var copy))
+        if (_mirror == null) _mirror = (ushort*)NativeMemory.AlignedAlloc((nuint)(p.Count * sizeof(ushort)), 64);
+        ushort* copy = _mirror + (weight - p.Data);
+        if (_mirrorVersion == p.Version) return copy;
+        var key = ((nint)weight, count);
+        if (!_roundedAt.TryGetValue(key, out long version) || version != p.Version)
         {
-            copy = new WeightCopy((ushort*)NativeMemory.AlignedAlloc((nuint)(count * sizeof(ushort)), 64));
-            _weights[(nint)weight] = copy;
+            Bf16.FromFloat(weight, count, copy, 1, checked((int)count));
+            _roundedAt[key] = p.Version;
         }
-        if (copy.Version != p.Version)
-        {
-            Bf16.FromFloat(weight, count, copy.Data, 1, checked((int)count));
-            copy.Version = p.Version;
-        }
-        return copy.Data;
+        return copy;
+    }
+
+    public ushort* MirrorOf(float* tensor, long count)
+    {
+        var p = _parameters;
+        if (_mirror == null || p is null || tensor < p.Data || tensor + count > p.Data + p.Count) return null;
+        _mirrorWritten += count;
+        return _mirror + (tensor - p.Data);
+    }
+
+    public void MirrorsWritten(TensorBlock parameters)
+    {
+        // Only a pass that wrote every tensor makes the whole mirror current.
+        if (parameters == _parameters && _mirrorWritten >= parameters.Specs.Sum(s => s.Count)) _mirrorVersion = parameters.Version;
+        _mirrorWritten = 0;
     }
 
     public override void Dispose()
     {
-        foreach (var w in _weights.Values) NativeMemory.AlignedFree(w.Data);
-        _weights.Clear();
+        if (_mirror != null) NativeMemory.AlignedFree(_mirror);
+        _mirror = null; _mirrorVersion = -1;
+        _roundedAt.Clear();
         _left.Dispose(); _right.Dispose(); _weightScratch.Dispose();
         foreach (var k in _forwardInputs.Values) k.Buffer.Dispose();
         _forwardInputs.Clear();
@@ -240,12 +263,6 @@ internal sealed unsafe class Bf16Gemm : GemmBackend
         public Scratch Buffer { get; } = new();
         public int Rows, Columns;
         public long Forward = -1;
-    }
-
-    private sealed class WeightCopy(ushort* data)
-    {
-        public ushort* Data { get; } = data;
-        public long Version { get; set; } = -1;
     }
 
     /// <summary>A grow-only aligned native buffer of bf16 values.</summary>

@@ -38,7 +38,11 @@ public sealed unsafe class AdamW : IDisposable
     /// <summary>Number of updates taken so far (bias corrections use Step after increment).</summary>
     public int Step { get; set; }
 
-    public void Update(TensorBlock parameters, TensorBlock gradients, float learningRate, float gradientScale = 1f)
+    /// <summary>
+    /// One AdamW step. With <paramref name="mirror"/> (a bf16 backend), the tensors it keeps bf16 copies of get them
+    /// rewritten in the same pass: bf16(new value), exactly what the backend would round later.
+    /// </summary>
+    public void Update(TensorBlock parameters, TensorBlock gradients, float learningRate, float gradientScale = 1f, IBf16Mirror? mirror = null)
     {
         Step++;
         parameters.MarkModified(); // weights change below: derived bf16 copies must refresh
@@ -50,6 +54,7 @@ public sealed unsafe class AdamW : IDisposable
             float* p = parameters.Pointer(t), g = gradients.Pointer(t), m = M.Pointer(t), v = V.Pointer(t);
             float decayFactor = 1f - learningRate * _decay[t];
             long n = parameters.Specs[t].Count;
+            ushort* copy = mirror is null ? null : mirror.MirrorOf(p, n);
             Parallelism.For(checked((int)((n + 15) / 16)), 1024, (s, e) =>
             {
                 long i = (long)s * 16, end = Math.Min(n, (long)e * 16);
@@ -65,6 +70,7 @@ public sealed unsafe class AdamW : IDisposable
                     var pi = Vector512.Load(p + i) * vDecay;
                     pi -= vStep * mi / (Vector512.Sqrt(vi) * vInv + vEps);
                     Vector512.Store(mi, m + i); Vector512.Store(vi, v + i); Vector512.Store(pi, p + i);
+                    if (copy != null) Vector256.Store(Bf16.FromFloat(pi), copy + i);
                 }
                 for (; i < end; i++)
                 {
@@ -73,9 +79,11 @@ public sealed unsafe class AdamW : IDisposable
                     float vi = b2 * v[i] + (1f - b2) * gi * gi;
                     m[i] = mi; v[i] = vi;
                     p[i] = p[i] * decayFactor - stepSize * mi / (MathF.Sqrt(vi) * invSqrtBc2 + eps);
+                    if (copy != null) copy[i] = Bf16.FromFloat(p[i]);
                 }
             });
         }
+        mirror?.MirrorsWritten(parameters);
     }
 
     public void Dispose() { M.Dispose(); V.Dispose(); }

@@ -37,6 +37,9 @@ public static unsafe class Bf16
         for (; i < count; i++) destination[i] = FromFloat(source[i]);
     }
 
+    /// <summary>bf16(x) for 16 values: the same bits as <see cref="FromFloat(float)"/>.</summary>
+    public static Vector256<ushort> FromFloat(Vector512<float> x) => Vector512.Narrow(Round(x), Vector512<uint>.Zero).GetLower();
+
     /// <summary>destination[i] = fp32(source[i]) for <paramref name="count"/> elements.</summary>
     public static void ToFloat(ushort* source, float* destination, long count)
     {
