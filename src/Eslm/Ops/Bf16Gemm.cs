@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using Eslm.Native;
-using Eslm.Optim;
 using Eslm.Tensors;
 
 namespace Eslm.Ops;

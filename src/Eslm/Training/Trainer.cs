@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Eslm.Model;
 using Eslm.Native;
 using Eslm.Optim;
+using Eslm.Tensors;
 using Eslm.Selection;
 using Eslm.Selection.Strategies;
 using Eslm.Data;

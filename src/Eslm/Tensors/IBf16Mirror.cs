@@ -1,6 +1,5 @@
-using Eslm.Tensors;
 
-namespace Eslm.Optim;
+namespace Eslm.Tensors;
 
 /// <summary>
 /// bf16 copies of parameter tensors kept by a GEMM backend (the bf16 backend rounds each weight matrix once per
