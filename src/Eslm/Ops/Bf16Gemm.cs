@@ -103,15 +103,13 @@ internal sealed unsafe class Bf16Gemm : GemmBackend, IBf16Mirror
             int n = Math.Min(chunk, rows - r0);
             ushort* dy = _left.Get((long)n * OC);
             Bf16.FromFloat(dOutput + (long)r0 * OC, OC, dy, n, OC);
-            if (dInput != null)
-                OneDnn.Matmul(OneDnn.DataType.Bf16, false, false, n, C, OC, 1f, dy, OC, w, C, dInputBeta, dInput + (long)r0 * C, C);
             ushort* x = RoundedByForward(input + (long)r0 * C, n, C);
             if (x == null)
             {
                 x = _right.Get((long)n * C);
                 Bf16.FromFloat(input + (long)r0 * C, C, x, n, C);
             }
-            OneDnn.Matmul(OneDnn.DataType.Bf16, true, false, OC, C, n, 1f, dy, OC, x, C, 1f, dWeight, C);
+            Products(dInput == null ? null : dInput + (long)r0 * C, dInputBeta, dWeight, dy, OC, x, w, n, C, OC);
         }
     }
 
@@ -119,25 +117,29 @@ internal sealed unsafe class Bf16Gemm : GemmBackend, IBf16Mirror
         float* weight, int inChannels, int outChannels, float* gatherScratch)
     {
         int C = inChannels, OC = outChannels;
-        bool rounded = _forwardInputs.TryGetValue((nint)input, out var k) && k.Forward == _forward && k.Columns == C
-            && count > 0 && rows[count - 1] < k.Rows;
-        if (!rounded || count < MinBf16K || OC < MinBf16K || count > MaxChunkElements / OC)
+        // The forward rounded every row of this input: gather the kept rows' bf16 copies (2 bytes a value, not 4 + a rounding pass).
+        ushort* rounded = count < MinBf16K || OC < MinBf16K || count > MaxChunkElements / OC ? null
+            : RoundedByForward(input, MaxRow(rows, count) + 1, C);
+        if (rounded == null)
         {
             base.LinearBackwardGathered(dInput, dWeight, dOutput, input, rows, count, weight, C, OC, gatherScratch);
             return;
         }
-        // The forward rounded every row of this input: gather the kept rows' bf16 copies (2 bytes a value, not 4 + a rounding pass).
-        ushort* source = k!.Buffer.Get(0), x = _right.Get((long)count * C), dy = _left.Get((long)count * OC);
-        long bytes = (long)C * sizeof(ushort);
-        Parallelism.For(count, 64, (start, end) =>
-        {
-            for (int j = start; j < end; j++)
-                Buffer.MemoryCopy(source + (long)rows[j] * C, x + (long)j * C, bytes, bytes);
-        });
+        ushort* x = _right.Get((long)count * C), dy = _left.Get((long)count * OC);
+        RowGather.Gather(x, rounded, rows, count, C);
         Bf16.FromFloat(dOutput, OC, dy, count, OC);
-        ushort* w = Weight(weight, (long)OC * C);
-        OneDnn.Matmul(OneDnn.DataType.Bf16, false, false, count, C, OC, 1f, dy, OC, w, C, 0f, dInput, C);
-        OneDnn.Matmul(OneDnn.DataType.Bf16, true, false, OC, C, count, 1f, dy, OC, x, C, 1f, dWeight, C);
+        Products(dInput, 0f, dWeight, dy, OC, x, Weight(weight, (long)OC * C), count, C, OC);
+    }
+
+    /// <summary>
+    /// The backward pair on bf16 operands: dInput[n, C] = dy·w + beta·dInput (skipped when dInput is null), then
+    /// dWeight[OC, C] += dyᵀ·x; dy is [n, OC] with row stride <paramref name="ldDy"/>, x is [n, C].
+    /// </summary>
+    private static void Products(float* dInput, float dInputBeta, float* dWeight, ushort* dy, int ldDy, ushort* x, ushort* w, int n, int C, int OC)
+    {
+        if (dInput != null)
+            OneDnn.Matmul(OneDnn.DataType.Bf16, false, false, n, C, OC, 1f, dy, ldDy, w, C, dInputBeta, dInput, C);
+        OneDnn.Matmul(OneDnn.DataType.Bf16, true, false, OC, C, n, 1f, dy, ldDy, x, C, 1f, dWeight, C);
     }
 
     public override bool TryLinearBackwardFromRows(float* dInput, float* dWeight, float* weight, float* input, int[]? inputRows,
@@ -180,8 +182,7 @@ internal sealed unsafe class Bf16Gemm : GemmBackend, IBf16Mirror
                 }
                 finally { NativeMemory.AlignedFree(row); }
             });
-            OneDnn.Matmul(OneDnn.DataType.Bf16, false, false, n, C, OC, 1f, dy, ld, w, C, 0f, dInput + (long)r0 * C, C);
-            OneDnn.Matmul(OneDnn.DataType.Bf16, true, false, OC, C, n, 1f, dy, ld, x, C, 1f, dWeight, C);
+            Products(dInput + (long)r0 * C, 0f, dWeight, dy, ld, x, w, n, C, OC);
         }
         return true;
     }
