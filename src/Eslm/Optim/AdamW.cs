@@ -39,7 +39,7 @@ public sealed unsafe class AdamW : IDisposable
     public int Step { get; set; }
 
     /// <summary>
-    /// One AdamW step. With <paramref name="mirror"/> (a bf16 backend), the tensors it keeps bf16 copies of get them
+    /// One AdamW step. With <paramref name="mirror"/> (a bf16 backend), every tensor the mirror covers gets its bf16 copy
     /// rewritten in the same pass: bf16(new value), exactly what the backend would round later.
     /// </summary>
     public void Update(TensorBlock parameters, TensorBlock gradients, float learningRate, float gradientScale = 1f, IBf16Mirror? mirror = null)
