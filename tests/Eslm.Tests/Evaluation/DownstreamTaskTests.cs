@@ -42,14 +42,14 @@ public class DownstreamTaskTests : IDisposable
         var many = ContinuationScorer.Score(model, requests, 8);
         for (int i = 0; i < requests.Count; i++)
         {
-            Assert.Equal(one[i].LogLikelihood, many[i].LogLikelihood, 4);
+            Assert.Equal(one[i].LogLikelihood, many[i].LogLikelihood, 1e-4);
             Assert.Equal(one[i].Greedy, many[i].Greedy);
         }
         // Direct: forward the whole sequence and sum the continuation's losses.
         var s = requests[1].Context.Concat(requests[1].Continuation).ToArray();
         model.Forward(s.AsSpan(0, s.Length - 1), s.AsSpan(1), 1, s.Length - 1);
         double expected = -model.Losses[(requests[1].Context.Length - 1)..].ToArray().Sum(l => (double)l);
-        Assert.Equal(expected, one[1].LogLikelihood, 4);
+        Assert.Equal(expected, one[1].LogLikelihood, 1e-4);
         Assert.Equal(requests[1].Continuation.Length, one[1].Tokens);
     }
 
@@ -78,7 +78,7 @@ public class DownstreamTaskTests : IDisposable
         var r = DownstreamTasks.EvaluateCloze(model, [item], Encode);
         var score = ContinuationScorer.Score(model, [new ContinuationRequest(Encode("abc"), Encode(" d"))], 1)[0];
         Assert.Equal(score.Greedy ? 1.0 : 0.0, r.Accuracy);
-        Assert.Equal(Math.Exp(-score.LogLikelihood / score.Tokens), r.TargetPerplexity, 6);
+        Assert.Equal(Math.Exp(-score.LogLikelihood / score.Tokens), r.TargetPerplexity, 1e-6);
     }
 
     [Fact]
@@ -181,7 +181,7 @@ public class DownstreamTaskTests : IDisposable
         Assert.Equal([1, 1], expectedRanks.Take(2));
         var sorted = expectedRanks.Order().ToArray();
         Assert.Equal((sorted[1] + sorted[2]) / 2.0, r.TargetRank);
-        Assert.Equal(logProb / 4, r.TargetLogProb, 4);
+        Assert.Equal(logProb / 4, r.TargetLogProb, 1e-4);
     }
 
     [Fact]

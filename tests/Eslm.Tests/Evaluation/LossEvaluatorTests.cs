@@ -47,8 +47,8 @@ public class LossEvaluatorTests
         using var trainer = new Trainer(trainModel, TrainerHarness.Options(B, 1, 1), new WindowSource(tokens, B, T));
         var step = trainer.Step();
         Assert.Equal(B * T, report.Tokens);
-        Assert.Equal(step.Loss, report.Loss, 6);
-        Assert.Equal(step.Selection.LossAll, report.Loss, 9);
+        Assert.Equal(step.Loss, report.Loss, 1e-6);
+        Assert.Equal(step.Selection.LossAll, report.Loss, 1e-9);
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public class LossEvaluatorTests
         var one = LossEvaluator.Evaluate(model, new EvalCorpus("s", tokens), 1, 16);
         var three = LossEvaluator.Evaluate(model, new EvalCorpus("s", tokens), 3, 16);
         Assert.Equal(tokens.Length - 1, one.Tokens);
-        Assert.Equal(one.Loss, three.Loss, 6);
+        Assert.Equal(one.Loss, three.Loss, 1e-6);
         var limited = LossEvaluator.Evaluate(model, new EvalCorpus("s", tokens), 3, 16, maxTokens: 20);
         Assert.Equal(20, limited.Tokens);
     }
@@ -79,11 +79,11 @@ public class LossEvaluatorTests
         double Mean(int from, int to) => Enumerable.Range(from, to - from).Average(p => (double)losses[p - 1]);
         double doc0 = Mean(1, 5), doc1 = Mean(5, 9), doc2 = Mean(9, 17);
         double news = (Enumerable.Range(1, 4).Sum(p => (double)losses[p - 1]) + Enumerable.Range(9, 8).Sum(p => (double)losses[p - 1])) / 12;
-        Assert.Equal(news, report.Domains.Single(d => d.Domain == "news").Loss, 5);
-        Assert.Equal(doc1, report.Domains.Single(d => d.Domain == "mail").Loss, 5);
-        Assert.Equal(Math.Max(news, doc1), report.WorstDomainLoss, 5);
-        Assert.Equal(new[] { doc0, doc1, doc2 }.Max(), report.DocumentCvar90, 5); // 3 documents: the worst one
+        Assert.Equal(news, report.Domains.Single(d => d.Domain == "news").Loss, 1e-5);
+        Assert.Equal(doc1, report.Domains.Single(d => d.Domain == "mail").Loss, 1e-5);
+        Assert.Equal(Math.Max(news, doc1), report.WorstDomainLoss, 1e-5);
+        Assert.Equal(new[] { doc0, doc1, doc2 }.Max(), report.DocumentCvar90, 1e-5); // 3 documents: the worst one
         double bytes = 20 * 1.0 + 10 + 30; // the first document's 4 of 4 predictable tokens
-        Assert.Equal(losses.Sum(l => (double)l) / Math.Log(2) / bytes, report.BitsPerByte, 5);
+        Assert.Equal(losses.Sum(l => (double)l) / Math.Log(2) / bytes, report.BitsPerByte, 1e-5);
     }
 }

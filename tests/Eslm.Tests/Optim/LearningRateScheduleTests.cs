@@ -20,7 +20,7 @@ public class LearningRateScheduleTests
     [InlineData(500, 0.1)]                  // beyond the end: stays at the minimum
     public void Warmup_then_cosine_gives_the_hand_computed_rate(int step, double expected)
     {
-        Assert.Equal(expected, Schedule.At(step), 6);
+        Assert.Equal(expected, Schedule.At(step), 1e-6);
     }
 
     [Theory]
@@ -30,14 +30,14 @@ public class LearningRateScheduleTests
     [InlineData(200.0, 0.1)]
     public void A_fractional_position_follows_the_same_schedule(double position, double expected)
     {
-        Assert.Equal(expected, Schedule.At(position), 6);
+        Assert.Equal(expected, Schedule.At(position), 1e-6);
     }
 
     [Fact]
     public void Without_room_for_decay_after_warmup_the_rate_is_the_minimum()
     {
         var s = new LearningRateSchedule(1f, 10, 10, 0.1f);
-        Assert.Equal(1.0, s.At(9), 6);
-        Assert.Equal(0.1, s.At(10), 6);
+        Assert.Equal(1.0, s.At(9), 1e-6);
+        Assert.Equal(0.1, s.At(10), 1e-6);
     }
 }

@@ -27,7 +27,7 @@ public class AdaEslmTests
             actual.Add(ada.Alpha);
         }
         Assert.Equal(expected, actual);
-        Assert.Equal(0.2, actual[3], 12); // clamped at the floor after a ratio of 6
+        Assert.Equal(0.2, actual[3], 1e-12); // clamped at the floor after a ratio of 6
     }
 
     [Theory]
@@ -39,7 +39,7 @@ public class AdaEslmTests
     public void Schedule_rule_goes_from_alpha_start_to_alpha_end(string shape, int step, double alpha)
     {
         var s = new AdaEslmSettings { AlphaStart = 0.2, AlphaEnd = 0.6, AdaSchedule = shape };
-        Assert.Equal(alpha, AdaEslmSelector.Scheduled(s, step, 11), 12);
+        Assert.Equal(alpha, AdaEslmSelector.Scheduled(s, step, 11), 1e-12);
     }
 
     [Theory]
@@ -57,7 +57,7 @@ public class AdaEslmTests
     {
         // 9 steps: progress k/8 is exact in binary, so the boundary at w = 0.25 (step 2) is unambiguous.
         var s = new AdaEslmSettings { AlphaStart = 0.1, AlphaEnd = 0.7, AdaSchedule = shape, AdaWarmup = 0.25 };
-        Assert.Equal(alpha, AdaEslmSelector.Scheduled(s, step, 9), 12);
+        Assert.Equal(alpha, AdaEslmSelector.Scheduled(s, step, 9), 1e-12);
     }
 
     [Fact]
@@ -73,7 +73,7 @@ public class AdaEslmTests
         }
         // Steps 0-1 plain CLM, then 0 → 0.6 over the remaining 6 intervals.
         double[] expected = [0, 0, 0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6];
-        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], alphas[i], 12);
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], alphas[i], 1e-12);
     }
 
     [Fact]

@@ -78,7 +78,7 @@ public class SelectorTests
         var (scores, keep, _) = Run(options, Stats(reference));
         Assert.Equal(Loss.Select(l => l - 1), scores);
         Assert.Equal([false, false, false, false, true, true, false, true], keep); // VaR_0.75 = the 6th smallest, 4: M − k + 1 = 3 kept
-        Assert.Equal(0.75, StrategyRegistry.Create(options).Alpha, 12);
+        Assert.Equal(0.75, StrategyRegistry.Create(options).Alpha, 1e-12);
     }
 
     [Theory]

@@ -84,8 +84,8 @@ public class ValueAtRiskTests
         int kept = ValueAtRisk.Keep(losses, t, keep);
         double keptMean = losses.Where((_, i) => keep[i]).Select(x => (double)x).Average();
         Assert.Equal(tail, kept);
-        Assert.Equal(cvar, keptMean, 9);
-        Assert.Equal(cvar, ValueAtRisk.ConditionalValueAtRisk(losses, alpha, new float[1000]), 9);
+        Assert.Equal(cvar, keptMean, 1e-9);
+        Assert.Equal(cvar, ValueAtRisk.ConditionalValueAtRisk(losses, alpha, new float[1000]), 1e-9);
     }
 
     [Fact]

@@ -20,11 +20,11 @@ public class SelectionOverlapTests : IDisposable
     public void Jaccard_agreement_and_chance_follow_their_definitions()
     {
         var b = new OverlapBatch(Tokens: 10, KeptA: 4, KeptB: 6, KeptBoth: 3);
-        Assert.Equal(3.0 / 7.0, b.Jaccard, 12);             // |A∩B| = 3, |A∪B| = 4 + 6 − 3
-        Assert.Equal((10 - 4 - 6 + 6) / 10.0, b.Agreement, 12); // both keep 3, both drop 10 − 7 = 3
+        Assert.Equal(3.0 / 7.0, b.Jaccard, 1e-12);             // |A∩B| = 3, |A∪B| = 4 + 6 − 3
+        Assert.Equal((10 - 4 - 6 + 6) / 10.0, b.Agreement, 1e-12); // both keep 3, both drop 10 − 7 = 3
         var r = new OverlapResult([b, new OverlapBatch(10, 6, 4, 4)]);
         Assert.Equal(new OverlapBatch(20, 10, 10, 7), r.Total);
-        Assert.Equal(0.25 / 0.75, r.ChanceJaccard, 12);     // a = b = 0.5: ab / (a + b − ab) = 1/3
+        Assert.Equal(0.25 / 0.75, r.ChanceJaccard, 1e-12);     // a = b = 0.5: ab / (a + b − ab) = 1/3
         Assert.Equal(1.0, new OverlapBatch(10, 0, 0, 0).Jaccard);
     }
 
