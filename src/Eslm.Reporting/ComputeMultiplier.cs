@@ -22,10 +22,11 @@ public readonly record struct SeedMultiplier(double Value, BoundSide Bound);
 /// <summary>The geometric mean over seeds with the 95% Student t interval taken on the logarithm.</summary>
 public readonly record struct MultiplierEstimate(double Mean, double Low, double High, int N, BoundSide Bound)
 {
-    /// <summary>"1.84× [1.32, 2.56]", "> 4.0×", "< 0.50×", or "–".</summary>
+    /// <summary>"1.84× [1.32, 2.56]", "> 4.0×", "< 0.50×", "mixed" (bounds on both sides), or "–" (no finished seed).</summary>
     public string Text()
     {
-        if (N == 0 || Bound == BoundSide.Mixed || !double.IsFinite(Mean)) return "–";
+        if (Bound == BoundSide.Mixed) return "mixed";
+        if (N == 0 || !double.IsFinite(Mean)) return "–";
         string v = Format(Mean);
         return Bound switch
         {

@@ -38,6 +38,7 @@ public static class ExperimentReport
         string plots = Path.Combine(directory, PlotFolder);
         var curves = CurvePlots.Write(plots, spec, runs);
         var trends = spec.Points.Count > 1 ? TrendReport.WritePlots(plots, spec, runs) : [];
+        if (spec.Points.Count > 1 && Baseline(spec) is { } baseline) trends.AddRange(MultiplierTable.WritePlots(plots, spec, runs, baseline));
         string path = Path.Combine(directory, ReportFile);
         ExperimentRunner.AtomicWrite(path, Markdown(spec, runs, curves, trends));
         ExperimentRunner.AtomicWrite(Path.Combine(directory, SummaryJson.FileName), SummaryJson.Of(spec, runs));

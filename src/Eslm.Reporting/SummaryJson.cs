@@ -51,6 +51,11 @@ public static class SummaryJson
                 }
                 var a = new JsonObject { ["arm"] = arm.Name, ["label"] = arm.DescribeWithPrecision(), ["seeds_finished"] = finished.Count, ["figures"] = figures };
                 if (deltas.Count > 0) a["delta_vs_" + baseline] = deltas;
+                if (baseline is not null && arm.Name != baseline && finished.Count > 0)
+                {
+                    a["compute_multiplier"] = MultiplierTable.Json(MultiplierTable.Of(runs, baseline, point, arm.Name, MultiplierTable.Flops));
+                    a["wall_multiplier"] = MultiplierTable.Json(MultiplierTable.Of(runs, baseline, point, arm.Name, MultiplierTable.WallSeconds));
+                }
                 arms.Add(a);
             }
             points.Add(new JsonObject

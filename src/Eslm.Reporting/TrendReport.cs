@@ -70,24 +70,28 @@ public static class TrendReport
         if (baseline is null) { md.AppendLine("No clm arm, so no baseline to compare with.").AppendLine(); return; }
         md.AppendLine($"Paired Δ loss (arm − {baseline}, same seed) with its 95% interval; the verdict is **better** or worse only when the interval " +
                       "excludes 0, else n.d. (not distinguishable). Worst-domain = the largest per-domain loss over every evaluation set.").AppendLine();
+        md.AppendLine(MultiplierTable.Explanation(baseline)).AppendLine();
         foreach (var model in spec.Points.Select(p => p.ModelName).Distinct())
         {
             var points = spec.Points.Where(p => p.ModelName == model).OrderBy(p => p.BudgetIndex).ToList();
             md.AppendLine($"### {model}").AppendLine();
             md.Append("| arm | budget |");
             foreach (var f in VerdictFigures) md.Append($" Δ {f.Name} |");
-            md.Append(" verdict (" + string.Join(" / ", VerdictFigures.Select(f => f.Name.Split('-')[0])) + ") |").AppendLine();
-            md.Append("|---|---:|").Append(string.Concat(Enumerable.Repeat("---:|", VerdictFigures.Length))).AppendLine("---|");
+            md.Append(" verdict (" + string.Join(" / ", VerdictFigures.Select(f => f.Name.Split('-')[0])) + ") | compute × | wall-clock × |").AppendLine();
+            md.Append("|---|---:|").Append(string.Concat(Enumerable.Repeat("---:|", VerdictFigures.Length))).AppendLine("---|---:|---:|");
             foreach (var arm in spec.Arms.Where(a => a.Name != baseline))
                 foreach (var p in points)
                 {
                     var deltas = VerdictFigures.Select(f => Delta(runs, p, arm.Name, baseline, f.Value)).ToList();
                     md.Append($"| {arm.Name} | {ExperimentReport.G(p.Budget.Value)} |");
                     foreach (var d in deltas) md.Append(' ').Append(SummaryTable.DeltaCell(d, "F4", lowerIsBetter: true)).Append(" |");
-                    md.Append(' ').Append(string.Join(" / ", deltas.Select(d => double.IsFinite(d.Mean) ? SeedStatistics.Word(SeedStatistics.Judge(d, true)) : "–"))).AppendLine(" |");
+                    md.Append(' ').Append(string.Join(" / ", deltas.Select(d => double.IsFinite(d.Mean) ? SeedStatistics.Word(SeedStatistics.Judge(d, true)) : "–"))).Append(" |");
+                    md.Append($" {MultiplierTable.Of(runs, baseline, p, arm.Name, MultiplierTable.Flops).Text()} |")
+                      .AppendLine($" {MultiplierTable.Of(runs, baseline, p, arm.Name, MultiplierTable.WallSeconds).Text()} |");
                 }
             md.AppendLine();
-            foreach (var (file, caption) in plots.Where(p => p.File.StartsWith($"trend_{GridPoint.ModelFolder(model)}_", StringComparison.Ordinal)))
+            foreach (var (file, caption) in plots.Where(p => p.File.StartsWith($"trend_{GridPoint.ModelFolder(model)}_", StringComparison.Ordinal)
+                                                             || p.File == $"multiplier_{GridPoint.ModelFolder(model)}.png"))
                 md.AppendLine($"![{caption}]({ExperimentReport.PlotFolder}/{file})").AppendLine();
         }
     }

@@ -112,6 +112,25 @@ public class ExperimentGridTests : DataTestBase
         var eslm = summary["points"]![3]!["arms"]![1]!;
         Assert.Equal(2, (int)eslm["seeds_finished"]!);
         Assert.NotNull(eslm["delta_vs_clm"]!["val_loss__in_"]!["ci95"]);
+        // issue 23: the compute-equivalent multipliers, in summary.json, the verdict table and a plot per model
+        foreach (string key in new[] { "compute_multiplier", "wall_multiplier" })
+        {
+            var m = eslm[key]!.AsObject();
+            Assert.Equal(["mean", "low", "high", "n", "bound"], m.Select(p => p.Key));
+            Assert.Equal(2, (int)m["n"]!);
+            Assert.True((double)m["mean"]! > 0);
+        }
+        Assert.Null(summary["points"]![3]!["arms"]![0]!["compute_multiplier"]); // none for the baseline itself
+        Assert.Contains("| compute × | wall-clock × |", md);
+        Assert.Matches(@"(?m)\| eslm \| 4 \|.*\| (mixed|([<>] )?\d+\.\d+×[^|]*) \| (mixed|([<>] )?\d+\.\d+×[^|]*) \|$", md);
+        // a plot per model, unless every point's figure is "mixed" (nothing to draw); which one is depends on the CPU's kernels
+        for (int m = 0; m < 2; m++)
+        {
+            string plot = Path.Combine(root, ExperimentReport.PlotFolder, $"multiplier_{(m == 0 ? "tiny" : "d2")}-custom.png");
+            bool drawable = summary["points"]!.AsArray().Skip(2 * m).Take(2).Any(p => (string?)p!["arms"]![1]!["compute_multiplier"]!["bound"] != "mixed");
+            Assert.Equal(drawable, File.Exists(plot));
+            if (drawable) Assert.True(new FileInfo(plot).Length > 2000, plot);
+        }
         // the run re-reads as finished, and a rebuilt report is the same apart from its time stamp
         Assert.Equal(md.Split("_Rebuild")[0], File.ReadAllText(ExperimentReport.Write(root)).Split("_Rebuild")[0]);
     }
