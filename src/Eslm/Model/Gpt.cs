@@ -25,9 +25,12 @@ public sealed unsafe partial class Gpt : IDisposable
     public const int HeadChunkRows = 1024;
 
     private TensorBlock? _acts, _scratch;
+    private Bf16Block? _shadows;     // bf16 models: the activation shadows (ActivationLayout.Bf16ShadowsFor)
     private ActivationPointers _a;   // resolved once per (re)allocation
+    private ShadowPointers _sh;
+    private bool _shadowed;          // the last forward wrote the shadows (false after a precision change)
     private ScratchPointers _s;
-    private readonly LayerTensors[] _weights, _weightGradients; // per layer; the parameter blocks never move
+    private readonly LayerTensors[] _weights, _weightGradients; // per layer; the blocks never move (the mirror: see Precision)
     private int* _inputs, _targets;
     private int _capacityB, _capacityT;
     private readonly RowPlan _rows = new();
@@ -61,10 +64,14 @@ public sealed unsafe partial class Gpt : IDisposable
         set
         {
             if (value == _gemm.Precision) return;
-            var next = GemmBackend.For(value, Parameters);
+            var next = GemmBackend.For(value);
             _gemm.Dispose();
             _gemm = next;
+            // bf16 products read the parameter block's bf16 mirror and the activations' shadows; fp32 ones need neither.
+            if (value == Precision.Bf16) Parameters.KeepBf16Mirror(); else Parameters.DropBf16Mirror();
+            for (int l = 0; l < Config.L; l++) _weights[l] = new LayerTensors(Parameters, l, Config.C);
             if (_scratch is not null) AllocateScratch(_capacityB, _capacityT);
+            if (_acts is not null) AllocateShadows();
         }
     }
 
@@ -136,45 +143,52 @@ public sealed unsafe partial class Gpt : IDisposable
         int L = exitAfterLayers < 0 ? cfg.L : exitAfterLayers, C = cfg.C, NH = cfg.NH, V = cfg.VocabSize, Vp = cfg.Vp;
         if (L < 1 || L > cfg.L) throw new ArgumentException($"early exit after {exitAfterLayers} layers: must be in [1, {cfg.L}]");
         LastForwardLayers = L;
-        _gemm.BeginForward();
+        Parameters.Bf16Mirror?.Refresh(); // bf16: the products read the weights' rounded copies
+        _shadowed = _shadows is not null;  // the products below write the activation shadows
         var a = _a;
         var p = Parameters;
         using (Timer.Measure("encoder.fwd"))
             Encoder.Forward(a.Encoded, _inputs, p.Pointer(Wte), p.Pointer(Wpe), B, T, C);
-
-        for (int l = 0; l < L; l++)
-        {
-            var w = _weights[l];
-            var x = Layer(l);
-            float* residual = LayerInput(l);
-            using (Timer.Measure("layernorm.fwd")) LayerNorm.Forward(x.Ln1, x.Ln1Mean, x.Ln1Rstd, residual, w.Ln1W, w.Ln1B, BT, C);
-            using (Timer.Measure("matmul.fwd")) MatMul.Forward(x.Qkv, x.Ln1, w.QkvW, w.QkvB, BT, C, 3 * C, gemm: _gemm);
-            using (Timer.Measure("attention.fwd")) Attention.Forward(x.Atty, x.Att, x.Qkv, B, T, C, NH);
-            using (Timer.Measure("matmul.fwd"))
-            {
-                Copy(x.Residual2, residual, (long)BT * C);
-                MatMul.Forward(x.Residual2, x.Atty, w.AttProjW, w.AttProjB, BT, C, C, accumulate: true, gemm: _gemm);
-            }
-            using (Timer.Measure("layernorm.fwd")) LayerNorm.Forward(x.Ln2, x.Ln2Mean, x.Ln2Rstd, x.Residual2, w.Ln2W, w.Ln2B, BT, C);
-            using (Timer.Measure("matmul.fwd")) MatMul.Forward(x.Fch, x.Ln2, w.FcW, w.FcB, BT, C, 4 * C, gemm: _gemm);
-            using (Timer.Measure("gelu.fwd")) Gelu.Forward(x.FchGelu, x.Fch, (long)BT * 4 * C);
-            using (Timer.Measure("matmul.fwd"))
-            {
-                Copy(x.Residual3, x.Residual2, (long)BT * C);
-                MatMul.Forward(x.Residual3, x.FchGelu, w.FcProjW, w.FcProjB, BT, 4 * C, C, accumulate: true, gemm: _gemm);
-            }
-        }
+        for (int l = 0; l < L; l++) BlockForward(l);
 
         float* last = Layer(L - 1).Residual3;
         using (Timer.Measure("layernorm.fwd"))
             LayerNorm.Forward(a.Lnf, a.LnfMean, a.LnfRstd, last, p.Pointer(LnfW), p.Pointer(LnfB), BT, C);
         using (Timer.Measure("head.fwd"))
-            _gemm.LinearForward(a.Logits, a.Lnf, p.Pointer(Wte), BT, C, Vp, 0f);
+            _gemm.LinearForward(a.Logits, HeadInput, HeadWeight, BT, C, Vp, 0f);
         using (Timer.Measure("crossentropy.fwd"))
             CrossEntropy.Forward(a.Losses, a.Entropy, a.RowSum, a.Logits, _targets, BT, V, Vp, fastExp: _gemm.Precision == Precision.Bf16);
         double sum = 0;
         foreach (float loss in Losses) sum += loss;
         return (float)(sum / BT);
+    }
+
+    /// <summary>
+    /// Layer <paramref name="l"/>'s block: residual3 = residual2 + fcproj(gelu(fc(ln2(residual2)))), where
+    /// residual2 = residual + attproj(attention(qkv(ln1(residual)))); the projections add into the residual stream.
+    /// </summary>
+    private void BlockForward(int l)
+    {
+        int BT = B * T, C = Config.C, NH = Config.NH;
+        var w = _weights[l];
+        var x = Layer(l);
+        float* residual = LayerInput(l);
+        using (Timer.Measure("layernorm.fwd")) LayerNorm.Forward(x.Ln1, x.Ln1Mean, x.Ln1Rstd, residual, w.Ln1W, w.Ln1B, BT, C);
+        using (Timer.Measure("matmul.fwd")) MatMul.Forward(x.Qkv, x.QkvInput, w.QkvWeight, w.QkvB, BT, C, 3 * C, gemm: _gemm);
+        using (Timer.Measure("attention.fwd")) Attention.Forward(x.Atty, x.Att, x.Qkv, B, T, C, NH);
+        using (Timer.Measure("matmul.fwd"))
+        {
+            Copy(x.Residual2, residual, (long)BT * C);
+            MatMul.Forward(x.Residual2, x.AttProjInput, w.AttProjWeight, w.AttProjB, BT, C, C, accumulate: true, gemm: _gemm);
+        }
+        using (Timer.Measure("layernorm.fwd")) LayerNorm.Forward(x.Ln2, x.Ln2Mean, x.Ln2Rstd, x.Residual2, w.Ln2W, w.Ln2B, BT, C);
+        using (Timer.Measure("matmul.fwd")) MatMul.Forward(x.Fch, x.FcInput, w.FcWeight, w.FcB, BT, C, 4 * C, gemm: _gemm);
+        using (Timer.Measure("gelu.fwd")) Gelu.Forward(x.FchGelu, x.Fch, (long)BT * 4 * C);
+        using (Timer.Measure("matmul.fwd"))
+        {
+            Copy(x.Residual3, x.Residual2, (long)BT * C);
+            MatMul.Forward(x.Residual3, x.FcProjInput, w.FcProjWeight, w.FcProjB, BT, 4 * C, C, accumulate: true, gemm: _gemm);
+        }
     }
 
     /// <summary>Layers the last forward ran (L unless it was an early-exit proxy forward).</summary>
@@ -186,8 +200,14 @@ public sealed unsafe partial class Gpt : IDisposable
     /// <summary>Layer <paramref name="l"/>'s parameter pointers (resolved once per model; for the KV-cache decoder).</summary>
     internal LayerTensors LayerWeights(int l) => _weights[l];
 
+    /// <summary>The tied LM head's weight (wte) as a product operand, with its bf16 mirror slice in bf16.</summary>
+    internal Operand HeadWeight => new(Parameters.Pointer(Wte), Parameters.Bf16Mirror is { } m ? m.Pointer(Wte) : null);
+
+    /// <summary>The LM head's input (lnf) as a product operand, with its shadow when the last forward wrote one.</summary>
+    private Operand HeadInput => new(_a.Lnf, _shadowed ? _sh.Lnf : null);
+
     /// <summary>One layer's activations; layer strides use the allocated capacity, so smaller batches reuse the buffers.</summary>
-    private LayerActivations Layer(int l) => new(in _a, l, _capacityB, _capacityT, Config.C, Config.NH);
+    private LayerActivations Layer(int l) => new(in _a, _shadowed ? _sh : default, l, _capacityB, _capacityT, Config.C, Config.NH);
 
     /// <summary>The residual stream entering layer <paramref name="l"/>: the embeddings, or the previous layer's output.</summary>
     private float* LayerInput(int l) => l == 0 ? _a.Encoded : Layer(l - 1).Residual3;
@@ -206,6 +226,16 @@ public sealed unsafe partial class Gpt : IDisposable
         _targets = (int*)NativeMemory.Alloc((nuint)BT, sizeof(int));
         _rows.Allocate(batchSize, sequenceLength);
         _capacityB = batchSize; _capacityT = sequenceLength;
+        AllocateShadows();
+    }
+
+    /// <summary>The activation shadows for the current capacity (bf16 products only), not yet written by a forward.</summary>
+    private void AllocateShadows()
+    {
+        _shadows?.Dispose();
+        _shadows = Precision == Precision.Bf16 ? new Bf16Block(ActivationLayout.Bf16ShadowsFor(Config, _capacityB, _capacityT)) : null;
+        _sh = _shadows is null ? default : new ShadowPointers(_shadows);
+        _shadowed = false;
     }
 
     /// <summary>
@@ -238,7 +268,7 @@ public sealed unsafe partial class Gpt : IDisposable
     public void Dispose()
     {
         _gemm.Dispose(); _gemm = GemmBackend.Fp32;
-        Parameters.Dispose(); Gradients.Dispose(); _acts?.Dispose(); _scratch?.Dispose();
+        Parameters.Dispose(); Gradients.Dispose(); _acts?.Dispose(); _scratch?.Dispose(); _shadows?.Dispose();
         if (_inputs != null) { NativeMemory.Free(_inputs); NativeMemory.Free(_targets); _inputs = null; _targets = null; }
     }
 }

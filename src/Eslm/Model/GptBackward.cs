@@ -28,6 +28,7 @@ public sealed unsafe partial class Gpt
         int BT = B * T, L = Config.L;
         if (dLosses.Length != BT) throw new ArgumentException($"expected {BT} token weights, got {dLosses.Length}");
 
+        Parameters.Bf16Mirror?.Refresh(); // a no-op unless the weights changed since the forward
         _rows.Plan(dLosses, B, T);
         _s.DResidualSpan.Clear();
         if (_rows.Kept == 0) return;
@@ -55,15 +56,15 @@ public sealed unsafe partial class Gpt
         float* dResidual = _s.DResidual, dLn = _s.DLn, dAtty = _s.DAtty, dFch = _s.DFch;
 
         // residual3 = residual2 + fcproj(gelu(fc(ln2(residual2)))): dResidual flows through unchanged.
-        LinearBackward(rows, dFch, dw.FcProjW, dw.FcProjB, dResidual, x.FchGelu, w.FcProjW, 4 * C, C);
+        LinearBackward(rows, dFch, dw.FcProjW, dw.FcProjB, dResidual, x.FcProjInput, w.FcProjWeight, 4 * C, C);
         GeluBackward(rows, dFch, x.Fch, 4 * C);
-        LinearBackward(rows, dLn, dw.FcW, dw.FcB, dFch, x.Ln2, w.FcW, C, 4 * C);
+        LinearBackward(rows, dLn, dw.FcW, dw.FcB, dFch, x.FcInput, w.FcWeight, C, 4 * C);
         LayerNormBackward(rows, dResidual, dw.Ln2W, dw.Ln2B, dLn, x.Residual2, w.Ln2W, x.Ln2Mean, x.Ln2Rstd);
 
         // residual2 = residual + attproj(attention(qkv(ln1(residual)))).
-        LinearBackward(rows, dAtty, dw.AttProjW, dw.AttProjB, dResidual, x.Atty, w.AttProjW, C, C);
+        LinearBackward(rows, dAtty, dw.AttProjW, dw.AttProjB, dResidual, x.AttProjInput, w.AttProjWeight, C, C);
         rows = AttentionBackward(x, rows);
-        LinearBackward(rows, dLn, dw.QkvW, dw.QkvB, _s.DQkv, x.Ln1, w.QkvW, C, 3 * C);
+        LinearBackward(rows, dLn, dw.QkvW, dw.QkvB, _s.DQkv, x.QkvInput, w.QkvWeight, C, 3 * C);
         LayerNormBackward(rows, dResidual, dw.Ln1W, dw.Ln1B, dLn, LayerInput(l), w.Ln1W, x.Ln1Mean, x.Ln1Rstd);
         return rows;
     }

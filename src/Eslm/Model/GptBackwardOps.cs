@@ -14,7 +14,7 @@ namespace Eslm.Model;
 public sealed unsafe partial class Gpt
 {
     /// <summary>Linear layer backward: dInput ← dOutput·W (overwritten), dW += dOutputᵀ·input, dB += Σ dOutput.</summary>
-    private void LinearBackward(RowSet rows, float* dInput, float* dWeight, float* dBias, float* dOutput, float* input, float* weight,
+    private void LinearBackward(RowSet rows, float* dInput, float* dWeight, float* dBias, float* dOutput, Operand input, Operand weight,
         int inC, int outC)
     {
         using var _ = Timer.Measure("matmul.bwd");
@@ -24,7 +24,7 @@ public sealed unsafe partial class Gpt
             return;
         }
         foreach (var (r0, n) in _rows.Ranges)
-            MatMul.Backward(dInput + (long)r0 * inC, dWeight, dBias, dOutput + (long)r0 * outC, input + (long)r0 * inC, weight, n, inC, outC,
+            MatMul.Backward(dInput + (long)r0 * inC, dWeight, dBias, dOutput + (long)r0 * outC, input.At((long)r0 * inC), weight, n, inC, outC,
                 overwriteInput: true, gemm: _gemm);
     }
 

@@ -16,12 +16,13 @@ public sealed unsafe partial class Gpt
         var cfg = Config;
         int C = cfg.C, V = cfg.VocabSize, Vp = cfg.Vp, BT = B * T;
         float* logits = _a.Logits, rowSum = _a.RowSum, lnf = _a.Lnf;
-        float* wte = Parameters.Pointer(Wte), dWte = Gradients.Pointer(Wte);
+        float* dWte = Gradients.Pointer(Wte);
+        Operand wte = HeadWeight, input = HeadInput;
         int* targets = _targets;
         var rowGradient = RowGradient;
         int[]? keptRows = kept == BT ? null : _rows.KeptRows;
         // Precisions with their own path (bf16) take the logit gradients row by row and never store them whole in fp32.
-        if (_gemm.TryLinearBackwardFromRows(dLnf, dWte, wte, lnf, keptRows, kept, C, Vp, (j, destination) =>
+        if (_gemm.TryLinearBackwardFromRows(dLnf, dWte, wte, input, keptRows, kept, C, Vp, (j, destination) =>
             {
                 int r = keptRows is null ? j : keptRows[j];
                 if (rowGradient is null) CrossEntropy.BackwardRow(destination, logits + (long)r * Vp, rowSum[r], targets[r], dLosses[r], V, Vp);
@@ -38,7 +39,7 @@ public sealed unsafe partial class Gpt
                     for (int r = start; r < end; r++)
                         rowGradient(r, logits + (long)r * Vp, logits + (long)r * Vp, rowSum[r], targets[r], dLosses[r]);
                 });
-            _gemm.LinearBackward(dLnf, 0f, dWte, logits, lnf, wte, BT, C, Vp, BT);
+            _gemm.LinearBackward(dLnf, 0f, dWte, logits, input, wte, BT, C, Vp, BT);
             return;
         }
         float* dlogits = _s.HeadDLogits, lnfRows = _s.HeadLnf;
