@@ -77,30 +77,19 @@ public sealed unsafe partial class Gpt
     private RowSet AttentionBackward(LayerActivations x, RowSet rows)
     {
         int C = Config.C, NH = Config.NH;
-        if (rows == RowSet.Ranges)
-        {
-            using (Timer.Measure("attention.bwd"))
-            {
-                _s.DQkvSpan.Clear();
-                Attention.Backward(_s.DQkv, _s.DAtty, x.Qkv, x.Att, B, T, C, NH, _rows.ActiveLength);
-            }
-            return RowSet.Ranges;
-        }
+        bool compact = rows == RowSet.Kept;
+        bool keysAndValues = !compact || BackwardMode == BackwardMode.Exact; // kept-rows: dropped keys and values are constants
         int[] kept = _rows.KeptRows;
-        // The kept queries, gathered (keys and values are read in place).
-        using (Timer.Measure("gather.bwd")) RowGather.Gather(_s.Gather, x.Qkv, kept, _rows.Kept, C, 3 * C);
-        if (BackwardMode == BackwardMode.KeptRows)
-        {
-            // Dropped tokens' keys and values are constants: only the kept queries get gradient.
-            using (Timer.Measure("attention.bwd"))
-                Attention.BackwardKeptQueries(_s.DQkv, null, _s.DAtty, _s.Gather, x.Qkv, x.Att, B, T, C, NH, kept, _rows.SequenceKeptStart);
-            return RowSet.Kept;
-        }
+        if (compact)
+            using (Timer.Measure("gather.bwd")) RowGather.Gather(_s.Gather, x.Qkv, kept, _rows.Kept, C, 3 * C); // keys and values are read in place
         using (Timer.Measure("attention.bwd"))
         {
-            _s.DQkvSpan.Clear();
-            Attention.BackwardKeptQueries(_s.DFch, _s.DQkv, _s.DAtty, _s.Gather, x.Qkv, x.Att, B, T, C, NH, kept, _rows.SequenceKeptStart);
+            if (keysAndValues) _s.DQkvSpan.Clear();
+            if (!compact) Attention.Backward(_s.DQkv, _s.DAtty, x.Qkv, x.Att, B, T, C, NH, _rows.ActiveLength);
+            else Attention.BackwardKeptQueries(keysAndValues ? _s.DFch : _s.DQkv, keysAndValues ? _s.DQkv : null, _s.DAtty, _s.Gather,
+                x.Qkv, x.Att, B, T, C, NH, kept, _rows.SequenceKeptStart);
         }
+        if (!compact || !keysAndValues) return rows;
         using (Timer.Measure("gather.bwd")) ScatterRowsInPlace(_s.DResidual, _rows.Kept, C);
         return RowSet.Ranges;
     }
