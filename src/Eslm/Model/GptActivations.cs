@@ -1,3 +1,4 @@
+using Eslm.Ops;
 using Eslm.Tensors;
 
 namespace Eslm.Model;
@@ -26,14 +27,39 @@ internal readonly unsafe struct ActivationPointers
     }
 }
 
+/// <summary>
+/// Typed pointers into the bf16 shadow block (<see cref="ActivationLayout.Bf16ShadowsFor"/>), resolved once per
+/// allocation; all null when the model keeps no shadows or the last forward did not write them.
+/// </summary>
+internal readonly unsafe struct ShadowPointers
+{
+    public readonly ushort* Ln1, Atty, Ln2, FchGelu, Lnf;
+
+    public ShadowPointers(Bf16Block s)
+    {
+        Ln1 = s.Pointer("ln1"); Atty = s.Pointer("atty"); Ln2 = s.Pointer("ln2"); FchGelu = s.Pointer("fch_gelu"); Lnf = s.Pointer("lnf");
+    }
+}
+
 /// <summary>Named pointers to one layer's activations; layer strides use the allocated capacity.</summary>
 internal readonly unsafe struct LayerActivations
 {
     public readonly float* Ln1, Ln1Mean, Ln1Rstd, Qkv, Atty, Att, Residual2, Ln2, Ln2Mean, Ln2Rstd, Fch, FchGelu, Residual3;
+    private readonly ushort* _ln1, _atty, _ln2, _fchGelu; // bf16 shadows (null: none)
 
-    public LayerActivations(in ActivationPointers a, int layer, int capacityB, int capacityT, int C, int NH)
+    /// <summary>The inputs of the layer's four products (ln1, atty, ln2, fch_gelu) with their bf16 shadows.</summary>
+    public Operand QkvInput => new(Ln1, _ln1);
+    public Operand AttProjInput => new(Atty, _atty);
+    public Operand FcInput => new(Ln2, _ln2);
+    public Operand FcProjInput => new(FchGelu, _fchGelu);
+
+    public LayerActivations(in ActivationPointers a, in ShadowPointers s, int layer, int capacityB, int capacityT, int C, int NH)
     {
         long l = layer, bt = (long)capacityB * capacityT, c = C, T = capacityT;
+        if (s.Ln1 != null)
+        {
+            _ln1 = s.Ln1 + l * bt * c; _atty = s.Atty + l * bt * c; _ln2 = s.Ln2 + l * bt * c; _fchGelu = s.FchGelu + l * bt * 4 * c;
+        }
         Ln1 = a.Ln1 + l * bt * c; Ln1Mean = a.Ln1Mean + l * bt; Ln1Rstd = a.Ln1Rstd + l * bt;
         Qkv = a.Qkv + l * bt * 3 * c; Atty = a.Atty + l * bt * c;
         Att = a.Att + l * capacityB * NH * T * T;

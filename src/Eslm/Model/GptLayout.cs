@@ -1,15 +1,31 @@
+using Eslm.Ops;
 using Eslm.Tensors;
 
 namespace Eslm.Model;
 
-/// <summary>Named pointers to one layer's slice of a parameter-shaped block (parameters or gradients).</summary>
+/// <summary>
+/// Named pointers to one layer's slice of a parameter-shaped block (parameters or gradients), with the matrices' bf16
+/// copies in the block's <see cref="Bf16Mirror"/> when it keeps one (resolved when the struct is made).
+/// </summary>
 public readonly unsafe struct LayerTensors
 {
     public readonly float* Ln1W, Ln1B, QkvW, QkvB, AttProjW, AttProjB, Ln2W, Ln2B, FcW, FcB, FcProjW, FcProjB;
+    private readonly ushort* _qkvW, _attProjW, _fcW, _fcProjW; // bf16 mirror slices (null without a mirror)
+
+    /// <summary>The linear layers' weights as product operands (fp32 values and bf16 mirror slice).</summary>
+    public Operand QkvWeight => new(QkvW, _qkvW);
+    public Operand AttProjWeight => new(AttProjW, _attProjW);
+    public Operand FcWeight => new(FcW, _fcW);
+    public Operand FcProjWeight => new(FcProjW, _fcProjW);
 
     public LayerTensors(TensorBlock block, int layer, int C)
     {
         long l = layer, c = C;
+        if (block.Bf16Mirror is { } m)
+        {
+            _qkvW = m.Pointer(ParameterLayout.QkvW) + l * 3 * c * c; _attProjW = m.Pointer(ParameterLayout.AttProjW) + l * c * c;
+            _fcW = m.Pointer(ParameterLayout.FcW) + l * 4 * c * c; _fcProjW = m.Pointer(ParameterLayout.FcProjW) + l * 4 * c * c;
+        }
         Ln1W = block.Pointer(ParameterLayout.Ln1W) + l * c; Ln1B = block.Pointer(ParameterLayout.Ln1B) + l * c;
         QkvW = block.Pointer(ParameterLayout.QkvW) + l * 3 * c * c; QkvB = block.Pointer(ParameterLayout.QkvB) + l * 3 * c;
         AttProjW = block.Pointer(ParameterLayout.AttProjW) + l * c * c; AttProjB = block.Pointer(ParameterLayout.AttProjB) + l * c;
@@ -40,6 +56,17 @@ public static class ActivationLayout
             new("lnf", BT, C), new("lnf_mean", BT), new("lnf_rstd", BT),
             new("logits", BT, cfg.Vp), new("row_sum", BT), new("losses", BT), new("entropy", BT),
         ];
+    }
+
+    /// <summary>
+    /// bf16 shadows of the activations the products read (the linear layers' and the head's inputs), kept by bf16 models:
+    /// the forward's product rounds its input into the shadow and the backward's dW product reads it back. Same names
+    /// and shapes as in <see cref="For"/>.
+    /// </summary>
+    public static IReadOnlyList<TensorSpec> Bf16ShadowsFor(GptConfig cfg, int B, int T)
+    {
+        int L = cfg.L, C = cfg.C, BT = B * T;
+        return [new("ln1", L, BT, C), new("atty", L, BT, C), new("ln2", L, BT, C), new("fch_gelu", L, BT, 4 * C), new("lnf", BT, C)];
     }
 
     /// <summary>Rows of the compact LM-head buffers: a chunk, rounded up to a multiple of 32 (zero padding rows).</summary>

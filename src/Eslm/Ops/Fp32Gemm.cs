@@ -8,14 +8,14 @@ internal sealed unsafe class Fp32Gemm : GemmBackend
 {
     public override Precision Precision => Precision.Fp32;
 
-    public override void LinearForward(float* output, float* input, float* weight, int rows, int inChannels, int outChannels, float beta) =>
-        OpenBlas.Sgemm(false, true, rows, outChannels, inChannels, 1f, input, inChannels, weight, inChannels, beta, output, outChannels);
+    public override void LinearForward(float* output, Operand input, Operand weight, int rows, int inChannels, int outChannels, float beta) =>
+        OpenBlas.Sgemm(false, true, rows, outChannels, inChannels, 1f, input.Values, inChannels, weight.Values, inChannels, beta, output, outChannels);
 
-    public override void LinearBackward(float* dInput, float dInputBeta, float* dWeight, float* dOutput, float* input, float* weight,
+    public override void LinearBackward(float* dInput, float dInputBeta, float* dWeight, float* dOutput, Operand input, Operand weight,
         int rows, int inChannels, int outChannels, int weightRows)
     {
         int C = inChannels, OC = outChannels;
-        if (dInput != null) OpenBlas.Sgemm(false, false, rows, C, OC, 1f, dOutput, OC, weight, C, dInputBeta, dInput, C);
-        OpenBlas.Sgemm(true, false, OC, C, weightRows, 1f, dOutput, OC, input, C, 1f, dWeight, C);
+        if (dInput != null) OpenBlas.Sgemm(false, false, rows, C, OC, 1f, dOutput, OC, weight.Values, C, dInputBeta, dInput, C);
+        OpenBlas.Sgemm(true, false, OC, C, weightRows, 1f, dOutput, OC, input.Values, C, 1f, dWeight, C);
     }
 }

@@ -15,48 +15,47 @@ public abstract unsafe class GemmBackend : IDisposable
     public static GemmBackend Fp32 { get; } = new Fp32Gemm();
 
     /// <summary>
-    /// The backend for <paramref name="precision"/>. A bf16 backend caches bf16 copies of the matrices that live in
-    /// <paramref name="parameters"/> and refreshes one when <see cref="TensorBlock.Version"/> moved (once per optimizer step).
-    /// Throws <see cref="NotSupportedException"/> (one sentence: what is missing, and to use fp32) when bf16 cannot run here.
+    /// The backend for <paramref name="precision"/>. Throws <see cref="NotSupportedException"/> (one sentence: what is
+    /// missing, and to use fp32) when bf16 cannot run here. A backend keeps no copies of its operands: bf16 copies live
+    /// with their owners and come in as <see cref="Operand.Bf16"/>.
     /// </summary>
-    public static GemmBackend For(Precision precision, TensorBlock? parameters) => precision switch
+    public static GemmBackend For(Precision precision) => precision switch
     {
         Precision.Fp32 => Fp32,
-        Precision.Bf16 => new Bf16Gemm(parameters),
+        Precision.Bf16 => new Bf16Gemm(),
         _ => throw new ArgumentOutOfRangeException(nameof(precision)),
     };
 
     public abstract Precision Precision { get; }
 
-    /// <summary>output[rows,outC] = input[rows,inC] · weightᵀ + beta · output.</summary>
-    public abstract void LinearForward(float* output, float* input, float* weight, int rows, int inChannels, int outChannels, float beta);
+    /// <summary>
+    /// output[rows,outC] = input[rows,inC] · weightᵀ + beta · output. A bf16 backend writes bf16(input) into the input's
+    /// shadow when it has one (the backward's dW reads it back) and reads the weight's shadow when it has one.
+    /// </summary>
+    public abstract void LinearForward(float* output, Operand input, Operand weight, int rows, int inChannels, int outChannels, float beta);
 
     /// <summary>
     /// dInput[rows,inC] = dOutput[rows,outC] · weight + dInputBeta · dInput (skipped when dInput is null), then
     /// dWeight[outC,inC] += dOutput[0..weightRows)ᵀ · input[0..weightRows). <paramref name="weightRows"/> ≥ rows lets a
     /// caller pad with zero rows (the fp32 head does, to keep SGEMM's k a multiple of 32); a backend may ignore the padding.
+    /// An input shadow must hold bf16(input) (the forward wrote it).
     /// </summary>
-    public abstract void LinearBackward(float* dInput, float dInputBeta, float* dWeight, float* dOutput, float* input, float* weight,
+    public abstract void LinearBackward(float* dInput, float dInputBeta, float* dWeight, float* dOutput, Operand input, Operand weight,
         int rows, int inChannels, int outChannels, int weightRows);
 
     /// <summary>
     /// <see cref="LinearBackward"/> over chosen rows of the forward's input (the kept tokens): dInput[count, inC] =
     /// dOutput[count, outC]·weight (overwritten), dWeight += dOutputᵀ·input[rows[0..count)]. The base gathers the fp32
     /// rows into <paramref name="gatherScratch"/> ([count, inC]) and runs the plain backward (fp32: the calls the engine
-    /// always made); bf16 gathers the rows the forward already rounded instead, half the bytes and no second rounding.
+    /// always made); bf16 gathers the rows of the input's shadow instead (the forward rounded them), half the bytes and no
+    /// second rounding.
     /// </summary>
-    public virtual void LinearBackwardGathered(float* dInput, float* dWeight, float* dOutput, float* input, int[] rows, int count,
-        float* weight, int inChannels, int outChannels, float* gatherScratch)
+    public virtual void LinearBackwardGathered(float* dInput, float* dWeight, float* dOutput, Operand input, int[] rows, int count,
+        Operand weight, int inChannels, int outChannels, float* gatherScratch)
     {
-        RowGather.Gather(gatherScratch, input, rows, count, inChannels);
+        RowGather.Gather(gatherScratch, input.Values, rows, count, inChannels);
         LinearBackward(dInput, 0f, dWeight, dOutput, gatherScratch, weight, count, inChannels, outChannels, count);
     }
-
-    /// <summary>
-    /// Marks the start of a model forward. A backend may keep what the forward's products computed from their inputs (bf16
-    /// keeps the rounded inputs for the backward's dW) until the next one.
-    /// </summary>
-    public virtual void BeginForward() { }
 
     /// <summary>Writes row <c>j</c> of an output gradient dY (fp32, outChannels values) into <c>destination</c>.</summary>
     public delegate void GradientRowWriter(int j, float* destination);
@@ -71,7 +70,7 @@ public abstract unsafe class GemmBackend : IDisposable
     /// A backend that takes it never stores dY whole in fp32: bf16 writes each row into a small per-worker buffer and
     /// rounds it straight into its bf16 operand.
     /// </summary>
-    public virtual bool TryLinearBackwardFromRows(float* dInput, float* dWeight, float* weight, float* input, int[]? inputRows,
+    public virtual bool TryLinearBackwardFromRows(float* dInput, float* dWeight, Operand weight, Operand input, int[]? inputRows,
         int rows, int inChannels, int outChannels, GradientRowWriter writeRow, float* reusableRows) => false;
 
     public virtual void Dispose() { }

@@ -4,7 +4,8 @@ namespace Eslm.Ops;
 
 /// <summary>
 /// Linear layer: out[N,OC] = input[N,C] · weightᵀ + bias, weight stored [OC,C] (PyTorch nn.Linear / llm.c). The products
-/// run on a <see cref="GemmBackend"/> (fp32 OpenBLAS when none is given; the model passes its own, which may be bf16).
+/// run on a <see cref="GemmBackend"/> (fp32 OpenBLAS when none is given; the model passes its own, which may be bf16);
+/// input and weight are <see cref="Operand"/>s, so an owner's bf16 shadows travel with them (a plain pointer has none).
 /// </summary>
 public static unsafe class MatMul
 {
@@ -12,7 +13,7 @@ public static unsafe class MatMul
     /// Forward. With <paramref name="accumulate"/>, adds into the existing output instead of overwriting it: the
     /// residual stream uses this to fuse "x + proj(y)" into the GEMM (beta = 1) with no separate buffer or pass.
     /// </summary>
-    public static void Forward(float* output, float* input, float* weight, float* bias, int rows, int inChannels, int outChannels,
+    public static void Forward(float* output, Operand input, Operand weight, float* bias, int rows, int inChannels, int outChannels,
         bool accumulate = false, GemmBackend? gemm = null)
     {
         int OC = outChannels;
@@ -37,7 +38,7 @@ public static unsafe class MatMul
     /// dInput may be null when the input needs no gradient.
     /// With <paramref name="overwriteInput"/>, dInput is written rather than accumulated (scratch needs no zeroing pass).
     /// </summary>
-    public static void Backward(float* dInput, float* dWeight, float* dBias, float* dOutput, float* input, float* weight,
+    public static void Backward(float* dInput, float* dWeight, float* dBias, float* dOutput, Operand input, Operand weight,
         int rows, int inChannels, int outChannels, bool overwriteInput = false, GemmBackend? gemm = null)
     {
         int C = inChannels, OC = outChannels;
@@ -51,8 +52,8 @@ public static unsafe class MatMul
     /// dWeight += dOutᵀ·input[rows], dBias += Σ dOut. The backend gathers the input rows (see
     /// <see cref="GemmBackend.LinearBackwardGathered"/>); <paramref name="gatherScratch"/> holds [count, inC] floats.
     /// </summary>
-    public static void BackwardGathered(float* dInput, float* dWeight, float* dBias, float* dOutput, float* input, int[] rows, int count,
-        float* weight, int inChannels, int outChannels, GemmBackend gemm, float* gatherScratch)
+    public static void BackwardGathered(float* dInput, float* dWeight, float* dBias, float* dOutput, Operand input, int[] rows, int count,
+        Operand weight, int inChannels, int outChannels, GemmBackend gemm, float* gatherScratch)
     {
         if (count == 0) return;
         gemm.LinearBackwardGathered(dInput, dWeight, dOutput, input, rows, count, weight, inChannels, outChannels, gatherScratch);

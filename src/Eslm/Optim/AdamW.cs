@@ -39,13 +39,15 @@ public sealed unsafe class AdamW : IDisposable
     public int Step { get; set; }
 
     /// <summary>
-    /// One AdamW step. With <paramref name="mirror"/> (a bf16 backend), every tensor the mirror covers gets its bf16 copy
-    /// rewritten in the same pass: bf16(new value), exactly what the backend would round later.
+    /// One AdamW step. When the parameter block keeps a bf16 mirror (<see cref="TensorBlock.Bf16Mirror"/>: a bf16 model),
+    /// the pass also writes it: bf16(new value), exactly what <see cref="Bf16Mirror.Refresh"/> would round later, so the
+    /// weights are read once per step instead of twice.
     /// </summary>
-    public void Update(TensorBlock parameters, TensorBlock gradients, float learningRate, float gradientScale = 1f, IBf16Mirror? mirror = null)
+    public void Update(TensorBlock parameters, TensorBlock gradients, float learningRate, float gradientScale = 1f)
     {
         Step++;
-        parameters.MarkModified(); // weights change below: derived bf16 copies must refresh
+        parameters.MarkModified(); // weights change below: the mirror is stale until the pass below has written it
+        var mirror = parameters.Bf16Mirror;
         float b1 = Options.Beta1, b2 = Options.Beta2, eps = Options.Epsilon;
         float bc1 = 1f - MathF.Pow(b1, Step), bc2 = 1f - MathF.Pow(b2, Step);
         float stepSize = learningRate / bc1, invSqrtBc2 = 1f / MathF.Sqrt(bc2);
@@ -54,7 +56,7 @@ public sealed unsafe class AdamW : IDisposable
             float* p = parameters.Pointer(t), g = gradients.Pointer(t), m = M.Pointer(t), v = V.Pointer(t);
             float decayFactor = 1f - learningRate * _decay[t];
             long n = parameters.Specs[t].Count;
-            ushort* copy = mirror is null ? null : mirror.MirrorOf(p, n);
+            ushort* copy = mirror is null ? null : mirror.Pointer(t);
             Parallelism.For(checked((int)((n + 15) / 16)), 1024, (s, e) =>
             {
                 long i = (long)s * 16, end = Math.Min(n, (long)e * 16);
@@ -83,7 +85,7 @@ public sealed unsafe class AdamW : IDisposable
                 }
             });
         }
-        mirror?.MirrorsWritten(parameters);
+        mirror?.MarkCurrent();
     }
 
     public void Dispose() { M.Dispose(); V.Dispose(); }

@@ -106,12 +106,13 @@ public sealed unsafe class Sampler : IDisposable
         float scale = 1f / MathF.Sqrt(HS);
         int keys = pos + n;
         var gemm = _model.Gemm;   // the model's precision: fp32 SGEMM, or bf16 operands for the linear layers and the head
+        p.Bf16Mirror?.Refresh();  // bf16: the weights' rounded copies (the layer weights' and head's operands) match the weights
         for (int l = 0; l < cfg.L; l++)
         {
             var w = _model.LayerWeights(l);
             float* kCache = b.KCache + (long)l * maxT * C, vCache = b.VCache + (long)l * maxT * C;
             LayerNorm.Forward(ln, mean, rstd, x, w.Ln1W, w.Ln1B, n, C);
-            MatMul.Forward(qkv, ln, w.QkvW, w.QkvB, n, C, 3 * C, gemm: gemm);
+            MatMul.Forward(qkv, ln, w.QkvWeight, w.QkvB, n, C, 3 * C, gemm: gemm);
             for (int i = 0; i < n; i++)
             {
                 float* src = qkv + (long)i * 3 * C;
@@ -125,21 +126,22 @@ public sealed unsafe class Sampler : IDisposable
                 for (int i = 0; i < n; i++) CausalSoftmax(scores + (long)i * keys, pos + i + 1, keys);
                 OpenBlas.Sgemm(false, false, n, HS, keys, 1f, scores, keys, vCache + h * HS, C, 0f, atty + h * HS, C);
             }
-            MatMul.Forward(x, atty, w.AttProjW, w.AttProjB, n, C, C, accumulate: true, gemm: gemm);
+            MatMul.Forward(x, atty, w.AttProjWeight, w.AttProjB, n, C, C, accumulate: true, gemm: gemm);
             LayerNorm.Forward(ln, mean, rstd, x, w.Ln2W, w.Ln2B, n, C);
-            MatMul.Forward(fch, ln, w.FcW, w.FcB, n, C, 4 * C, gemm: gemm);
+            MatMul.Forward(fch, ln, w.FcWeight, w.FcB, n, C, 4 * C, gemm: gemm);
             Gelu.Forward(fchGelu, fch, (long)n * 4 * C);
-            MatMul.Forward(x, fchGelu, w.FcProjW, w.FcProjB, n, 4 * C, C, accumulate: true, gemm: gemm);
+            MatMul.Forward(x, fchGelu, w.FcProjWeight, w.FcProjB, n, 4 * C, C, accumulate: true, gemm: gemm);
         }
         Position = pos + n;
 
         LayerNorm.Forward(ln, mean, rstd, x, p.Pointer(LnfW), p.Pointer(LnfB), n, C);
         float* logits = b.Logits;
+        var head = _model.HeadWeight;
         int first = allLogits.IsEmpty ? n - 1 : 0;
         for (int i = first; i < n; i++)
         {
             // logits = lnf · wteᵀ (tied head); padded columns are computed but never read.
-            gemm.LinearForward(logits, ln + (long)i * C, wte, 1, C, Vp, 0f);
+            gemm.LinearForward(logits, ln + (long)i * C, head, 1, C, Vp, 0f);
             var row = new ReadOnlySpan<float>(logits, V);
             if (!allLogits.IsEmpty) row.CopyTo(allLogits.Slice(i * V, V));
             if (i == n - 1) row.CopyTo(_lastLogits);

@@ -32,7 +32,7 @@ public sealed unsafe class TensorBlock : IDisposable
     public IReadOnlyList<TensorSpec> Specs { get; }
 
     /// <summary>
-    /// Bumped whenever the contents may have changed, so derived copies (the bf16 weight cache of a bf16 model) know when
+    /// Bumped whenever the contents may have changed, so derived copies (the <see cref="Bf16Mirror"/>) know when
     /// to refresh. The span accessors, <see cref="CopyFrom"/> and <see cref="Clear"/> bump it; code that writes through raw
     /// pointers (the optimizer) calls <see cref="MarkModified"/> itself.
     /// </summary>
@@ -87,8 +87,22 @@ public sealed unsafe class TensorBlock : IDisposable
         Buffer.MemoryCopy(other.Data, Data, Count * sizeof(float), Count * sizeof(float));
     }
 
+    /// <summary>The block's bf16 mirror, kept while bf16 products read it (null otherwise; see <see cref="KeepBf16Mirror"/>).</summary>
+    public Bf16Mirror? Bf16Mirror { get; private set; }
+
+    /// <summary>Gives the block a bf16 mirror (allocated once, not yet current) and returns it.</summary>
+    public Bf16Mirror KeepBf16Mirror() => Bf16Mirror ??= new Bf16Mirror(this);
+
+    /// <summary>Frees the bf16 mirror (the model went back to fp32 products).</summary>
+    public void DropBf16Mirror()
+    {
+        Bf16Mirror?.Dispose();
+        Bf16Mirror = null;
+    }
+
     public void Dispose()
     {
+        DropBf16Mirror();
         if (_data != null) NativeMemory.AlignedFree(_data);
         _data = null;
     }

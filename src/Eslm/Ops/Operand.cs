@@ -1,0 +1,26 @@
+namespace Eslm.Ops;
+
+/// <summary>
+/// A matrix operand of a linear product: its fp32 values and, where its owner keeps one, its bf16 shadow (null: none).
+/// The owner states what the shadow holds, and a bf16 backend reads or writes it instead of rounding into scratch:
+/// a weight's shadow is its parameter block's <see cref="Tensors.Bf16Mirror"/>, current whenever the product runs;
+/// an activation's shadow (the model's activation layout) is written by the forward product that reads the activation,
+/// and the backward's dW product of the same layer reads it back. fp32 products read <see cref="Values"/> only.
+/// </summary>
+public readonly unsafe struct Operand
+{
+    public readonly float* Values;
+    public readonly ushort* Bf16;
+
+    public Operand(float* values, ushort* bf16 = null)
+    {
+        Values = values;
+        Bf16 = bf16;
+    }
+
+    /// <summary>An operand with no bf16 shadow (a bf16 product rounds it into scratch).</summary>
+    public static implicit operator Operand(float* values) => new(values);
+
+    /// <summary>The operand from element <paramref name="offset"/> on (a row range's first row), shadow included.</summary>
+    public Operand At(long offset) => new(Values + offset, Bf16 == null ? null : Bf16 + offset);
+}
