@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 
 using Eslm.Cli.Commands;
 
@@ -37,6 +39,7 @@ public static class Program
             Description = "Option values from a JSON file: option names (kebab- or snake_case), or a run's run.json to repeat it; the command line wins",
             Recursive = true,
         });
+        OptionRules.Apply(root);
         return root;
     }
 
@@ -56,9 +59,30 @@ public static class Program
             Console.Error.WriteLine($"eslm: error: {e.Message}");
             return e is ArgumentException ? 2 : 1; // a changed option is a usage error; a folder without a run is not
         }
+        try { expanded = OptionRules.CanonicalChoices(root, expanded); }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"eslm: error: {e.Message}");
+            return 2;
+        }
         // Exit 2 means the command line is wrong (docs/cli-rules.md): parse errors too, not only failed option checks.
         var parsed = root.Parse(expanded);
+        if (parsed.Errors.Count > 0 && parsed.Action is ParseErrorAction) return ParseError(parsed);
         int code = parsed.Invoke();
         return parsed.Errors.Count > 0 && code != 0 ? 2 : code;
+    }
+
+    /// <summary>
+    /// A parse error is one line in Eslm's words, like every other error (System.CommandLine would print its message,
+    /// which may span lines, and then the whole help).
+    /// </summary>
+    private static int ParseError(ParseResult parsed)
+    {
+        string message = string.Join(" ", parsed.Errors[0].Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries).Select(p => p.Trim()));
+        var names = new List<string>();
+        for (var c = parsed.CommandResult; c is { Command: not RootCommand }; c = c.Parent as CommandResult) names.Insert(0, c.Command.Name);
+        string help = string.Join(" ", new[] { "eslm" }.Concat(names).Append("--help"));
+        Console.Error.WriteLine($"eslm: error: {message} (see `{help}`)");
+        return 2;
     }
 }
