@@ -114,16 +114,29 @@ public static class OptionRules
             int equals = token.IndexOf('=');
             string name = token.StartsWith('-') && equals > 0 ? token[..equals] : token;
             var option = OptionFile.Find(command, name);
-            if (option is not Option<string> choiceOption || Choices(choiceOption) is not { Length: > 0 } choices) continue;
+            if (option is not Option<string> choiceOption) continue;
+            bool named = NamedValues.TryGetValue(option.Name, out var names); // checked by the command itself
+            string[] choices = named ? names!() : Choices(choiceOption);
+            if (choices.Length == 0) continue;
             int at = equals > 0 && name != token ? i : i + 1;
             if (at >= args.Length) continue;
             string value = at == i ? token[(equals + 1)..] : args[at];
-            string canonical = choices.FirstOrDefault(c => string.Equals(c, value, StringComparison.OrdinalIgnoreCase))
-                ?? throw new ArgumentException($"{option.Name} must be one of {string.Join(", ", choices)} (got '{value}')");
+            string? canonical = choices.FirstOrDefault(c => string.Equals(c, value, StringComparison.OrdinalIgnoreCase));
+            if (canonical is null && named) continue;
+            if (canonical is null) throw new ArgumentException($"{option.Name} must be one of {string.Join(", ", choices)} (got '{value}')");
             result[at] = at == i ? $"{name}={canonical}" : canonical;
         }
         return result;
     }
+
+    /// <summary>
+    /// Options whose values are names from a registry rather than declared choices: their case is normalised the same way,
+    /// while an unknown name is left to the command, whose message lists the known ones.
+    /// </summary>
+    private static readonly Dictionary<string, Func<string[]>> NamedValues = new()
+    {
+        ["--strategy"] = () => Eslm.Selection.StrategyRegistry.Names.ToArray(),
+    };
 
     private static string[] Choices(Option<string> option) =>
         option.GetCompletions(CompletionContext.Empty).Select(c => c.Label).ToArray();

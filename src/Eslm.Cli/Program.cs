@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 
@@ -45,6 +46,11 @@ public static class Program
 
     public static int Main(string[] args)
     {
+        // Numbers read and written the same way whatever the locale (docs/cli-rules.md): 0.5 is never printed "0,5", and
+        // nothing formats with the user's culture by accident. (The build's InvariantGlobalization does this for the process;
+        // this holds it for a host that sets a culture, such as the tests.)
+        CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = CultureInfo.InvariantCulture;
+        CultureInfo.DefaultThreadCurrentCulture = CultureInfo.DefaultThreadCurrentUICulture = CultureInfo.InvariantCulture;
         var root = BuildRootCommand();
         string[] expanded;
         try { expanded = ConfigFile.Expand(root, args); }
