@@ -54,12 +54,12 @@ public static class OptionRules
     /// </summary>
     private static void Scalar<T>(Option<T> option, Parse<T> parse)
     {
-        option.Arity = ArgumentArity.OneOrMore;
+        // Each occurrence takes one token; any number of occurrences (an option declared with an optional value keeps it optional).
+        option.Arity = new ArgumentArity(option.Arity.MinimumNumberOfValues, ArgumentArity.ZeroOrMore.MaximumNumberOfValues);
         option.AllowMultipleArgumentsPerToken = false;
-        var defaultValue = option.DefaultValueFactory;
         option.CustomParser = result =>
         {
-            if (result.Tokens.Count == 0) return defaultValue is null ? default : defaultValue(result);
+            if (result.Tokens.Count == 0) return option.DefaultValueFactory is { } defaultValue ? defaultValue(result) : default;
             foreach (var token in result.Tokens.Take(result.Tokens.Count - 1))
                 try { parse(token.Value, option.Name); }
                 catch (FormatException e) { result.AddError(e.Message); return default; }

@@ -16,7 +16,7 @@ public static class TextData
     /// <summary>Fails, naming the path, when <see cref="OpenEvalCorpus"/> would (checked up front, before any work starts).</summary>
     public static void CheckEvalCorpus(string path)
     {
-        if (path.StartsWith("random:", StringComparison.Ordinal)) return;
+        if (path.StartsWith("random:", StringComparison.Ordinal)) { OpenEvalCorpus(path); return; } // 4096 tokens: cheap
         using var sequence = TokenSequence.Open(path, "val");
         CheckEvalSize(path, sequence.Count);
     }
@@ -34,7 +34,8 @@ public static class TextData
     {
         if (path.StartsWith("random:", StringComparison.Ordinal))
         {
-            int v = int.Parse(path["random:".Length..]);
+            int v = int.TryParse(path["random:".Length..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) && n > 1
+                ? n : throw new ArgumentException($"{path}: expected random:V with V > 1");
             var rng = new Rng(999);
             return new EvalCorpus(path, Enumerable.Range(0, 4096).Select(_ => rng.NextInt(v)).ToArray());
         }
