@@ -20,7 +20,7 @@ public static class CliRunner
                                       or DllNotFoundException or InvalidOperationException or UnauthorizedAccessException or NotSupportedException)
         {
             Console.Out.Flush();
-            Console.Error.WriteLine($"eslm: error: {e.Message}");
+            Console.Error.WriteLine($"eslm: error: {ErrorText.Of(e)}");
             return e is ArgumentException ? 2 : 1;
         }
         catch (OutOfMemoryException e)

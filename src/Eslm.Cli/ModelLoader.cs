@@ -23,15 +23,37 @@ public static class ModelLoader
     /// </summary>
     public static void AnnounceRunCheckpoint(string path)
     {
-        if (ModelFiles.Detect(path) != ModelFileKind.RunDirectory) return;
+        if (WarnDamaged(path) is var (step, dir)) Announce(path, step, dir);
+    }
+
+    /// <summary>
+    /// Loads a model to sample from or evaluate (anything <see cref="Load"/> takes), saying for a run directory which
+    /// checkpoint it uses: the newest complete one when the load starts, or a newer one when a run still training rotated
+    /// it away meanwhile (<see cref="Checkpoint.LoadNewestModel"/> then retries and this says so again).
+    /// </summary>
+    public static Gpt LoadAnnounced(string path, int? heads = null)
+    {
+        if (path.StartsWith("preset:", StringComparison.Ordinal)) return Load(path);
+        if (WarnDamaged(path) is null) return ModelFiles.Load(path, heads);
+        return Checkpoint.LoadNewestModel(path, (step, dir) => Announce(path, step, dir)).Model;
+    }
+
+    /// <summary>For a run directory: warns of damaged checkpoints newer than the newest complete one, and returns that one.</summary>
+    private static (long Step, string Dir)? WarnDamaged(string path)
+    {
+        if (ModelFiles.Detect(path) != ModelFileKind.RunDirectory) return null;
         var complete = Checkpoint.ListComplete(path);
+        if (complete.Count == 0) return null; // rotated meanwhile: the load says what is wrong
         var (step, dir) = complete[^1];
         var good = complete.Select(c => Path.GetFullPath(c.Path)).ToHashSet();
         foreach (string candidate in Directory.EnumerateDirectories(path, "step-*").Order(StringComparer.Ordinal))
             if (!good.Contains(Path.GetFullPath(candidate)) && string.CompareOrdinal(Path.GetFileName(candidate), Path.GetFileName(dir)) > 0)
                 Console.Error.WriteLine($"eslm: warning: {candidate}: damaged checkpoint (a file is missing or has the wrong length), skipped");
-        Console.Error.WriteLine($"eslm: {path}: using checkpoint {Path.GetFileName(dir)} (step {step})");
+        return (step, dir);
     }
+
+    private static void Announce(string path, long step, string dir) =>
+        Console.Error.WriteLine($"eslm: {path}: using checkpoint {Path.GetFileName(dir)} (step {step})");
 
     public static Gpt Load(string path)
     {

@@ -30,13 +30,16 @@ public static class OptionFile
 
     public static JsonObject Read(string path, string what)
     {
+        if (Directory.Exists(path)) throw new InvalidDataException($"{path}: is a folder; the {what} must be a JSON file");
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: {what} not found");
+        string text = File.ReadAllText(path);
+        if (string.IsNullOrWhiteSpace(text)) throw new InvalidDataException($"{path}: empty; the {what} must hold a JSON object of option names and values");
         try
         {
-            return JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })
+            return JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })
                 as JsonObject ?? throw new InvalidDataException($"{path}: expected a JSON object of option names and values");
         }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message})"); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})"); }
     }
 
     /// <summary>Whether <paramref name="json"/> is a run.json (an "options" object beside the architecture).</summary>
@@ -119,7 +122,7 @@ public static class OptionFile
 
     private static string Describe(Type t) =>
         t == typeof(int) || t == typeof(long) ? "an integer" : t == typeof(ulong) ? "a non-negative integer"
-        : t == typeof(float) || t == typeof(double) ? "a number" : "a " + t.Name;
+        : t == typeof(float) || t == typeof(double) ? "a number" : t == typeof(string) ? "a string" : "a " + t.Name;
 
     private static InvalidDataException TypeError(string path, OptionEntry entry, string expected) =>
         new($"{path}: key '{entry.Key}' must be {expected} (got {entry.Value.ToJsonString()})");

@@ -4,7 +4,7 @@ using System.Globalization;
 namespace Eslm.Cli;
 
 /// <summary>
-/// Progress for long work on stderr: a redrawn bar on a terminal; otherwise plain lines, at most one per
+/// Progress for long work on stderr: a redrawn bar on a terminal (<see cref="Redraws"/>); otherwise plain lines, at most one per
 /// <see cref="LogInterval"/> (plus the first and the last), so logs and CI output stay short.
 /// <para>Rates and ETAs count only work done while this reporter watched, from its first report on: work restored on a
 /// resume, or done before the first report (start-up, JIT), would make them absurd. They are shown only once they mean
@@ -17,7 +17,7 @@ public sealed class ProgressReporter(string label, long total, string unit, Text
     public const double MinRateSeconds = 1.0;
 
     private readonly Stopwatch _watch = Stopwatch.StartNew();
-    private readonly bool _terminal = terminal ?? !Console.IsErrorRedirected;
+    private readonly bool _terminal = terminal ?? Redraws(Console.IsErrorRedirected, Environment.GetEnvironmentVariable("TERM"));
     private TextWriter Output => output ?? Console.Error;
     private (long Done, TimeSpan At)? _first;
     private TimeSpan? _lastLine;
@@ -25,6 +25,12 @@ public sealed class ProgressReporter(string label, long total, string unit, Text
 
     /// <summary>The amount of work; may grow while reading inputs whose size was not known up front.</summary>
     public long Total { get; set; } = total;
+
+    /// <summary>
+    /// Whether progress may redraw one line with <c>\r</c> and <c>ESC[K</c>: only on a terminal that understands them (not
+    /// when stderr goes to a file or pipe, nor with <c>TERM=dumb</c>, as in Emacs shells and some CI logs).
+    /// </summary>
+    public static bool Redraws(bool errorRedirected, string? term) => !errorRedirected && term != "dumb";
 
     public void Report(long done, string details = "")
     {

@@ -61,6 +61,7 @@ public sealed class SelectionCliOptions
     /// </summary>
     public static void CheckIgnoredSettings(SelectionOptions selection, Action<string> warn)
     {
+        foreach (var message in SharedSelectionUse.Ignored(selection)) warn(message); // issue 21: --alpha 0.9 --strategy clm
         foreach (var s in SelectionBinding.IgnoredSettings(selection))
         {
             string message = $"{s.Flag} belongs to strategy {s.Owner.Name}, so --strategy {selection.Strategy} ignores it";

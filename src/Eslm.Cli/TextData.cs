@@ -13,20 +13,34 @@ public static class TextData
 {
     public const int EndOfText = Gpt2Tokenizer.EndOfText;
 
+    /// <summary>Fails, naming the path, when <see cref="OpenEvalCorpus"/> would (checked up front, before any work starts).</summary>
+    public static void CheckEvalCorpus(string path)
+    {
+        if (path.StartsWith("random:", StringComparison.Ordinal)) { OpenEvalCorpus(path); return; } // 4096 tokens: cheap
+        using var sequence = TokenSequence.Open(path, "val");
+        CheckEvalSize(path, sequence.Count);
+    }
+
+    private static void CheckEvalSize(string path, long count)
+    {
+        // Fewer than 2 tokens hold no prediction: the mean loss would be NaN, reported as a result.
+        if (count < 2)
+            throw new InvalidDataException($"{path}: the validation split has {count} tokens, nothing to evaluate (re-prepare with --val-fraction > 0 or --val-docs N)");
+        if (count > int.MaxValue) throw new NotSupportedException($"{path}: validation split of {count} tokens is too large to evaluate at once");
+    }
+
     /// <summary>The validation split of a dataset folder (tokens + document index), or `random:V` for smoke tests.</summary>
     public static EvalCorpus OpenEvalCorpus(string path)
     {
         if (path.StartsWith("random:", StringComparison.Ordinal))
         {
-            int v = int.Parse(path["random:".Length..]);
+            int v = int.TryParse(path["random:".Length..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) && n > 1
+                ? n : throw new ArgumentException($"{path}: expected random:V with V > 1");
             var rng = new Rng(999);
             return new EvalCorpus(path, Enumerable.Range(0, 4096).Select(_ => rng.NextInt(v)).ToArray());
         }
         using var sequence = TokenSequence.Open(path, "val");
-        // Fewer than 2 tokens hold no prediction: the mean loss would be NaN, reported as a result.
-        if (sequence.Count < 2)
-            throw new InvalidDataException($"{path}: the validation split has {sequence.Count} tokens, nothing to evaluate (re-prepare with --val-fraction > 0 or --val-docs N)");
-        if (sequence.Count > int.MaxValue) throw new NotSupportedException($"{path}: validation split of {sequence.Count} tokens is too large to evaluate at once");
+        CheckEvalSize(path, sequence.Count);
         var tokens = new int[sequence.Count];
         sequence.CopyTo(0, tokens);
         var documents = new List<EvalDocument>();

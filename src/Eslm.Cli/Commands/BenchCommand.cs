@@ -60,6 +60,8 @@ public static class BenchCommand
             SelectionCliOptions.CheckIgnoredSettings(selectionOptions, m => Console.Error.WriteLine($"eslm: warning: {m}"));
             var backwardMode = selection.ResolveBackward(r);
             string strategyName = selectionOptions.Strategy;
+            // Per-step times redraw one line on a terminal; logs and TERM=dumb get only the table (docs/cli-rules.md).
+            bool showSteps = !r.GetValue(json) && ProgressReporter.Redraws(Console.IsErrorRedirected, Environment.GetEnvironmentVariable("TERM"));
             bool withBaseline = r.GetValue(baseline) && (strategyName != "clm" || baselineChosen != chosen);
             var result = TrainingBenchmark.Run(new BenchmarkOptions
             {
@@ -67,8 +69,8 @@ public static class BenchCommand
                 Strategy = strategyName, Profile = r.GetValue(profile), Baseline = withBaseline,
                 Precision = chosen, BaselinePrecision = baselineChosen,
             }, (m, o, d) => new Trainer(m, o with { Backward = backwardMode }, d, StrategyRegistry.Create(selectionOptions), ModelLoader.Load),
-            onStep: r.GetValue(json) ? null : (s, ms) => Console.Error.Write($"\r  step {s + 1}: {ms:F0} ms   "));
-            if (!r.GetValue(json)) Console.Error.WriteLine();
+            onStep: showSteps ? (s, ms) => Console.Error.Write($"\r  step {s + 1}: {ms:F0} ms   ") : null);
+            if (showSteps) Console.Error.WriteLine();
             if (r.GetValue(json))
             {
                 var o = ToJson(result);

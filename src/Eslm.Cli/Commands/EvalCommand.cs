@@ -37,17 +37,24 @@ public static class EvalCommand
             var tasks = r.GetValue(task) ?? [];
             if (datasets.Length == 0 && tasks.Length == 0) throw new ArgumentException("nothing to evaluate: give --data DATASET and/or --task KIND FILE");
             if (tasks.Length % 2 != 0) throw new ArgumentException("--task takes pairs: KIND FILE (e.g. --task hellaswag items.jsonl)");
+            // Every input is checked (and every task file read) before the model loads and any evaluation starts.
+            var kinds = new string[tasks.Length / 2];
             for (int i = 0; i < tasks.Length; i += 2)
             {
-                if (tasks[i] is not ("hellaswag" or "cloze")) throw new ArgumentException($"--task kind must be hellaswag or cloze (got '{tasks[i]}')");
+                kinds[i / 2] = tasks[i].ToLowerInvariant();
+                if (kinds[i / 2] is not ("hellaswag" or "cloze")) throw new ArgumentException($"--task kind must be hellaswag or cloze (got '{tasks[i]}')");
                 if (!File.Exists(tasks[i + 1])) throw new FileNotFoundException($"{tasks[i + 1]}: task file not found");
             }
             if (r.GetValue(batch) < 1) throw new ArgumentException("--batch must be >= 1");
             if (r.GetValue(maxTokens) < 0) throw new ArgumentException("--max-tokens must be >= 0");
+            foreach (var d in datasets) TextData.CheckEvalCorpus(d);
+            var taskItems = new object[kinds.Length];
+            for (int i = 0; i < kinds.Length; i++)
+                taskItems[i] = kinds[i] == "hellaswag" ? DownstreamTasks.LoadMultipleChoice(tasks[2 * i + 1]) : DownstreamTasks.LoadCloze(tasks[2 * i + 1]);
             string path = r.GetValue(checkpoint)!;
-            ModelLoader.AnnounceRunCheckpoint(path);
+            ModelLoader.CheckExists(path, "--checkpoint");
             var gemmPrecision = precision.Resolve(r);
-            using var model = ModelLoader.Load(path);
+            using var model = ModelLoader.LoadAnnounced(path);
             model.Precision = gemmPrecision;
             int T = r.GetValue(seq) == 0 ? model.Config.MaxSequenceLength : r.GetValue(seq);
             // As train does: a --seq beyond the context used to be clamped silently.
@@ -73,21 +80,20 @@ public static class EvalCommand
             }
             output["datasets"] = results;
             var taskResults = new JsonArray();
-            for (int i = 0; i < tasks.Length; i += 2)
+            for (int i = 0; i < kinds.Length; i++)
             {
-                string kind = tasks[i], file = tasks[i + 1];
+                string kind = kinds[i], file = tasks[2 * i + 1];
                 var clock = Stopwatch.StartNew();
-                if (kind == "hellaswag")
+                if (taskItems[i] is List<MultipleChoiceItem> choices)
                 {
-                    var items = DownstreamTasks.LoadMultipleChoice(file);
-                    var bar = new ProgressReporter($"{kind} {Path.GetFileName(file)}", items.Sum(x => x.Endings.Count), "seq");
-                    var res = DownstreamTasks.EvaluateMultipleChoice(model, items, TextData.Encode, B, (done, _) => bar.Report(done));
+                    var bar = new ProgressReporter($"{kind} {Path.GetFileName(file)}", choices.Sum(x => x.Endings.Count), "seq");
+                    var res = DownstreamTasks.EvaluateMultipleChoice(model, choices, TextData.Encode, B, (done, _) => bar.Report(done));
                     taskResults.Add(new JsonObject { ["task"] = kind, ["file"] = file, ["items"] = res.Items, ["acc"] = res.Accuracy, ["acc_norm"] = res.AccuracyNormalized, ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2) });
-                    if (!asJson) Console.WriteLine($"{file}: {res.Items} items, acc {res.Accuracy:F4}, acc_norm {res.AccuracyNormalized:F4} (chance {1.0 / items.Select(x => x.Endings.Count).DefaultIfEmpty(4).Average():F2})");
+                    if (!asJson) Console.WriteLine($"{file}: {res.Items} items, acc {res.Accuracy:F4}, acc_norm {res.AccuracyNormalized:F4} (chance {1.0 / choices.Select(x => x.Endings.Count).DefaultIfEmpty(4).Average():F2})");
                 }
                 else
                 {
-                    var items = DownstreamTasks.LoadCloze(file);
+                    var items = (List<ClozeItem>)taskItems[i];
                     // Sequences scored: each target, plus three distractors per item when the file allows the choice figure.
                     var bar = new ProgressReporter($"{kind} {Path.GetFileName(file)}", items.Count, "seq");
                     var res = DownstreamTasks.EvaluateCloze(model, items, TextData.Encode, B, (done, total) => { bar.Total = total; bar.Report(done); });

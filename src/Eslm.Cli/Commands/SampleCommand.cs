@@ -24,7 +24,7 @@ public static class SampleCommand
         var temperature = new Option<float>("--temperature") { Description = "Softmax temperature; 0 = greedy.", DefaultValueFactory = _ => 1f };
         var topK = new Option<int>("--top-k") { Description = "Sample among the K most likely tokens (0 = all).", DefaultValueFactory = _ => 200 };
         var seed = new Option<ulong>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1337 };
-        var stopToken = new Option<int?>("--stop-token") { Description = "Stop after generating this token id (e.g. 50256, <|endoftext|>)." };
+        var stopToken = new Option<string?>("--stop-token") { Description = "Stop after generating this token: an id or its text (e.g. 50256, <|endoftext|>)." };
         var heads = new Option<int?>("--heads") { Description = "Attention heads of an HF file that has no config.json or n_head metadata." };
         var threads = new Option<int>("--threads") { Description = "Threads (0 = all cores).", DefaultValueFactory = _ => 0 };
         var printIds = new Option<bool>("--print-ids") { Description = "Print the new token ids instead of text (the default with --prompt-ids)." };
@@ -46,13 +46,14 @@ public static class SampleCommand
             Gpt2Tokenizer? tokenizer = text is not null ? Gpt2Tokenizer.Default : null;
             int[] promptTokens = tokenizer?.Encode(text, allowSpecial: true) ?? ParseIds(ids!);
             bool asText = text is not null && !parse.GetValue(printIds);
+            int? stop = parse.GetValue(stopToken) is { } stopText ? ParseStopToken(stopText) : null;
             CliRunner.ConfigureThreads(parse.GetValue(threads));
             var gemmPrecision = precision.Resolve(parse);
 
-            ModelLoader.AnnounceRunCheckpoint(path);
-            using var model = ModelFiles.Load(path, parse.GetValue(heads));
+            using var model = ModelLoader.LoadAnnounced(path, parse.GetValue(heads));
             model.Precision = gemmPrecision;
             int V = model.Config.VocabSize;
+            if (stop >= V) throw new ArgumentException($"--stop-token: token id {stop} is outside the model's vocabulary [0, {V})");
             foreach (int t in promptTokens)
                 if (t >= V)
                     throw new ArgumentException($"{(text is null ? "--prompt-ids" : "--prompt")}: token id {t} is outside the model's vocabulary [0, {V})");
@@ -63,20 +64,36 @@ public static class SampleCommand
                                         $"{model.Config.MaxSequenceLength}: only its last {model.Config.MaxSequenceLength} condition the continuation");
             using var sampler = new Sampler(model);
             var rng = new Rng(parse.GetValue(seed));
-            using var stdout = Console.OpenStandardOutput();
-            if (asText) { stdout.Write(tokenizer!.DecodeToBytes(promptTokens)); stdout.Flush(); }
-            bool first = true;
-            sampler.Generate(promptTokens, n, options, rng, token =>
+            using var stdout = StandardOutput.Open();
+            try
             {
-                if (asText) stdout.Write(tokenizer!.TokenToBytes(token));
-                else stdout.Write(System.Text.Encoding.ASCII.GetBytes((first ? "" : " ") + token.ToString(CultureInfo.InvariantCulture)));
-                stdout.Flush();
-                first = false;
-            }, parse.GetValue(stopToken));
-            stdout.Write("\n"u8);
+                if (asText) { stdout.Write(tokenizer!.DecodeToBytes(promptTokens)); stdout.Flush(); }
+                bool first = true;
+                sampler.Generate(promptTokens, n, options, rng, token =>
+                {
+                    if (asText) stdout.Write(tokenizer!.TokenToBytes(token));
+                    else stdout.Write(System.Text.Encoding.ASCII.GetBytes((first ? "" : " ") + token.ToString(CultureInfo.InvariantCulture)));
+                    stdout.Flush();
+                    first = false;
+                }, stop);
+                stdout.Write("\n"u8);
+            }
+            catch (IOException e) when (StandardOutput.IsBrokenPipe(e))
+            {
+                // The reader went away (`eslm sample … | head -c 20`): stop generating, as `yes | head` does; not an error.
+            }
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>A token id ("50256") or the text of exactly one GPT-2 token ("<|endoftext|>", " the").</summary>
+    internal static int ParseStopToken(string text)
+    {
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int id)) return id;
+        var tokens = Gpt2Tokenizer.Default.Encode(text, allowSpecial: true);
+        return tokens.Length == 1 ? tokens[0]
+            : throw new ArgumentException($"--stop-token: '{text}' is {tokens.Length} GPT-2 tokens, not one (give one token's text or its id, e.g. <|endoftext|> or 50256)");
     }
 
     internal static int[] ParseIds(string text)

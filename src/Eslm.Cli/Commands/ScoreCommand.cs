@@ -29,18 +29,30 @@ public static class ScoreCommand
             ModelLoader.CheckExists(r.GetValue(reference), "--reference");
             // Issue 13: two scorings into one sidecar at once would interleave; the check above is repeated under the lock.
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
-            using var outputLock = Eslm.Tensors.RunLock.AcquireFile(outPath, m => Console.Error.WriteLine($"eslm: warning: {m}"));
-            if (File.Exists(outPath) && !r.GetValue(overwrite)) throw new IOException($"{outPath}: already exists (pass --overwrite to replace it)");
-            using var model = ModelLoader.Load(r.GetValue(reference)!);
-            int T = r.GetValue(seq) == 0 ? model.Config.MaxSequenceLength : r.GetValue(seq);
-            if (T < 1 || T > model.Config.MaxSequenceLength) throw new ArgumentException($"--seq must be in [1, {model.Config.MaxSequenceLength}] (got {T})");
-            long count;
-            using (var tokens = TokenSequence.Open(dataPath, splitName)) count = tokens.Count;
-            var bar = new ProgressReporter("score", count, "tokens");
-            var summary = ReferenceScorer.WriteSidecar(model, r.GetValue(reference)!, dataPath, splitName, T, r.GetValue(batch), outPath, done => bar.Report(done));
-            bar.Report(count);
-            Console.Error.WriteLine($"scored {summary.Tokens:N0} tokens in {summary.Seconds:F1} s ({summary.Flops / 1e9:F1} GFLOP, mean reference loss {summary.MeanLoss:F4})");
-            Console.WriteLine(outPath);
+            var outputLock = Eslm.Tensors.RunLock.AcquireFile(outPath, m => Console.Error.WriteLine($"eslm: warning: {m}"));
+            try
+            {
+                if (File.Exists(outPath) && !r.GetValue(overwrite)) throw new IOException($"{outPath}: already exists (pass --overwrite to replace it)");
+                using var model = ModelLoader.Load(r.GetValue(reference)!);
+                int T = r.GetValue(seq) == 0 ? model.Config.MaxSequenceLength : r.GetValue(seq);
+                if (T < 1 || T > model.Config.MaxSequenceLength) throw new ArgumentException($"--seq must be in [1, {model.Config.MaxSequenceLength}] (got {T})");
+                long count;
+                using (var tokens = TokenSequence.Open(dataPath, splitName)) count = tokens.Count;
+                var bar = new ProgressReporter("score", count, "tokens");
+                var summary = ReferenceScorer.WriteSidecar(model, r.GetValue(reference)!, dataPath, splitName, T, r.GetValue(batch), outPath, done => bar.Report(done));
+                bar.Report(count);
+                Console.Error.WriteLine($"scored {summary.Tokens:N0} tokens in {summary.Seconds:F1} s ({summary.Flops / 1e9:F1} GFLOP, mean reference loss {summary.MeanLoss:F4})");
+                Console.WriteLine(outPath);
+            }
+            finally
+            {
+                // No OUT.lock is left beside the sidecar (issue 21). It is removed while still held: a process that opened
+                // it just before may then lock the removed file while a third locks a new one, but each re-checks the
+                // output under its lock, and sidecars are written atomically, so at worst one complete sidecar replaces
+                // another (with --overwrite); the run-folder locks keep their lock files for that reason (docs/cli-rules.md).
+                try { File.Delete(Eslm.Tensors.RunLock.FileForFile(outPath)); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+                outputLock.Dispose();
+            }
             return 0;
         }));
         return command;

@@ -28,12 +28,18 @@ public static class TasksCommand
             OutputFiles.RequireNew(clozePath, r.GetValue(force));
             var documents = TextData.ReadValidationDocuments(path);
             var (nextSentence, cloze) = TaskBuilder.Build(documents, r.GetValue(items), r.GetValue(seed));
-            TaskBuilder.WriteMultipleChoice(mcPath, nextSentence);
-            TaskBuilder.WriteCloze(clozePath, cloze);
+            // An empty task file would evaluate to NaN accuracy: building nothing is an error, and an empty task is not written.
+            string held = $"{path}: {documents.Count} held-out documents";
+            if (nextSentence.Count == 0 && cloze.Count == 0)
+                throw new InvalidDataException($"{held} give no task items (each task needs documents of several sentences; re-prepare with more --val-docs)");
+            if (nextSentence.Count > 0) TaskBuilder.WriteMultipleChoice(mcPath, nextSentence);
+            else Console.Error.WriteLine($"eslm: warning: {held} give no next-sentence items (they need documents of the same domain with several sentences); {mcPath} not written");
+            if (cloze.Count > 0) TaskBuilder.WriteCloze(clozePath, cloze);
+            else Console.Error.WriteLine($"eslm: warning: {held} give no cloze items (they need sentences whose last word occurs earlier); {clozePath} not written");
             Console.Error.WriteLine($"eslm tasks build: {documents.Count} held-out documents ({documents.Select(d => d.Domain).Distinct().Count()} domains) → " +
                                     $"{nextSentence.Count} next-sentence items, {cloze.Count} cloze items");
-            Console.WriteLine(mcPath);
-            Console.WriteLine(clozePath);
+            if (nextSentence.Count > 0) Console.WriteLine(mcPath);
+            if (cloze.Count > 0) Console.WriteLine(clozePath);
             return 0;
         }));
         var command = new Command("tasks", "Downstream task files.");

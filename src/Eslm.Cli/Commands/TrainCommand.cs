@@ -122,6 +122,7 @@ public static class TrainCommand
             var bar = new ProgressReporter("train", train.Steps, "steps");
             var commPerStep = new List<double>(); // time in collectives per step (rank 0), validation excluded
             double commSoFar = 0;
+            using var interrupted = talk ? new InterruptNotice(outDir) : null; // issue 21: says where a Ctrl-C left the run
             string final = TrainingRun.Run(new RunOptions
             {
                 Model = cfg, Train = train, Selection = sel, OutputDirectory = outDir, ValidationEvery = r.GetValue(valEvery),
@@ -130,6 +131,7 @@ public static class TrainCommand
                 Distributed = processes, Warn = m => Console.Error.WriteLine($"eslm: warning: {m}"),
             }, trainSource, validation, ModelLoader.Load, p =>
             {
+                interrupted?.Completed(p.Step);
                 if (p.Train is not null)
                 {
                     if (processes is MpiDistributed m) { commPerStep.Add(m.CommunicationMilliseconds - commSoFar); commSoFar = m.CommunicationMilliseconds; }

@@ -211,6 +211,26 @@ public static partial class Checkpoint
         catch { model.Dispose(); throw; }
     }
 
+    /// <summary>
+    /// Loads the newest complete checkpoint of a run directory (for sampling and evaluation). A run still training with
+    /// --keep-last may rotate the chosen checkpoint away while it loads (issue 21): the load then starts again from the
+    /// newest complete checkpoint, a few times at most. A checkpoint that is still complete but fails to load is an error
+    /// at once. <paramref name="loading"/> hears of each attempt's step and directory.
+    /// </summary>
+    public static (Gpt Model, string Directory) LoadNewestModel(string runDirectory, Action<long, string>? loading = null)
+    {
+        const int attempts = 5;
+        for (int attempt = 1; ; attempt++)
+        {
+            var complete = ListComplete(runDirectory);
+            if (complete.Count == 0) throw new InvalidDataException($"{runDirectory}: holds no complete checkpoint (step-N)");
+            var (step, dir) = complete[^1];
+            loading?.Invoke(step, dir);
+            try { return (LoadModel(dir), dir); }
+            catch (Exception e) when ((e is IOException or InvalidDataException or UnauthorizedAccessException) && attempt < attempts && !IsComplete(dir)) { }
+        }
+    }
+
     private static void CheckFileLengths(string directory, JsonObject meta)
     {
         if (meta["files"] is not JsonObject files) throw new InvalidDataException($"{Path.Combine(directory, StateFile)}: file list is missing");

@@ -40,7 +40,7 @@ public static class ModelFiles
             case ModelFileKind.CheckpointDirectory:
                 return Checkpoint.LoadModel(path);
             case ModelFileKind.RunDirectory:
-                return Checkpoint.LoadModel(Checkpoint.FindLatestComplete(path)!);
+                return Checkpoint.LoadNewestModel(path).Model;
             case ModelFileKind.Safetensors:
                 using (var file = SafetensorsFile.Open(path)) return HfGpt2.Load(file, heads);
             case ModelFileKind.LlmcModel:

@@ -52,13 +52,17 @@ public static partial class DownstreamTasks
             var endings = (node["endings"] as JsonArray)?.Select(e => Preprocess((string?)e ?? "")).ToList()
                           ?? throw new InvalidDataException($"{path}:{line}: no \"endings\" array");
             var labelNode = node["label"] ?? throw new InvalidDataException($"{path}:{line}: no \"label\"");
-            int label = labelNode.GetValueKind() == JsonValueKind.String
-                ? int.Parse((string)labelNode!, CultureInfo.InvariantCulture) : labelNode.GetValue<int>();
+            int label = labelNode.GetValueKind() switch
+            {
+                JsonValueKind.String when int.TryParse((string)labelNode!, NumberStyles.Integer, CultureInfo.InvariantCulture, out int l) => l,
+                JsonValueKind.Number when labelNode.AsValue().TryGetValue(out int l) => l,
+                _ => throw new InvalidDataException($"{path}:{line}: \"label\" must be an integer (got {labelNode.ToJsonString()})"),
+            };
             if (endings.Count < 2 || label < 0 || label >= endings.Count)
                 throw new InvalidDataException($"{path}:{line}: need >= 2 endings and a label among them (got {endings.Count} endings, label {label})");
             items.Add(new MultipleChoiceItem(Preprocess(context), endings, label));
         }
-        return items;
+        return NotEmpty(items, path);
     }
 
     /// <summary>Reads cloze JSONL: <c>context</c> and <c>target</c> (the last word, normally with its leading space).</summary>
@@ -72,7 +76,7 @@ public static partial class DownstreamTasks
             if (target.Length == 0) throw new InvalidDataException($"{path}:{line}: empty \"target\"");
             items.Add(new ClozeItem(context, target));
         }
-        return items;
+        return NotEmpty(items, path);
     }
 
     /// <summary>Scores every ending after " " (lm-eval's target delimiter) and picks the argmax of the raw and per-character sums.</summary>
@@ -208,6 +212,10 @@ public static partial class DownstreamTasks
     [GeneratedRegex(@"\[.*?\]")]
     private static partial Regex BracketMarker();
 
+    /// <summary>A task file without items is an error: its accuracy would be NaN, reported as a result.</summary>
+    private static List<T> NotEmpty<T>(List<T> items, string path) =>
+        items.Count > 0 ? items : throw new InvalidDataException($"{path}: holds no task items (an empty task file)");
+
     private static IEnumerable<(JsonNode Node, int Line)> ReadJsonLines(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: task file not found");
@@ -218,7 +226,7 @@ public static partial class DownstreamTasks
             if (string.IsNullOrWhiteSpace(text)) continue;
             JsonNode? node;
             try { node = JsonNode.Parse(text); }
-            catch (JsonException e) { throw new InvalidDataException($"{path}:{line}: not valid JSON ({e.Message})"); }
+            catch (JsonException e) { throw new InvalidDataException($"{path}:{line}: not valid JSON (at byte {e.BytePositionInLine + 1} of the line)"); }
             if (node is not JsonObject) throw new InvalidDataException($"{path}:{line}: expected a JSON object");
             yield return (node, line);
         }

@@ -30,10 +30,16 @@ public class OutputRulesCliTests : DataTestBase
         finally { Directory.SetCurrentDirectory(saved); }
     }
 
+    /// <summary>Documents of several sentences, repeating words: both task kinds get items (building nothing is an error).</summary>
     private string Dataset()
     {
         string output = Path.Combine(Dir, "ds");
-        Prepare(output, [JsonlCorpus()]);
+        var lines = Enumerable.Range(0, 60).Select(i => System.Text.Json.JsonSerializer.Serialize(new
+        {
+            text = $"The garden number {i} grows tall green plants. Every morning the old gardener waters those plants. " +
+                   $"Later the children of house {i} visit the garden. They always admire the tall green plants.",
+        }));
+        Prepare(output, [Write("corpus.jsonl", string.Join("\n", lines) + "\n")]);
         return output;
     }
 
