@@ -50,12 +50,6 @@ public static class Program
             Console.Error.WriteLine($"eslm: error: {e.Message}");
             return 2; // a config file is part of the command line
         }
-        try { expanded = ResumeDefaults.Expand(root, expanded); }
-        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException)
-        {
-            Console.Error.WriteLine($"eslm: error: {e.Message}");
-            return e is ArgumentException ? 2 : 1; // a changed option is a usage error; a folder without a run is not
-        }
         // Exit 2 means the command line is wrong (docs/cli-rules.md): parse errors too, not only failed option checks.
         var parsed = root.Parse(expanded);
         int code = parsed.Invoke();

@@ -93,9 +93,9 @@ public sealed record ExperimentSpec
     public IReadOnlyList<EvalSet> Eval { get; init; } = [];
     public IReadOnlyList<TaskSpec> Tasks { get; init; } = [];
     public long EvalMaxTokens { get; init; }
-    public int ValidationEvery { get; init; } = 50;
-    public int ValidationBatches { get; init; } = 8;
-    public int CheckpointEvery { get; init; } = 50;
+    public int ValidationEvery => Train.ValidationEvery;
+    public int ValidationBatches => Train.ValidationBatches;
+    public int CheckpointEvery => Train.CheckpointEvery;
     public ReferenceSpec? Reference { get; init; }
     /// <summary>The file as read (saved beside the runs so reports can be rebuilt from the directory alone).</summary>
     public required JsonObject Source { get; init; }
@@ -131,7 +131,10 @@ public sealed record ExperimentSpec
             throw new ArgumentException($"\"name\" must be a plain folder name (got '{name}')");
         var models = ParseModels(root);
         var (modelName, model) = (models[0].Name, models[0].Config);
-        var train = ParseTrain(root["train"] as JsonObject, new TrainOptions { SequenceLength = models.Min(m => m.Config.MaxSequenceLength) }, "train");
+        var train = ParseTrain(root["train"] as JsonObject, RunLevel(root, new TrainOptions
+        {
+            SequenceLength = models.Min(m => m.Config.MaxSequenceLength), ValidationEvery = 50, ValidationBatches = 8, CheckpointEvery = 50, KeepLast = 1,
+        }), "train");
         foreach (var m in models)
             if (train.SequenceLength > m.Config.MaxSequenceLength)
                 throw new ArgumentException($"train.seq {train.SequenceLength} exceeds the context of model {m.Name} ({m.Config.MaxSequenceLength})");
@@ -223,11 +226,8 @@ public sealed record ExperimentSpec
             Data = Str(root, "data") ?? throw new ArgumentException("needs \"data\" (the training dataset)"), ValidationData = Str(root, "val_data"),
             Seeds = seeds, Arms = arms, Eval = eval, Tasks = tasks, Points = points, HasModelAxis = modelAxis, HasBudgetAxis = budgetAxis,
             EvalMaxTokens = root["eval_max_tokens"]?.GetValue<long>() ?? 0,
-            ValidationEvery = root["val_every"]?.GetValue<int>() ?? 50, ValidationBatches = root["val_batches"]?.GetValue<int>() ?? 8,
-            CheckpointEvery = root["checkpoint_every"]?.GetValue<int>() ?? 50, Reference = reference, Source = (JsonObject)root.DeepClone(),
+            Reference = reference, Source = (JsonObject)root.DeepClone(),
         };
-        if (spec.ValidationEvery < 0 || spec.ValidationBatches < 0 || spec.CheckpointEvery < 0)
-            throw new ArgumentException("val_every, val_batches and checkpoint_every must be >= 0");
         return spec;
     }
 
@@ -279,28 +279,18 @@ public sealed record ExperimentSpec
         return (custom ? name + "*" : name, c.Validated());
     }
 
-    private static readonly string[] TrainKeys =
-        ["batch", "seq", "grad_accum", "steps", "lr", "warmup", "min_lr_fraction", "weight_decay", "grad_clip", "seed", "precision"];
-
-    private static TrainOptions ParseTrain(JsonObject? o, TrainOptions basis, string where)
+    /// <summary>The run-level options an experiment writes at its top level ("val_every": 50), which every arm shares.</summary>
+    private static TrainOptions RunLevel(JsonObject root, TrainOptions basis)
     {
-        if (o is null) return basis;
-        CheckKeys(o, TrainKeys, where);
-        return basis with
-        {
-            BatchSize = o["batch"]?.GetValue<int>() ?? basis.BatchSize,
-            SequenceLength = o["seq"]?.GetValue<int>() ?? basis.SequenceLength,
-            GradientAccumulation = o["grad_accum"]?.GetValue<int>() ?? basis.GradientAccumulation,
-            Steps = o["steps"]?.GetValue<int>() ?? basis.Steps,
-            LearningRate = o["lr"]?.GetValue<float>() ?? basis.LearningRate,
-            WarmupSteps = o["warmup"]?.GetValue<int>() ?? basis.WarmupSteps,
-            MinLearningRateFraction = o["min_lr_fraction"]?.GetValue<float>() ?? basis.MinLearningRateFraction,
-            WeightDecay = o["weight_decay"]?.GetValue<float>() ?? basis.WeightDecay,
-            GradientClip = o["grad_clip"]?.GetValue<float>() ?? basis.GradientClip,
-            Seed = o["seed"]?.GetValue<ulong>() ?? basis.Seed,
-            Precision = o["precision"] is { } p ? PrecisionNames.Parse(p.GetValue<string>()) : basis.Precision,
-        };
+        var top = new JsonObject();
+        foreach (var key in new[] { "val_every", "val_batches", "checkpoint_every" })
+            if (root.ContainsKey(key)) top[key] = root[key]?.DeepClone();
+        return TrainOptionsBinding.Read(top, basis, "");
     }
+
+    /// <summary>A "train" object: any option of <see cref="TrainOptions"/> by its key.</summary>
+    private static TrainOptions ParseTrain(JsonObject? o, TrainOptions basis, string where) =>
+        o is null ? basis : TrainOptionsBinding.Read(o, basis, where + ".");
 
     private sealed record ModelEntry(string Name, GptConfig Config, IReadOnlyList<Budget>? Budgets);
 

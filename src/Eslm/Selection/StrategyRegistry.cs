@@ -16,6 +16,28 @@ public sealed record StrategyDefinition(string Name, string Summary, Func<Select
 
     /// <summary>Position in listings (help, reports); built-in strategies use 10, 20, …; others list after them.</summary>
     public int Order { get; init; } = 1000;
+
+    /// <summary>
+    /// The shared options of <see cref="SelectionOptions"/> this strategy reads: run.json records only these (with the scope
+    /// and normalisation, which training applies to every strategy), and the help of each shared flag lists the strategies
+    /// that use it. Default: α, which the default <see cref="TokenSelector.Select"/> (keep score ≥ VaR_α) reads.
+    /// </summary>
+    public SharedOptions Uses { get; init; } = SharedOptions.Alpha;
+}
+
+/// <summary>The shared selection options a strategy may read (<see cref="StrategyDefinition.Uses"/>).</summary>
+[Flags]
+public enum SharedOptions
+{
+    None = 0,
+    /// <summary><see cref="SelectionOptions.Score"/>: loss or entropy.</summary>
+    Score = 1,
+    /// <summary><see cref="SelectionOptions.Alpha"/>: the VaR risk level.</summary>
+    Alpha = 2,
+    /// <summary><see cref="SelectionOptions.Keep"/>: a kept fraction.</summary>
+    Keep = 4,
+    /// <summary><see cref="SelectionOptions.Seed"/>: a mask RNG's seed.</summary>
+    Seed = 8,
 }
 
 /// <summary>Implemented by every strategy class: the registry finds built-in strategies through it.</summary>
@@ -47,6 +69,9 @@ public static class StrategyRegistry
 
     /// <summary>The selector for validated <paramref name="options"/>.</summary>
     public static TokenSelector Create(SelectionOptions options) => Get(options.Strategy).Create(options.Validate());
+
+    /// <summary>The strategies that read <paramref name="option"/>, in listing order (help of the shared flags).</summary>
+    public static IEnumerable<string> Using(SharedOptions option) => _all.Where(d => d.Uses.HasFlag(option)).Select(d => d.Name);
 
     /// <summary>
     /// Adds a strategy; its name and its settings' keys must be new. Disposing the result removes it again (tests,
