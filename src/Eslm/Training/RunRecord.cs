@@ -45,7 +45,7 @@ public sealed record RunRecord
         TrainOptionsBinding.WriteTo(json, Train);
         json["selection"] = SelectionBinding.ToJson(Selection);
         json["processes"] = Processes;
-        if (Experiment is not null) json["experiment"] = Experiment.DeepClone();
+        json["experiment"] = Experiment?.DeepClone(); // null for `eslm train`: one shape for every run
         return json;
     }
 
@@ -116,7 +116,7 @@ public sealed record RunRecord
             {
                 case "selection": selectionJson = value as JsonObject ?? throw new ArgumentException("key 'options.selection' must be an object"); break;
                 case "processes": processes = (int)StrictJson.Read(value, typeof(int), false, "options.processes")!; break;
-                case "experiment": experiment = value as JsonObject ?? throw new ArgumentException("key 'options.experiment' must be an object"); break;
+                case "experiment": experiment = value is null ? null : value as JsonObject ?? throw new ArgumentException("key 'options.experiment' must be an object or null"); break;
                 case "command" or "model" or "config" or "data" or "val_data" or "init_from":
                     text[key] = (string?)StrictJson.Read(value, typeof(string), key is not ("command" or "model"), "options." + key); break;
                 default: throw new ArgumentException($"unknown key 'options.{key}'");
