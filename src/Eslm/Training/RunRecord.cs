@@ -68,7 +68,9 @@ public sealed record RunRecord
     public List<Change> ChangesTo(RunRecord now)
     {
         var changes = new List<Change>();
-        if (Model != now.Model) changes.Add(new("--model", Model.ToString(), now.Model.ToString()));
+        // by shape: a preset's config leaves the padded vocabulary implicit, run.json's states it
+        if ((Model.L, Model.NH, Model.C, Model.MaxSequenceLength, Model.VocabSize, Model.Vp) != (now.Model.L, now.Model.NH, now.Model.C, now.Model.MaxSequenceLength, now.Model.VocabSize, now.Model.Vp))
+            changes.Add(new("--model", Model.ToString(), now.Model.ToString()));
         void Path(string flag, string? a, string? b)
         {
             string? Full(string? p) => p is null || p.Contains(':') ? p : System.IO.Path.GetFullPath(p); // "random:V", "preset:X" are not paths
