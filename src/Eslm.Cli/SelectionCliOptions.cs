@@ -65,7 +65,18 @@ public sealed class SelectionCliOptions
     /// Settings of another strategy than the chosen one, given explicitly (non-default): training ignores them. A path (a
     /// model, a sidecar) is an error, since the user expects it to be used; any other setting a warning.
     /// </summary>
-    public static void CheckIgnoredSettings(SelectionOptions selection, Action<string> warn)
+    public void CheckIgnored(ParseResult r, SelectionOptions selection, Action<string> warn)
+    {
+        // Issue 21: `--alpha 0.9 --strategy clm` was ignored without a word. A shared option given explicitly that the
+        // chosen strategy does not read (StrategyDefinition.Uses) is a warning, as are other strategies' settings.
+        var uses = StrategyRegistry.Get(selection.Strategy).Uses;
+        foreach (var (option, shared) in new (Option, SharedOptions)[] { (Score, SharedOptions.Score), (Alpha, SharedOptions.Alpha), (Keep, SharedOptions.Keep), (SelectionSeed, SharedOptions.Seed) })
+            if (r.GetResult(option) is { Implicit: false } && !uses.HasFlag(shared))
+                warn($"--strategy {selection.Strategy} does not use {option.Name} (used by {string.Join(", ", StrategyRegistry.Using(shared))}), so it is ignored");
+        CheckIgnoredSettings(selection, warn);
+    }
+
+    private static void CheckIgnoredSettings(SelectionOptions selection, Action<string> warn)
     {
         foreach (var s in SelectionBinding.IgnoredSettings(selection))
         {

@@ -57,7 +57,7 @@ public static class BenchCommand
                 return PrintCeiling(GemmCeiling.Measure(TrainingBenchmark.ShapesOf(cfg, B, T)), r.GetValue(json));
             }
             var selectionOptions = selection.Resolve(r);
-            SelectionCliOptions.CheckIgnoredSettings(selectionOptions, m => Console.Error.WriteLine($"eslm: warning: {m}"));
+            selection.CheckIgnored(r, selectionOptions, m => Console.Error.WriteLine($"eslm: warning: {m}"));
             var backwardMode = shared.Backward;
             string strategyName = selectionOptions.Strategy;
             bool withBaseline = r.GetValue(baseline) && (strategyName != "clm" || baselineChosen != chosen);

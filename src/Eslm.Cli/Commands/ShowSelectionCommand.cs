@@ -28,7 +28,7 @@ public static class ShowSelectionCommand
             string textPath = r.GetValue(text)!;
             if (!File.Exists(textPath)) throw new FileNotFoundException($"{textPath}: text file not found");
             var sel = selection.Resolve(r);
-            SelectionCliOptions.CheckIgnoredSettings(sel, m => Console.Error.WriteLine($"eslm: warning: {m}"));
+            selection.CheckIgnored(r, sel, m => Console.Error.WriteLine($"eslm: warning: {m}"));
             // Default output in the working directory, not beside the input (which may be a source tree or read-only).
             string outPath = r.GetValue(output) ?? Path.GetFileNameWithoutExtension(textPath) + $"-{sel.Strategy}.html";
             OutputFiles.RequireNew(outPath, r.GetValue(force));

@@ -105,7 +105,7 @@ public static class TrainCommand
         TrainingMemory.Estimate(cfg, train.BatchSize, train.SequenceLength)
             .RequireFits($"training {modelName} ({cfg}) with B={train.BatchSize} T={train.SequenceLength}", TrainingMemory.MachineBytes);
         var sel = f.Selection.Resolve(r, recorded?.Selection);
-        SelectionCliOptions.CheckIgnoredSettings(sel, m => { if (processes.Rank == 0) Console.Error.WriteLine($"eslm: warning: {m}"); });
+        f.Selection.CheckIgnored(r, sel, m => { if (processes.Rank == 0) Console.Error.WriteLine($"eslm: warning: {m}"); });
         // AuxiliaryModels refuses it too; checked here as well so a failed start creates no run folder.
         int proxyLayers = sel.Get<Eslm.Selection.Strategies.HierarchicalSettings>().ProxyLayers;
         if (proxyLayers > cfg.L) throw new ArgumentException($"--proxy-layers {proxyLayers} exceeds the model's {cfg.L} layers");
