@@ -53,6 +53,7 @@ public static class TrainCommand
             train.SequenceLength, train.ValidationBatches);
         Func<IBatchSource>? validation = validationGlobal is null ? null : () => MpiCli.Slice(processes, validationGlobal());
         string outDir = r.GetValue(f.Output)!;
+        if (talk) WarnAboutWarmup(train); // after the data opened: a wrong --data is the one line a user sees
         if (talk) Announce(run, outDir, r.GetValue(f.Verbose));
         var bar = new ProgressReporter("train", train.Steps, "steps");
         var commPerStep = new List<double>(); // time in collectives per step (rank 0), validation excluded
@@ -119,7 +120,6 @@ public static class TrainCommand
             ModelName = modelName, Model = cfg, Data = data, ValidationData = valData, InitFrom = initFrom, Train = train, Selection = sel,
             Processes = processes.Size,
         };
-        if (processes.Rank == 0) WarnAboutWarmup(train);
         return (run, recorded is null ? null : ResumeDefaults.Changes(recorded, run, outDir, r.GetValue(f.AllowChanges)));
     }
 

@@ -137,7 +137,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         if (File.Exists(path) && File.ReadAllText(path) != text)
         {
             var old = ExperimentSpec.Parse((JsonObject)JsonNode.Parse(File.ReadAllText(path))!);
-            if (old.Data != Spec.Data || old.Train != Spec.Train || old.HasModelAxis != Spec.HasModelAxis || old.HasBudgetAxis != Spec.HasBudgetAxis)
+            if (old.Data != Spec.Data || !TrainOptionsBinding.SameResults(old.Train, Spec.Train) || old.HasModelAxis != Spec.HasModelAxis || old.HasBudgetAxis != Spec.HasBudgetAxis)
                 throw new InvalidOperationException($"{Directory}: holds an experiment with different data, training options or grid axes; " +
                                                     "use another --out or delete it");
             // A grid point may be added (a larger budget, another model); one whose folder means something else is refused.
@@ -177,10 +177,8 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
     /// </summary>
     private static JsonObject ArmJson(ArmSpec arm)
     {
-        var train = new JsonObject();
-        foreach (var o in TrainOptionsBinding.All.Where(o => o.ChangesResults)) train[o.Key] = o.ToJson(o.ValueIn(arm.Train));
         var json = SelectionBinding.ToJson(arm.Selection);
-        json["train"] = train;
+        foreach (var o in TrainOptionsBinding.All.Where(o => o.ChangesResults)) json["train." + o.Key] = o.ToJson(o.ValueIn(arm.Train));
         return json;
     }
 

@@ -43,6 +43,14 @@ public sealed record ExperimentSpec
     /// <summary>The most steps any arm may take (a step budget, or the cap of the others).</summary>
     public const int MaxStepCap = int.MaxValue - 1;
 
+    /// <summary>This spec with every run's thread count set (where it runs, not what it trains: arms' results stay valid).</summary>
+    public ExperimentSpec WithThreads(int threads) => this with
+    {
+        Train = Train with { Threads = threads },
+        Arms = Arms.Select(a => a with { Train = a.Train with { Threads = threads } }).ToList(),
+        Reference = Reference is null ? null : Reference with { Train = Reference.Train with { Threads = threads } },
+    };
+
     public static ExperimentSpec Load(string path)
     {
         var root = StrictJson.ReadObject(path, "experiment file");

@@ -93,7 +93,7 @@ public static class StrictJson
         type = Nullable.GetUnderlyingType(type) ?? type;
         if (type == typeof(string)) return "a string";
         if (type == typeof(bool)) return "true or false";
-        if (type.IsEnum) return "one of " + string.Join(", ", EnumNames.All(type));
+        if (type.IsEnum) return EnumNames.All(type).ToList() is var names && names.Count == 2 ? $"{names[0]} or {names[1]}" : "one of " + string.Join(", ", names);
         if (type == typeof(float) || type == typeof(double)) return "a number";
         var (min, max) = IntegerRange(type);
         return $"an integer from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}";

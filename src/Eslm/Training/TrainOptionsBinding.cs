@@ -95,6 +95,10 @@ public static class TrainOptionsBinding
 
     public static TrainOptionDescriptor? Find(string key) => All.FirstOrDefault(o => o.Key == key);
 
+    /// <summary>Whether two runs with these options train the same (options with <see cref="RunOptionAttribute.ChangesResults"/> equal).</summary>
+    public static bool SameResults(TrainOptions a, TrainOptions b) =>
+        All.Where(o => o.ChangesResults).All(o => Equals(o.ValueIn(a), o.ValueIn(b))) && a.ScheduleSteps == b.ScheduleSteps;
+
     /// <summary>Every option with its value.</summary>
     public static void WriteTo(JsonObject json, TrainOptions options)
     {

@@ -86,6 +86,15 @@ public class TrainOptionsBindingTests
         Assert.Contains("--strategy clm → eslm", changes);
     }
 
+    [Fact]
+    public void Reporting_options_do_not_change_what_a_run_trains_but_training_options_do()
+    {
+        var a = new TrainOptions();
+        Assert.True(TrainOptionsBinding.SameResults(a, a with { Threads = 3, ValidationEvery = 7, CheckpointEvery = 2, KeepLast = 9, ValidationBatches = 1 }));
+        Assert.False(TrainOptionsBinding.SameResults(a, a with { LearningRate = 0.001f }));
+        Assert.False(TrainOptionsBinding.SameResults(a, a with { Sampling = SamplingMode.Sequential }));
+    }
+
     [Theory]
     [InlineData("--batch", 0, "--batch must be >= 1 (got 0)")]
     [InlineData("--keep-last", 0, "--keep-last must be >= 1 (got 0)")]
