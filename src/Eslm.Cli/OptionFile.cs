@@ -12,8 +12,8 @@ namespace Eslm.Cli;
 public sealed record OptionEntry(string Key, string Flag, JsonNode? Value);
 
 /// <summary>
-/// Reads the option files a command can take (`--config FILE`, and the run.json that `train --resume` defaults from) into
-/// flags and values. Three layouts: a flat object of option names (kebab-case or snake_case: "grad-accum" or
+/// Reads the option files a command can take (`--config FILE`) into flags and values (`train --resume` reads run.json
+/// as a typed <see cref="RunRecord"/> instead, with no detour through flags). Three layouts: a flat object of option names (kebab-case or snake_case: "grad-accum" or
 /// "grad_accum"); the printed "resolved configuration" (snake_case, selection keys nested in "selection"); and a run.json
 /// ({"model": {architecture}, "options": {resolved configuration}}, <see cref="RunRecord"/>). Keys that describe rather than
 /// configure ("command", "config", "processes", "experiment", "changes") are skipped. Values are checked against the

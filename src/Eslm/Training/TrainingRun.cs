@@ -97,7 +97,9 @@ public static class TrainingRun
         if (writer && o.Overwrite) RemoveRun(o.OutputDirectory);
         using var model = new Gpt(o.Model);
         WeightInit.Initialize(model, o.Train.Seed);
-        if (o.InitFrom is not null) InitialiseFrom(o.InitFrom, model, loadModel);
+        string? resumed = o.Resume ? Checkpoint.FindLatestComplete(o.OutputDirectory) : null;
+        // --init-from seeds a new run only: a resumed run's weights come from its checkpoint (run.json records the source)
+        if (o.InitFrom is not null && resumed is null) InitialiseFrom(o.InitFrom, model, loadModel);
         using var trainer = new Trainer(model, o.Train, train, StrategyRegistry.Create(o.Selection), loadModel)
         {
             SchedulePosition = o.SchedulePosition,
@@ -105,7 +107,6 @@ public static class TrainingRun
         };
         if (writer) foreach (var warning in trainer.Warnings) o.Warn?.Invoke(warning);
 
-        string? resumed = o.Resume ? Checkpoint.FindLatestComplete(o.OutputDirectory) : null;
         if (resumed is not null) Restore(trainer, resumed);
         string metricsPath = Path.Combine(o.OutputDirectory, MetricsFile);
         bool holdsRun = File.Exists(metricsPath) || File.Exists(Path.Combine(o.OutputDirectory, ConfigFile));

@@ -87,6 +87,18 @@ public class ResumeDefaultsTests
     }
 
     [Fact]
+    public void A_run_started_from_other_weights_records_them_and_resumes_without_them()
+    {
+        using var dir = new TempDir();
+        Assert.Equal(0, CliHarness.Run([.. First, "--out", dir["a"]]).Code);
+        Assert.Equal(0, CliHarness.Run([.. First, "--init-from", dir["a"], "--out", dir["b"]]).Code);
+        Assert.Equal(Path.GetFullPath(dir["a"]), Path.GetFullPath((string)Options(dir["b"])["init_from"]!));
+        Directory.Move(dir["a"], dir["a-moved"]); // the weights it started from are gone: the checkpoint holds the run's own
+        var r = CliHarness.Run("train", "--resume", "--allow-changes", "--out", dir["b"], "--steps", "3");
+        Assert.True(r.Code == 0, r.Err);
+    }
+
+    [Fact]
     public void Resume_on_a_folder_without_a_run_is_an_error_not_a_fresh_start()
     {
         using var dir = new TempDir();
