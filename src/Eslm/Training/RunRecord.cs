@@ -34,6 +34,22 @@ public sealed record RunRecord
     /// <summary>An experiment arm's provenance: {"name", "arm", "budget", "nominal_steps"}; null for `eslm train`.</summary>
     public JsonObject? Experiment { get; init; }
 
+    /// <summary>
+    /// This record with every path absolute (data, validation data, --init-from, the strategy's model and file settings),
+    /// so `--config run.json` and `--resume` work from any directory. Values of the form "scheme:…" ("random:50257",
+    /// "preset:tiny") are not paths and stay as they are.
+    /// </summary>
+    public RunRecord Located()
+    {
+        var selection = Selection;
+        foreach (var setting in StrategyRegistry.Settings.Where(s => s.IsPath && s.Owner.Name == Selection.Strategy))
+            if (setting.ValueIn(selection) is string path) selection = setting.Set(selection, Absolute(path));
+        return this with { Data = Absolute(Data), ValidationData = Absolute(ValidationData), InitFrom = Absolute(InitFrom), Selection = selection };
+    }
+
+    private static string? Absolute(string? path) =>
+        path is null || System.Text.RegularExpressions.Regex.IsMatch(path, "^[A-Za-z][A-Za-z0-9+.-]+:") ? path : System.IO.Path.GetFullPath(path);
+
     /// <summary>run.json's "options" (and state.json's).</summary>
     public JsonObject OptionsJson()
     {
@@ -62,26 +78,22 @@ public sealed record RunRecord
 
     /// <summary>
     /// What <paramref name="now"/> changes from this record, flag by flag: the architecture, the inputs (as full paths),
-    /// every training option and every selection key the two runs record. Descriptive fields (command, processes) are
+    /// every training option and every selection key the two runs record (paths compared as absolute paths). Descriptive fields (command, processes) are
     /// not options; a resume checks the process count against the checkpoint.
     /// </summary>
     public List<Change> ChangesTo(RunRecord now)
     {
-        var changes = new List<Change>();
+        var (was, changes) = (Located(), new List<Change>());
+        now = now.Located();
         // by shape: a preset's config leaves the padded vocabulary implicit, run.json's states it
-        if ((Model.L, Model.NH, Model.C, Model.MaxSequenceLength, Model.VocabSize, Model.Vp) != (now.Model.L, now.Model.NH, now.Model.C, now.Model.MaxSequenceLength, now.Model.VocabSize, now.Model.Vp))
-            changes.Add(new("--model", Model.ToString(), now.Model.ToString()));
-        void Path(string flag, string? a, string? b)
-        {
-            string? Full(string? p) => p is null || p.Contains(':') ? p : System.IO.Path.GetFullPath(p); // "random:V", "preset:X" are not paths
-            if (Full(a) != Full(b)) changes.Add(new(flag, a ?? "none", b ?? "none"));
-        }
-        Path("--data", Data, now.Data);
-        Path("--val-data", ValidationData, now.ValidationData);
+        if ((was.Model.L, was.Model.NH, was.Model.C, was.Model.MaxSequenceLength, was.Model.VocabSize, was.Model.Vp) != (now.Model.L, now.Model.NH, now.Model.C, now.Model.MaxSequenceLength, now.Model.VocabSize, now.Model.Vp))
+            changes.Add(new("--model", was.Model.ToString(), now.Model.ToString()));
+        if (was.Data != now.Data) changes.Add(new("--data", was.Data ?? "none", now.Data ?? "none"));
+        if (was.ValidationData != now.ValidationData) changes.Add(new("--val-data", was.ValidationData ?? "none", now.ValidationData ?? "none"));
         foreach (var o in TrainOptionsBinding.All)
-            if (!Equals(o.ValueIn(Train), o.ValueIn(now.Train)))
-                changes.Add(new(o.Flag, TrainOptionDescriptor.Text(o.ValueIn(Train)), TrainOptionDescriptor.Text(o.ValueIn(now.Train))));
-        var (a, b) = (SelectionBinding.ToJson(Selection), SelectionBinding.ToJson(now.Selection));
+            if (!Equals(o.ValueIn(was.Train), o.ValueIn(now.Train)))
+                changes.Add(new(o.Flag, TrainOptionDescriptor.Text(o.ValueIn(was.Train)), TrainOptionDescriptor.Text(o.ValueIn(now.Train))));
+        var (a, b) = (SelectionBinding.ToJson(was.Selection), SelectionBinding.ToJson(now.Selection));
         foreach (var key in a.Select(p => p.Key).Union(b.Select(p => p.Key)))
             if (!JsonNode.DeepEquals(a[key], b[key]))
                 changes.Add(new(SelectionBinding.FlagFor(key), Text(a[key]), Text(b[key])));

@@ -36,12 +36,12 @@ public sealed record RunOptions
     /// <summary>An experiment arm's provenance (<see cref="RunRecord.Experiment"/>).</summary>
     public JsonObject? Experiment { get; init; }
 
-    /// <summary>What run.json and every checkpoint record about this run.</summary>
-    public RunRecord Record => new()
+    /// <summary>What run.json and every checkpoint record about this run (paths absolute, <see cref="RunRecord.Located"/>).</summary>
+    public RunRecord Record => new RunRecord
     {
         Command = Command, ModelName = ModelName, Model = Model, Data = Data, ValidationData = ValidationData, InitFrom = InitFrom,
         Train = Train, Selection = Selection, Processes = Distributed.Size, Experiment = Experiment,
-    };
+    }.Located();
     /// <summary>
     /// Optional early stop, checked before every step: when it returns true the run ends as if it had reached
     /// <see cref="TrainOptions.Steps"/> (final validation and checkpoint). Budget-matched experiments stop on a FLOP or

@@ -86,6 +86,24 @@ public class TrainOptionsBindingTests
         Assert.Contains("--strategy clm → eslm", changes);
     }
 
+    /// <summary>Issue 21: a run.json is relocatable (its paths were relative to wherever the run started).</summary>
+    [Fact]
+    public void Run_json_records_paths_as_absolute_paths_and_leaves_schemes_alone()
+    {
+        var record = new RunRecord
+        {
+            ModelName = "tiny", Model = Tiny, Data = "data/x", ValidationData = "random:50257", InitFrom = "preset:tiny", Train = new TrainOptions(),
+            Selection = new SelectionOptions { Strategy = "rho1" }.With(new Eslm.Selection.Strategies.Rho1Settings { Reference = "runs/ref" }),
+        };
+        // TrainingRun writes RunOptions.Record, which is Located(); ToFileText writes what it is given
+        var options = JsonNode.Parse(record.Located().ToFileText(null))!["options"]!;
+        Assert.Equal(Path.GetFullPath("data/x"), (string?)options["data"]);
+        Assert.Equal("random:50257", (string?)options["val_data"]);
+        Assert.Equal("preset:tiny", (string?)options["init_from"]);
+        Assert.Equal(Path.GetFullPath("runs/ref"), (string?)options["selection"]!["reference"]);
+        Assert.Empty(record.ChangesTo(record.Located())); // relative and absolute spellings of one path are no change
+    }
+
     [Fact]
     public void Reporting_options_do_not_change_what_a_run_trains_but_training_options_do()
     {
