@@ -44,7 +44,7 @@ public sealed class SelectionCliOptions
     {
         var o = basis ?? new SelectionOptions();
         bool Given(Option option) => r.GetResult(option) is { Implicit: false };
-        if (Given(Strategy)) o = o with { Strategy = r.GetValue(Strategy)! };
+        if (Given(Strategy)) o = o with { Strategy = StrategyRegistry.Canonical(r.GetValue(Strategy)!) };
         if (Given(Score)) o = o with { Score = ParseEnum<ScoreKind>(r.GetValue(Score)!, "--score") };
         if (Given(Alpha)) o = o with { Alpha = r.GetValue(Alpha) };
         if (Given(Keep)) o = o with { Keep = r.GetValue(Keep) };

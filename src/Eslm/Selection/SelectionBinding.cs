@@ -52,7 +52,7 @@ public static class SelectionBinding
             string key = where + name;
             o = name switch
             {
-                "strategy" => o with { Strategy = Read<string>(key, value) },
+                "strategy" => o with { Strategy = StrategyRegistry.Canonical(Read<string>(key, value)) },
                 "score" => o with { Score = Read<ScoreKind>(key, value) },
                 "alpha" => o with { Alpha = Read<double>(key, value) },
                 "keep" => o with { Keep = Read<double>(key, value) },

@@ -64,6 +64,13 @@ public static class StrategyRegistry
     /// <summary>Every strategy's settings, strategy by strategy in listing order, each record's in declaration order.</summary>
     public static IReadOnlyList<SettingDescriptor> Settings => _settings;
 
+    /// <summary>
+    /// The registered spelling of <paramref name="name"/>, matched without regard to case (choice values are
+    /// case-insensitive everywhere: `--strategy ESLM` as `--model TINY`); unknown names come back unchanged for
+    /// <see cref="Get"/> to refuse.
+    /// </summary>
+    public static string Canonical(string name) => _all.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase))?.Name ?? name;
+
     public static StrategyDefinition Get(string name) =>
         _all.FirstOrDefault(d => d.Name == name) ?? throw new ArgumentException($"unknown strategy '{name}' (known: {string.Join(", ", Names)})");
 

@@ -3,7 +3,7 @@ using Xunit;
 
 namespace Eslm.Tests.Cli;
 
-/// <summary>Issue 21: a shared selection option the chosen strategy does not read (`--alpha 0.9 --strategy clm`) is a warning, not silence.</summary>
+/// <summary>Issue 21 frictions: a shared selection option the chosen strategy does not read (`--alpha 0.9 --strategy clm`) is a warning, not silence; strategy names are case-insensitive.</summary>
 public class UnusedSelectionOptionTests
 {
     private static (int Code, string Out, string Err) Train(TempDir dir, params string[] extra) => CliHarness.Run(
@@ -32,5 +32,14 @@ public class UnusedSelectionOptionTests
         var r = Train(dir, "--strategy", "eslm", "--alpha", "0.3");
         Assert.True(r.Code == 0, r.Err);
         Assert.DoesNotContain("warning", r.Err);
+    }
+
+    [Fact]
+    public void A_strategy_name_is_case_insensitive_like_every_choice_value()
+    {
+        using var dir = new TempDir();
+        var r = Train(dir, "--strategy", "ESLM", "--alpha", "0.3");
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("\"strategy\": \"eslm\"", File.ReadAllText(Path.Combine(dir["run"], "run.json")));
     }
 }
