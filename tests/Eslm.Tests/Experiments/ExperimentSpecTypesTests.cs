@@ -67,3 +67,19 @@ public class ExperimentSpecTypesTests
         Assert.Equal((0.5f, Eslm.Data.SamplingMode.Sequential, 3), (t.GradientClip, t.Sampling, t.KeepLast));
     }
 }
+
+/// <summary>The committed experiment files are contracts: the typed reader takes every one of them.</summary>
+public class CommittedExperimentFilesTests
+{
+    private static readonly string Root = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", ".."));
+
+    public static TheoryData<string> Files() => new(Directory.GetFiles(Path.Combine(Root, "experiments"), "*.json").Select(Path.GetFileName).Order()!);
+
+    [Theory]
+    [MemberData(nameof(Files))]
+    public void Every_committed_experiment_file_reads(string file)
+    {
+        var spec = ExperimentSpec.Load(Path.Combine(Root, "experiments", file));
+        Assert.NotEmpty(spec.Arms);
+    }
+}
