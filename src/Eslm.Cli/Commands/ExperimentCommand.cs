@@ -39,6 +39,7 @@ public static class ExperimentCommand
             spec = spec.WithThreads(threads.Resolve(r, spec.Train).Threads);
             CliRunner.ConfigureThreads(spec.Train.Threads == 0 && Eslm.Distributed.MpiLaunch.UnderMpirun ? Eslm.Distributed.MpiLaunch.DefaultThreads : spec.Train.Threads);
             string dir = r.GetValue(output) ?? Path.Combine("runs", spec.Name);
+            if (processes.Rank == 0) foreach (var w in spec.Warnings) Console.Error.WriteLine($"eslm: warning: {r.GetValue(file)}: {w}");
             if (processes.Rank == 0)
                 Console.Error.WriteLine($"eslm experiment: {spec.Name}: {spec.Arms.Count} arms × {spec.Seeds.Count} seeds" +
                                         (spec.Points.Count == 1 ? $", {spec.ModelName} ({spec.Model}), budget {spec.Budget.Name} {Budget.Format(spec.Budget.Value)}"

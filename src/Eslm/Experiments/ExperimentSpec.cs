@@ -39,6 +39,8 @@ public sealed record ExperimentSpec
     public ReferenceSpec? Reference { get; init; }
     /// <summary>The file as read (saved beside the runs so reports can be rebuilt from the directory alone).</summary>
     public required JsonObject Source { get; init; }
+    /// <summary>What the file says that no run will use (e.g. "alpha" on a rho1 arm); `experiment run` prints them.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 
     /// <summary>The most steps any arm may take (a step budget, or the cap of the others).</summary>
     public const int MaxStepCap = int.MaxValue - 1;
@@ -85,6 +87,7 @@ public sealed record ExperimentSpec
             Seeds = seeds, Arms = arms, Eval = ParseEval(file.Eval), Tasks = ParseTasks(file.Tasks),
             Points = GridPoints(models, topBudgets, train.Steps, modelAxis, budgetAxis), HasModelAxis = modelAxis, HasBudgetAxis = budgetAxis,
             EvalMaxTokens = file.EvalMaxTokens ?? 0, Reference = reference, Source = (JsonObject)root.DeepClone(),
+            Warnings = UnusedSharedKeys(file.Arms!, arms),
         };
     }
 
@@ -142,6 +145,22 @@ public sealed record ExperimentSpec
             return new ArmSpec(armName, selection, armTrain.Validate());
         }
         catch (ArgumentException e) { throw new ArgumentException($"arm {armName}: {e.Message}"); }
+    }
+
+    /// <summary>Shared selection keys an arm gives that its strategy does not read (<see cref="StrategyDefinition.Uses"/>).</summary>
+    private static List<string> UnusedSharedKeys(List<JsonObject> json, List<ArmSpec> arms)
+    {
+        var warnings = new List<string>();
+        var shared = new (string Key, SharedOptions Option)[] { ("score", SharedOptions.Score), ("alpha", SharedOptions.Alpha), ("keep", SharedOptions.Keep),
+            ("seed", SharedOptions.Seed), ("selection_seed", SharedOptions.Seed) };
+        for (int i = 0; i < arms.Count; i++)
+        {
+            var uses = StrategyRegistry.Get(arms[i].Selection.Strategy).Uses;
+            foreach (var (key, option) in shared)
+                if (json[i].ContainsKey(key) && !uses.HasFlag(option))
+                    warnings.Add($"arm {arms[i].Name}: strategy {arms[i].Selection.Strategy} does not use \"{key}\" (used by {string.Join(", ", StrategyRegistry.Using(option))}), so it is ignored");
+        }
+        return warnings;
     }
 
     private static ReferenceSpec? ParseReference(ReferenceFile? r, ModelEntry model, TrainOptions train)

@@ -59,6 +59,15 @@ public class ExperimentSpecTypesTests
     }
 
     [Fact]
+    public void A_shared_selection_key_the_arms_strategy_does_not_read_is_a_warning()
+    {
+        var spec = ExperimentSpec.Parse((System.Text.Json.Nodes.JsonObject)System.Text.Json.Nodes.JsonNode.Parse(
+            Spec("", """{"strategy": "random", "keep": 0.5, "alpha": 0.3}"""))!);
+        var warning = Assert.Single(spec.Warnings);
+        Assert.Contains("arm random: strategy random does not use \"alpha\"", warning);
+    }
+
+    [Fact]
     public void Every_training_option_is_an_arm_train_key()
     {
         var spec = ExperimentSpec.Parse((System.Text.Json.Nodes.JsonObject)System.Text.Json.Nodes.JsonNode.Parse(
@@ -81,5 +90,6 @@ public class CommittedExperimentFilesTests
     {
         var spec = ExperimentSpec.Load(Path.Combine(Root, "experiments", file));
         Assert.NotEmpty(spec.Arms);
+        Assert.Empty(spec.Warnings);
     }
 }
