@@ -2,24 +2,28 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Eslm.Records;
 using Eslm.Selection;
+using Eslm.Training;
 
 namespace Eslm.Cli;
 
 /// <summary>One value of an options file, with the key it was written under (for messages) and the flag it sets.</summary>
-public sealed record OptionEntry(string Key, string Flag, JsonNode Value);
+public sealed record OptionEntry(string Key, string Flag, JsonNode? Value);
 
 /// <summary>
-/// Reads the option files a command can take (`--config FILE`, and the run.json that `train --resume` defaults from) into
-/// flags and values. Three layouts: a flat object of option names (kebab-case or snake_case: "grad-accum" or
+/// Reads the option files a command can take (`--config FILE`) into flags and values (`train --resume` reads run.json
+/// as a typed <see cref="RunRecord"/> instead, with no detour through flags). Three layouts: a flat object of option names (kebab-case or snake_case: "grad-accum" or
 /// "grad_accum"); the printed "resolved configuration" (snake_case, selection keys nested in "selection"); and a run.json
-/// ({"model": {architecture}, "options": {resolved configuration}}). Keys that describe rather than configure ("command",
-/// "config", "processes", "changes") are skipped. Values are checked against the option's type here, so a type error names
-/// the file and the key, not a flag the user never typed.
+/// ({"model": {architecture}, "options": {resolved configuration}}, <see cref="RunRecord"/>). Keys that describe rather than
+/// configure ("command", "config", "processes", "experiment", "changes") are skipped. Values are checked against the
+/// option's type here with their exact JSON type (<see cref="StrictJson"/>: "3" is not an integer, null is no value of a
+/// number), so a type error names the file, the key and the expected type, not a flag the user never typed; duplicate
+/// keys are refused.
 /// </summary>
 public static class OptionFile
 {
-    private static readonly HashSet<string> Descriptive = ["command", "config", "processes", "changes"];
+    private static readonly HashSet<string> Descriptive = [.. RunRecord.DescriptiveKeys, "changes"];
 
     /// <summary>run.json's architecture keys (<c>Checkpoint.ConfigToJson</c>) → model flags; the padded vocabulary is derived.</summary>
     private static readonly Dictionary<string, string?> ModelKeys = new()
@@ -28,24 +32,12 @@ public static class OptionFile
         ["vocab_size"] = "--vocab", ["padded_vocab_size"] = null,
     };
 
-    public static JsonObject Read(string path, string what)
-    {
-        if (Directory.Exists(path)) throw new InvalidDataException($"{path}: is a folder; the {what} must be a JSON file");
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: {what} not found");
-        string text = File.ReadAllText(path);
-        if (string.IsNullOrWhiteSpace(text)) throw new InvalidDataException($"{path}: empty; the {what} must hold a JSON object of option names and values");
-        try
-        {
-            return JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })
-                as JsonObject ?? throw new InvalidDataException($"{path}: expected a JSON object of option names and values");
-        }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})"); }
-    }
+    public static JsonObject Read(string path, string what) => StrictJson.ReadObject(path, what);
 
     /// <summary>Whether <paramref name="json"/> is a run.json (an "options" object beside the architecture).</summary>
-    public static bool IsRunJson(JsonObject json) => json["options"] is JsonObject;
+    public static bool IsRunJson(JsonObject json) => RunRecord.IsRunJson(json);
 
-    /// <summary>Every configuring entry of <paramref name="json"/> in any of the three layouts (null values skipped).</summary>
+    /// <summary>Every configuring entry of <paramref name="json"/> in any of the three layouts.</summary>
     public static List<OptionEntry> Entries(JsonObject json)
     {
         var entries = new List<OptionEntry>();
@@ -64,12 +56,11 @@ public static class OptionFile
     {
         foreach (var (key, value) in json)
         {
-            if (Descriptive.Contains(key) || value is null) continue;
+            if (Descriptive.Contains(key)) continue;
             if (key == "selection" && value is JsonObject selection)
             {
                 // run.json's nested selection: keys bound from the strategy registry, as everywhere else
-                foreach (var (k, v) in selection)
-                    if (v is not null) entries.Add(new($"{prefix}selection.{k}", SelectionBinding.FlagFor(k), v));
+                foreach (var (k, v) in selection) entries.Add(new($"{prefix}selection.{k}", SelectionBinding.FlagFor(k), v));
                 continue;
             }
             entries.Add(new(prefix + key, "--" + key.Replace('_', '-'), value));
@@ -79,51 +70,35 @@ public static class OptionFile
     /// <summary>The command's option for <paramref name="flag"/> (its name or an alias), or null.</summary>
     public static Option? Find(Command command, string flag) => command.Options.FirstOrDefault(o => o.Name == flag || o.Aliases.Contains(flag));
 
-    /// <summary>The command-line tokens that set <paramref name="option"/> to an entry's value; type errors name the file and the key.</summary>
+    /// <summary>
+    /// The command-line tokens that set <paramref name="option"/> to an entry's value (none for null where the option
+    /// may be absent: a string or nullable option); type errors name the file, the key and the expected type.
+    /// </summary>
     public static IEnumerable<string> Tokens(Option option, OptionEntry entry, string path)
     {
-        var type = Nullable.GetUnderlyingType(option.ValueType) ?? option.ValueType;
-        if (type == typeof(bool))
+        var type = option.ValueType;
+        bool optional = type == typeof(string) || Nullable.GetUnderlyingType(type) is not null;
+        if (entry.Value is null && optional) return [];
+        if (entry.Value is JsonArray array && (type.IsArray || (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>))))
         {
-            if (entry.Value.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False)) throw TypeError(path, entry, "true or false");
-            return entry.Value.GetValue<bool>() ? [option.Name] : [];
+            var element = type.IsArray ? type.GetElementType()! : type.GetGenericArguments()[0];
+            return array.SelectMany(item => new[] { option.Name, Text(Value(item, element, path, entry.Key)) });
         }
-        if (entry.Value is JsonArray array)
-        {
-            if (!type.IsArray && !(type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>))) throw TypeError(path, entry, Describe(type));
-            return array.SelectMany(item => new[] { option.Name, Scalar(item!, path, entry, type.IsArray ? type.GetElementType()! : type.GetGenericArguments()[0]) });
-        }
-        return [option.Name, Scalar(entry.Value, path, entry, type)];
+        object? value = Value(entry.Value, type, path, entry.Key);
+        if (value is bool b) return b ? [option.Name] : [];
+        return [option.Name, Text(value)];
     }
 
-    private static string Scalar(JsonNode node, string path, OptionEntry entry, Type type)
+    private static object? Value(JsonNode? node, Type type, string path, string key)
     {
-        var kind = node.GetValueKind();
-        if (type == typeof(string))
-            return kind switch
-            {
-                JsonValueKind.String => node.GetValue<string>(),
-                JsonValueKind.Number => node.ToJsonString(),
-                _ => throw TypeError(path, entry, "a string"),
-            };
-        string text = kind switch
-        {
-            JsonValueKind.Number => node.ToJsonString(),
-            JsonValueKind.String => node.GetValue<string>(),
-            _ => throw TypeError(path, entry, Describe(type)),
-        };
-        bool ok = type == typeof(int) ? int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)
-            : type == typeof(long) ? long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)
-            : type == typeof(ulong) ? ulong.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)
-            : type == typeof(float) || type == typeof(double) ? double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out _)
-            : true;
-        return ok ? text : throw TypeError(path, entry, Describe(type));
+        try { return StrictJson.Read(node, type, nullable: false, key); }
+        catch (ArgumentException e) { throw new InvalidDataException($"{path}: {e.Message}"); }
     }
 
-    private static string Describe(Type t) =>
-        t == typeof(int) || t == typeof(long) ? "an integer" : t == typeof(ulong) ? "a non-negative integer"
-        : t == typeof(float) || t == typeof(double) ? "a number" : t == typeof(string) ? "a string" : "a " + t.Name;
-
-    private static InvalidDataException TypeError(string path, OptionEntry entry, string expected) =>
-        new($"{path}: key '{entry.Key}' must be {expected} (got {entry.Value.ToJsonString()})");
+    private static string Text(object? value) => value switch
+    {
+        float f => f.ToString("R", CultureInfo.InvariantCulture),
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",
+    };
 }

@@ -59,12 +59,6 @@ public static class Program
             Console.Error.WriteLine($"eslm: error: {ErrorText.Of(e)}");
             return 2; // a config file is part of the command line
         }
-        try { expanded = ResumeDefaults.Expand(root, expanded); }
-        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException)
-        {
-            Console.Error.WriteLine($"eslm: error: {ErrorText.Of(e)}");
-            return e is ArgumentException ? 2 : 1; // a changed option is a usage error; a folder without a run is not
-        }
         try { expanded = OptionRules.CanonicalChoices(root, expanded); }
         catch (ArgumentException e)
         {

@@ -15,13 +15,15 @@ public sealed class SelectionCliOptions
     private static readonly SelectionOptions Defaults = new();
 
     public Option<string> Strategy { get; } = new("--strategy") { Description = $"Token selection: {string.Join(", ", StrategyRegistry.Names)}", DefaultValueFactory = _ => Defaults.Strategy };
-    public Option<string> Score { get; } = new("--score") { Description = "eslm/ada-eslm/hierarchical score: loss or entropy", DefaultValueFactory = _ => Kebab(Defaults.Score) };
-    public Option<double> Alpha { get; } = new("--alpha") { Description = "ESLM risk level α in [0,1): drop tokens scoring below VaR_α", DefaultValueFactory = _ => Defaults.Alpha };
-    public Option<double> Keep { get; } = new("--keep") { Description = "rho1/random: fraction of tokens kept, in (0,1]", DefaultValueFactory = _ => Defaults.Keep };
+    public Option<string> Score { get; } = new("--score") { Description = "Score to rank tokens by: loss or entropy" + UsedBy(SharedOptions.Score), DefaultValueFactory = _ => Kebab(Defaults.Score) };
+    public Option<double> Alpha { get; } = new("--alpha") { Description = "Risk level α in [0,1): drop tokens scoring below VaR_α" + UsedBy(SharedOptions.Alpha), DefaultValueFactory = _ => Defaults.Alpha };
+    public Option<double> Keep { get; } = new("--keep") { Description = "Fraction of tokens kept, in (0,1]" + UsedBy(SharedOptions.Keep), DefaultValueFactory = _ => Defaults.Keep };
     public Option<string> Scope { get; } = new("--selection-scope") { Description = "Threshold over: sequence, microbatch, step (all micro-batches of an optimizer step), global", DefaultValueFactory = _ => Kebab(Defaults.Scope) };
     public Option<string> Normalize { get; } = new("--normalize") { Description = "Divide kept losses by the kept count (kept) or by all tokens (all)", DefaultValueFactory = _ => Kebab(Defaults.Normalize) };
-    public Option<string> Backward { get; } = new("--backward") { Description = "kept-rows (every layer's backward over kept tokens only; dropped tokens' keys/values are constants) or exact (the exact gradient of the selected loss)", DefaultValueFactory = _ => new Training.TrainOptions().Backward.Name() };
-    public Option<ulong> SelectionSeed { get; } = new("--selection-seed") { Description = "Seed of the random strategy's mask stream", DefaultValueFactory = _ => Defaults.Seed };
+    public Option<ulong> SelectionSeed { get; } = new("--selection-seed") { Description = "Seed of the keep mask's random stream" + UsedBy(SharedOptions.Seed), DefaultValueFactory = _ => Defaults.Seed };
+
+    /// <summary>" (used by eslm, ada-eslm, …)": the strategies that read a shared option, from their definitions.</summary>
+    private static string UsedBy(SharedOptions option) => $" (used by {string.Join(", ", StrategyRegistry.Using(option))})";
 
     /// <summary>One generated flag per strategy setting, with how to read its value back.</summary>
     private readonly List<(SettingDescriptor Setting, Option Option, Func<ParseResult, object?> Read)> _settings =
@@ -29,39 +31,53 @@ public sealed class SelectionCliOptions
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Strategy, Score, Alpha, Keep, Scope, Normalize, Backward, SelectionSeed })
+        foreach (var o in new Option[] { Strategy, Score, Alpha, Keep, Scope, Normalize, SelectionSeed })
             command.Options.Add(o);
         foreach (var (_, option, _) in _settings) command.Options.Add(option);
     }
 
-    /// <summary>The selection options as given (settings with derived values filled in), validated.</summary>
-    public SelectionOptions Resolve(ParseResult r)
+    /// <summary>
+    /// The selection options: <paramref name="basis"/> (the defaults, or a resumed run's recorded selection) with every
+    /// option the command line gives explicitly applied; settings with derived values filled in; validated.
+    /// </summary>
+    public SelectionOptions Resolve(ParseResult r, SelectionOptions? basis = null)
     {
-        var options = new SelectionOptions
+        var o = basis ?? new SelectionOptions();
+        bool Given(Option option) => r.GetResult(option) is { Implicit: false };
+        if (Given(Strategy)) o = o with { Strategy = StrategyRegistry.Canonical(r.GetValue(Strategy)!) };
+        if (Given(Score)) o = o with { Score = ParseEnum<ScoreKind>(r.GetValue(Score)!, "--score") };
+        if (Given(Alpha)) o = o with { Alpha = r.GetValue(Alpha) };
+        if (Given(Keep)) o = o with { Keep = r.GetValue(Keep) };
+        if (Given(Scope)) o = o with { Scope = ParseEnum<SelectionScope>(r.GetValue(Scope)!, "--selection-scope") };
+        if (Given(Normalize)) o = o with { Normalize = ParseEnum<Normalization>(r.GetValue(Normalize)!, "--normalize") };
+        if (Given(SelectionSeed)) o = o with { Seed = r.GetValue(SelectionSeed) };
+        foreach (var (setting, option, read) in _settings)
         {
-            Strategy = r.GetValue(Strategy)!,
-            Score = ParseEnum<ScoreKind>(r.GetValue(Score)!, "--score"),
-            Alpha = r.GetValue(Alpha), Keep = r.GetValue(Keep),
-            Scope = ParseEnum<SelectionScope>(r.GetValue(Scope)!, "--selection-scope"),
-            Normalize = ParseEnum<Normalization>(r.GetValue(Normalize)!, "--normalize"),
-            Seed = r.GetValue(SelectionSeed),
-        };
-        foreach (var (setting, _, read) in _settings)
-        {
+            if (!Given(option)) continue;
             object? value = read(r);
             if (setting.Type.IsEnum) value = ParseEnum(setting.Type, (string)value!, setting.Flag);
-            options = setting.Set(options, value);
+            o = setting.Set(o, value);
         }
-        return SelectionBinding.Resolved(options).Validate();
+        return SelectionBinding.Resolved(o).Validate();
     }
 
     /// <summary>
     /// Settings of another strategy than the chosen one, given explicitly (non-default): training ignores them. A path (a
     /// model, a sidecar) is an error, since the user expects it to be used; any other setting a warning.
     /// </summary>
-    public static void CheckIgnoredSettings(SelectionOptions selection, Action<string> warn)
+    public void CheckIgnored(ParseResult r, SelectionOptions selection, Action<string> warn)
     {
-        foreach (var message in SharedSelectionUse.Ignored(selection)) warn(message); // issue 21: --alpha 0.9 --strategy clm
+        // Issue 21: `--alpha 0.9 --strategy clm` was ignored without a word. A shared option given explicitly that the
+        // chosen strategy does not read (StrategyDefinition.Uses) is a warning, as are other strategies' settings.
+        var uses = StrategyRegistry.Get(selection.Strategy).Uses;
+        foreach (var (option, shared) in new (Option, SharedOptions)[] { (Score, SharedOptions.Score), (Alpha, SharedOptions.Alpha), (Keep, SharedOptions.Keep), (SelectionSeed, SharedOptions.Seed) })
+            if (r.GetResult(option) is { Implicit: false } && !uses.HasFlag(shared))
+                warn($"--strategy {selection.Strategy} does not use {option.Name} (used by {string.Join(", ", StrategyRegistry.Using(shared))}), so it is ignored");
+        CheckIgnoredSettings(selection, warn);
+    }
+
+    private static void CheckIgnoredSettings(SelectionOptions selection, Action<string> warn)
+    {
         foreach (var s in SelectionBinding.IgnoredSettings(selection))
         {
             string message = $"{s.Flag} belongs to strategy {s.Owner.Name}, so --strategy {selection.Strategy} ignores it";
@@ -69,9 +85,6 @@ public sealed class SelectionCliOptions
             warn(message);
         }
     }
-
-    /// <summary>--backward (a training option, listed with the selection flags it matters for).</summary>
-    public BackwardMode ResolveBackward(ParseResult r) => ParseEnum<BackwardMode>(r.GetValue(Backward)!, "--backward");
 
     private static (SettingDescriptor, Option, Func<ParseResult, object?>) MakeOption(SettingDescriptor setting)
     {

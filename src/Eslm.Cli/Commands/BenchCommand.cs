@@ -16,7 +16,8 @@ public static class BenchCommand
     public static Command Create()
     {
         var model = new ModelOptions();
-        var batch = new Option<int>("--batch", "-b") { Description = "Sequences per step (B)", DefaultValueFactory = _ => 8 };
+        // shared with train, declared once in TrainOptions
+        var run = new TrainCliOptions(["batch", "backward", "precision", "threads"]);
         var seq = new Option<int>("--seq", "-t") { Description = "Tokens per sequence (T)", DefaultValueFactory = _ => 256 };
         var steps = new Option<int>("--steps") { Description = "Measured steps (the median is reported)", DefaultValueFactory = _ => 10 };
         var warmup = new Option<int>("--warmup") { Description = "Unmeasured warm-up steps", DefaultValueFactory = _ => 2 };
@@ -24,9 +25,7 @@ public static class BenchCommand
         var profile = new Option<bool>("--profile") { Description = "Add a per-op time breakdown" };
         var baseline = new Option<bool>("--baseline") { Description = "Also time clm in the same run, alternating steps with --strategy, and report the ratio" };
         var gemm = new Option<bool>("--gemm") { Description = "Only measure the SGEMM ceiling on the model's GEMM shapes" };
-        var threads = new Option<int>("--threads") { Description = "Threads for OpenBLAS and Eslm kernels (0 = all cores)", DefaultValueFactory = _ => 0 };
         var selection = new SelectionCliOptions();
-        var precision = new PrecisionOption();
         var baselinePrecision = new Option<string?>("--baseline-precision")
         {
             HelpName = "fp32|bf16", // keeps the help's option column as wide as it was
@@ -34,21 +33,22 @@ public static class BenchCommand
         };
         var command = new Command("bench", "Measure training speed: ms/step, tokens/s, GFLOP/s, MFU vs the measured SGEMM ceiling.");
         model.AddTo(command);
-        foreach (var o in new Option[] { batch, seq, steps, warmup, json, profile, baseline, gemm, threads }) command.Options.Add(o);
-        precision.AddTo(command);
+        foreach (var o in new Option[] { seq, steps, warmup, json, profile, baseline, gemm }) command.Options.Add(o);
+        run.AddTo(command);
         command.Options.Add(baselinePrecision);
         selection.AddTo(command);
         command.SetAction(r => CliRunner.Run(() =>
         {
-            CliRunner.ConfigureThreads(r.GetValue(threads));
+            var shared = run.Resolve(r, new TrainOptions()).Validate();
+            CliRunner.ConfigureThreads(shared.Threads);
             var (name, cfg) = model.Resolve(r);
-            int B = r.GetValue(batch), T = r.GetValue(seq);
-            if (B < 1) throw new ArgumentException($"--batch must be >= 1 (got {B})");
+            int B = shared.BatchSize, T = r.GetValue(seq);
             if (T < 1 || T > cfg.MaxSequenceLength) throw new ArgumentException($"--seq must be in [1, {cfg.MaxSequenceLength}] for model {name} (got {T})");
             if (r.GetValue(steps) < 1) throw new ArgumentException($"--steps must be >= 1 (got {r.GetValue(steps)})");
             if (r.GetValue(warmup) < 0) throw new ArgumentException($"--warmup must be >= 0 (got {r.GetValue(warmup)})");
             TrainingMemory.Estimate(cfg, B, T).RequireFits($"benchmarking {name} ({cfg}) with B={B} T={T}", TrainingMemory.MachineBytes);
-            var chosen = precision.Resolve(r);
+            var chosen = shared.Precision;
+            if (chosen == Precision.Bf16) OneDnn.EnsureBf16();
             var baselineChosen = r.GetValue(baselinePrecision) is { } bp ? PrecisionNames.Parse(bp) : chosen;
             if (baselineChosen == Precision.Bf16) OneDnn.EnsureBf16();
             if (r.GetValue(gemm))
@@ -57,8 +57,8 @@ public static class BenchCommand
                 return PrintCeiling(GemmCeiling.Measure(TrainingBenchmark.ShapesOf(cfg, B, T)), r.GetValue(json));
             }
             var selectionOptions = selection.Resolve(r);
-            SelectionCliOptions.CheckIgnoredSettings(selectionOptions, m => Console.Error.WriteLine($"eslm: warning: {m}"));
-            var backwardMode = selection.ResolveBackward(r);
+            selection.CheckIgnored(r, selectionOptions, m => Console.Error.WriteLine($"eslm: warning: {m}"));
+            var backwardMode = shared.Backward;
             string strategyName = selectionOptions.Strategy;
             // Per-step times redraw one line on a terminal; logs and TERM=dumb get only the table (docs/cli-rules.md).
             bool showSteps = !r.GetValue(json) && ProgressReporter.Redraws(Console.IsErrorRedirected, Environment.GetEnvironmentVariable("TERM"));
@@ -74,7 +74,9 @@ public static class BenchCommand
             if (r.GetValue(json))
             {
                 var o = ToJson(result);
-                o["selection"] = TrainingRun.SelectionJson(selectionOptions, backwardMode);
+                var selectionJson = SelectionBinding.ToJson(selectionOptions);
+                selectionJson["backward"] = backwardMode.Name();
+                o["selection"] = selectionJson;
                 Console.WriteLine(o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             }
             else PrintTable(result, backwardMode);

@@ -12,7 +12,7 @@ public static class ExperimentCommand
     {
         var file = new Argument<string>("FILE") { Description = "Experiment file (JSON): model, train, data, budget, seeds, arms, eval, tasks (docs/experiments.md)" };
         var output = new Option<string?>("--out", "-o") { Description = "Experiment directory (default: runs/<name>)" };
-        var threads = new Option<int>("--threads") { Description = "Threads (0 = all cores)", DefaultValueFactory = _ => 0 };
+        var threads = new TrainCliOptions(["threads"]); // declared in TrainOptions; also a key of the file's "train"
         var onlyModels = new Option<string[]>("--model")
         {
             Description = "Run only this model of an experiment with \"models\" (repeatable); other processes may run the others at the same time " +
@@ -23,7 +23,7 @@ public static class ExperimentCommand
                                      "Running again skips finished arms and resumes a half-finished one from its checkpoint.");
         run.Arguments.Add(file);
         run.Options.Add(output);
-        run.Options.Add(threads);
+        threads.AddTo(run);
         run.Options.Add(onlyModels);
         var worker = new Option<bool>("--worker")
         {
@@ -34,9 +34,12 @@ public static class ExperimentCommand
         // Under mpirun every rank runs every arm on its slice of the data (docs/distributed.md); rank 0 writes and reports.
         run.SetAction(r => MpiCli.Run(processes =>
         {
-            CliRunner.ConfigureThreads(r.GetValue(threads) == 0 && Eslm.Distributed.MpiLaunch.UnderMpirun ? Eslm.Distributed.MpiLaunch.DefaultThreads : r.GetValue(threads));
             var spec = ExperimentSpec.Load(r.GetValue(file)!);
+            // --threads wins over the file's "train": {"threads"}; every arm's run.json records the count it ran with
+            spec = spec.WithThreads(threads.Resolve(r, spec.Train).Threads);
+            CliRunner.ConfigureThreads(spec.Train.Threads == 0 && Eslm.Distributed.MpiLaunch.UnderMpirun ? Eslm.Distributed.MpiLaunch.DefaultThreads : spec.Train.Threads);
             string dir = r.GetValue(output) ?? Path.Combine("runs", spec.Name);
+            if (processes.Rank == 0) foreach (var w in spec.Warnings) Console.Error.WriteLine($"eslm: warning: {r.GetValue(file)}: {w}");
             if (processes.Rank == 0)
                 Console.Error.WriteLine($"eslm experiment: {spec.Name}: {spec.Arms.Count} arms × {spec.Seeds.Count} seeds" +
                                         (spec.Points.Count == 1 ? $", {spec.ModelName} ({spec.Model}), budget {spec.Budget.Name} {Budget.Format(spec.Budget.Value)}"

@@ -40,7 +40,7 @@ public static class SelectionOverlapCommand
             ModelLoader.CheckExists(pathA, "--a");
             ModelLoader.CheckExists(pathB, "--b");
             var sel = selection.Resolve(r);
-            SelectionCliOptions.CheckIgnoredSettings(sel, m => Console.Error.WriteLine($"eslm: warning: {m}"));
+            selection.CheckIgnored(r, sel, m => Console.Error.WriteLine($"eslm: warning: {m}"));
             var precA = ResolvePrecision(r.GetValue(precisionA), pathA);
             var precB = ResolvePrecision(r.GetValue(precisionB), pathB);
             using var tokens = TokenSequence.Open(r.GetValue(data)!, r.GetValue(split)!);

@@ -17,16 +17,18 @@ public static class ShowSelectionCommand
         var force = new Option<bool>("--force") { Description = "Replace an existing HTML file" };
         var seq = new Option<int>("--seq", "-t") { Description = "Window length (default: the model's context)", DefaultValueFactory = _ => 0 };
         var selection = new SelectionCliOptions();
+        var backward = new TrainCliOptions(["backward"]); // shown in the page's description: the label an arm with it would get
         var command = new Command("show-selection", "Write an HTML page colouring each token of a text by the strategy's score and marking kept and dropped tokens.");
         foreach (var o in new Option[] { checkpoint, text, output, seq, force }) command.Options.Add(o);
         selection.AddTo(command);
+        backward.AddTo(command);
         command.SetAction(r => CliRunner.Run(() =>
         {
             CliRunner.ConfigureThreads(0);
             string textPath = r.GetValue(text)!;
             if (!File.Exists(textPath)) throw new FileNotFoundException($"{textPath}: text file not found");
             var sel = selection.Resolve(r);
-            SelectionCliOptions.CheckIgnoredSettings(sel, m => Console.Error.WriteLine($"eslm: warning: {m}"));
+            selection.CheckIgnored(r, sel, m => Console.Error.WriteLine($"eslm: warning: {m}"));
             // Default output in the working directory, not beside the input (which may be a source tree or read-only).
             string outPath = r.GetValue(output) ?? Path.GetFileNameWithoutExtension(textPath) + $"-{sel.Strategy}.html";
             OutputFiles.RequireNew(outPath, r.GetValue(force));
@@ -36,7 +38,7 @@ public static class ShowSelectionCommand
             var scoredText = TextSelection.Score(model, selector, tokens, ModelLoader.Load, r.GetValue(seq));
             var scored = SelectionPage.Tokens(tokens, scoredText.Scores, scoredText.Losses, scoredText.Entropies, scoredText.Kept, TextData.TokenBytes);
             string models = string.Concat(SelectionBinding.Paths(sel).Select(p => $" ({p.Flag.TrimStart('-')} {p.Path})"));
-            string description = $"Strategy {ArmSpec.Describe(sel, selection.ResolveBackward(r))}{models} on {Path.GetFileName(textPath)} " +
+            string description = $"Strategy {ArmSpec.Describe(sel, backward.Resolve(r, new Training.TrainOptions()).Backward)}{models} on {Path.GetFileName(textPath)} " +
                                  $"with {r.GetValue(checkpoint)} ({model.Config}). Selection runs over the whole text as one micro-batch " +
                                  "(per window for --selection-scope sequence); the colour is the score's rank.";
             File.WriteAllText(outPath, SelectionPage.Html(scored, $"What {sel.Strategy} keeps", description));

@@ -137,7 +137,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         if (File.Exists(path) && File.ReadAllText(path) != text)
         {
             var old = ExperimentSpec.Parse((JsonObject)JsonNode.Parse(File.ReadAllText(path))!);
-            if (old.Data != Spec.Data || old.Train != Spec.Train || old.HasModelAxis != Spec.HasModelAxis || old.HasBudgetAxis != Spec.HasBudgetAxis)
+            if (old.Data != Spec.Data || !TrainOptionsBinding.SameResults(old.Train, Spec.Train) || old.HasModelAxis != Spec.HasModelAxis || old.HasBudgetAxis != Spec.HasBudgetAxis)
                 throw new InvalidOperationException($"{Directory}: holds an experiment with different data, training options or grid axes; " +
                                                     "use another --out or delete it");
             // A grid point may be added (a larger budget, another model); one whose folder means something else is refused.
@@ -171,14 +171,14 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         }
     }
 
-    /// <summary>Everything that defines an arm's training: its selection (with the backward mode) and its training options.</summary>
+    /// <summary>
+    /// Everything that defines what an arm trains: its selection and the training options that change results (not
+    /// validation, checkpointing or threads: <see cref="RunOptionAttribute.ChangesResults"/>).
+    /// </summary>
     private static JsonObject ArmJson(ArmSpec arm)
     {
-        var json = TrainingRun.SelectionJson(arm.Selection, arm.Train.Backward);
-        var t = arm.Train;
-        json["batch"] = t.BatchSize; json["seq"] = t.SequenceLength; json["grad_accum"] = t.GradientAccumulation; json["steps"] = t.Steps;
-        json["lr"] = t.LearningRate; json["warmup"] = t.WarmupSteps; json["min_lr_fraction"] = t.MinLearningRateFraction;
-        json["weight_decay"] = t.WeightDecay; json["grad_clip"] = t.GradientClip; json["precision"] = t.Precision.Name();
+        var json = SelectionBinding.ToJson(arm.Selection);
+        foreach (var o in TrainOptionsBinding.All.Where(o => o.ChangesResults)) json["train." + o.Key] = o.ToJson(o.ValueIn(arm.Train));
         return json;
     }
 
@@ -199,13 +199,11 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
             if (Writer) PrepareForResume(dir);
             Sync();
             var train = host.OpenTrain(r.Data, r.Train.BatchSize, r.Train.SequenceLength, r.Train.Seed);
-            var validation = host.OpenValidation(r.Data, r.Train.BatchSize, r.Train.SequenceLength, Spec.ValidationBatches);
+            var validation = host.OpenValidation(r.Data, r.Train.BatchSize, r.Train.SequenceLength, r.Train.ValidationBatches);
             string final = TrainingRun.Run(new RunOptions
             {
                 Model = r.Model, Train = r.Train, OutputDirectory = dir, Resume = true, Distributed = host.Processes,
-                ValidationEvery = Spec.ValidationEvery, ValidationBatches = validation is null ? 0 : Spec.ValidationBatches,
-                CheckpointEvery = Spec.CheckpointEvery, KeepLast = 1,
-                ResolvedConfig = new JsonObject { ["command"] = "experiment reference", ["experiment"] = Spec.Name, ["data"] = r.Data, ["model"] = r.ModelName },
+                Command = "experiment reference", ModelName = r.ModelName, Data = r.Data, Experiment = new JsonObject { ["name"] = Spec.Name },
             }, train, validation, host.LoadModel, p => { if (p.Train is { } s) host.Progress("reference", (double)p.Step / r.Train.Steps, s); }, cancel);
             checkpoint = Path.GetFullPath(final);
             if (Writer) AtomicWrite(done, new JsonObject { ["checkpoint"] = checkpoint }.ToJsonString());
@@ -242,26 +240,21 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         host.Log($"{label}: {selection.Strategy}, budget {budget.Name} {Budget.Format(budget.Value)}{(resuming ? " (resuming)" : "")} → {dir}");
 
         var data = host.OpenTrain(Spec.Data, train.BatchSize, train.SequenceLength, seed);
-        var validation = host.OpenValidation(Spec.ValidationData ?? Spec.Data, train.BatchSize, train.SequenceLength, Spec.ValidationBatches);
+        var validation = host.OpenValidation(Spec.ValidationData ?? Spec.Data, train.BatchSize, train.SequenceLength, train.ValidationBatches);
         Func<Trainer, bool>? stop = budget.Kind == BudgetKind.Steps ? null : t => budget.Spent(t) >= budget.Value;
         Trainer? current = null; // captured for progress reports (the schedule position is asked for before every update)
         Func<Trainer, double>? position = budget.Kind == BudgetKind.Steps ? null : t => { current = t; return budget.Spent(t) / budget.Value * point.NominalSteps; };
-        var resolved = new JsonObject
+        // run.json: the shape `eslm train` writes, plus where in the experiment this run sits
+        var experiment = new JsonObject
         {
-            ["command"] = "experiment", ["experiment"] = Spec.Name, ["arm"] = arm.Name, ["seed"] = seed, ["model"] = point.ModelName,
-            ["data"] = Spec.Data, ["budget"] = new JsonObject { [budget.Name] = budget.Value },
-            ["selection"] = TrainingRun.SelectionJson(selection, train.Backward),
-            ["nominal_steps"] = point.NominalSteps,
+            ["name"] = Spec.Name, ["arm"] = arm.Name, ["budget"] = new JsonObject { [budget.Name] = budget.Value }, ["nominal_steps"] = point.NominalSteps,
         };
-        if (train.Precision != Precision.Fp32) resolved["precision"] = train.Precision.Name(); // as train writes it
         var clock = Stopwatch.StartNew();
         string final = TrainingRun.Run(new RunOptions
         {
             Model = point.Model, Train = train, Selection = selection, OutputDirectory = dir, Resume = true, Distributed = host.Processes,
-            Warn = m => host.Log("eslm: warning: " + m),
-            ValidationEvery = Spec.ValidationEvery, ValidationBatches = validation is null ? 0 : Spec.ValidationBatches,
-            CheckpointEvery = Spec.CheckpointEvery, KeepLast = 1, StopWhen = stop, SchedulePosition = position,
-            ResolvedConfig = resolved,
+            Warn = m => host.Log("eslm: warning: " + m), StopWhen = stop, SchedulePosition = position,
+            Command = "experiment", ModelName = point.ModelName, Data = Spec.Data, ValidationData = Spec.ValidationData, Experiment = experiment,
         }, data, validation, host.LoadModel, p =>
         {
             if (p.Train is { } s)

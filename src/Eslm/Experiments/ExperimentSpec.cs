@@ -2,71 +2,11 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Eslm.Model;
+using Eslm.Records;
 using Eslm.Selection;
-using Eslm.Tensors;
 using Eslm.Training;
 
 namespace Eslm.Experiments;
-
-/// <summary>How arms are matched: every arm trains until its running total of this quantity reaches <see cref="Budget.Value"/>.</summary>
-public enum BudgetKind { Steps, FlopsAccounted, FlopsExecuted, WallSeconds }
-
-public sealed record Budget(BudgetKind Kind, double Value)
-{
-    public static readonly string[] Names = ["steps", "flops_accounted", "flops_executed", "wall_seconds"];
-
-    public string Name => Names[(int)Kind];
-
-    /// <summary>
-    /// A value as people write budgets, exactly (it names folders): "40", "0.5", "8.16e11", "1.3459e13". Large values
-    /// are written as mantissa·10^e with the shortest mantissa that is exact in decimal.
-    /// </summary>
-    public static string Format(double value)
-    {
-        if (Math.Abs(value) < 1e5 || Math.Abs(value) >= 1e28) return value.ToString("R", CultureInfo.InvariantCulture).Replace("E+", "e");
-        decimal exact = (decimal)value;
-        int exponent = (int)Math.Floor(Math.Log10(Math.Abs(value)));
-        decimal mantissa = exact / (decimal)Math.Pow(10, exponent);
-        if (Math.Abs(mantissa) >= 10) { mantissa /= 10; exponent++; }
-        return $"{mantissa.ToString("0.############################", CultureInfo.InvariantCulture)}e{exponent}";
-    }
-
-    /// <summary>What the arm has spent so far, in the budget's unit.</summary>
-    public double Spent(Trainer t) => Kind switch
-    {
-        BudgetKind.Steps => t.StepIndex,
-        BudgetKind.FlopsAccounted => t.TotalFlopsAccounted,
-        BudgetKind.FlopsExecuted => t.TotalFlopsExecuted,
-        _ => t.TotalMilliseconds / 1000.0,
-    };
-}
-
-/// <summary>A dataset evaluated after training: its name in the report, its path, and whether it is the training domain.</summary>
-public sealed record EvalSet(string Name, string Data, bool InDomain);
-
-/// <summary>A downstream task file: <c>hellaswag</c> (multiple choice) or <c>cloze</c>.</summary>
-public sealed record TaskSpec(string Task, string File);
-
-/// <summary>One arm: a name, the selection options (a strategy and its settings) and optional training overrides.</summary>
-public sealed record ArmSpec(string Name, SelectionOptions Selection, TrainOptions Train)
-{
-    /// <summary>The arm's strategy and the options that matter for it, in a few words (e.g. "eslm loss α=0.5").</summary>
-    public string Describe() => Describe(Selection, Train.Backward);
-
-    /// <summary>The strategy's own label (<see cref="StrategyDefinition.Describe"/>), and the backward mode when it is not the default.</summary>
-    public static string Describe(SelectionOptions s, BackwardMode backward)
-    {
-        // The backward mode matters only when tokens are dropped; named when it is not the default.
-        string mode = s.Strategy == "clm" || backward == new TrainOptions().Backward ? "" : $", {backward.Name()} backward";
-        return StrategyRegistry.Get(s.Strategy).Describe(s) + mode;
-    }
-
-    /// <summary><see cref="Describe()"/> plus the GEMM precision when it is not fp32 (", bf16").</summary>
-    public string DescribeWithPrecision() => Describe() + (Train.Precision == Precision.Fp32 ? "" : $", {Train.Precision.Name()}");
-}
-
-/// <summary>The model trained first for arms that name <c>"@reference"</c> (Rho-1's reference, or an ESLM-KD teacher).</summary>
-public sealed record ReferenceSpec(string Data, GptConfig Model, string ModelName, TrainOptions Train);
 
 /// <summary>
 /// An experiment file (JSON, snake_case keys): a base configuration plus arms, seeds and a matched budget.
@@ -93,97 +33,146 @@ public sealed record ExperimentSpec
     public IReadOnlyList<EvalSet> Eval { get; init; } = [];
     public IReadOnlyList<TaskSpec> Tasks { get; init; } = [];
     public long EvalMaxTokens { get; init; }
-    public int ValidationEvery { get; init; } = 50;
-    public int ValidationBatches { get; init; } = 8;
-    public int CheckpointEvery { get; init; } = 50;
+    public int ValidationEvery => Train.ValidationEvery;
+    public int ValidationBatches => Train.ValidationBatches;
+    public int CheckpointEvery => Train.CheckpointEvery;
     public ReferenceSpec? Reference { get; init; }
     /// <summary>The file as read (saved beside the runs so reports can be rebuilt from the directory alone).</summary>
     public required JsonObject Source { get; init; }
+    /// <summary>What the file says that no run will use (e.g. "alpha" on a rho1 arm); `experiment run` prints them.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 
     /// <summary>The most steps any arm may take (a step budget, or the cap of the others).</summary>
     public const int MaxStepCap = int.MaxValue - 1;
 
+    /// <summary>This spec with every run's thread count set (where it runs, not what it trains: arms' results stay valid).</summary>
+    public ExperimentSpec WithThreads(int threads) => this with
+    {
+        Train = Train with { Threads = threads },
+        Arms = Arms.Select(a => a with { Train = a.Train with { Threads = threads } }).ToList(),
+        Reference = Reference is null ? null : Reference with { Train = Reference.Train with { Threads = threads } },
+    };
+
     public static ExperimentSpec Load(string path)
     {
-        if (!System.IO.File.Exists(path)) throw new FileNotFoundException($"{path}: experiment file not found");
-        JsonNode? node;
-        try { node = JsonNode.Parse(System.IO.File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message})"); }
-        if (node is not JsonObject root) throw new InvalidDataException($"{path}: expected a JSON object");
+        var root = StrictJson.ReadObject(path, "experiment file");
         try { return Parse(root); }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or JsonException or KeyNotFoundException)
-        {
-            throw new InvalidDataException($"{path}: {e.Message}");
-        }
+        catch (ArgumentException e) { throw new InvalidDataException($"{path}: {e.Message}"); }
     }
 
-    private static readonly string[] TopKeys =
-    [
-        "name", "description", "model", "models", "train", "data", "val_data", "budget", "budgets", "seeds", "arms", "eval", "tasks", "eval_max_tokens",
-        "val_every", "val_batches", "checkpoint_every", "reference",
-    ];
-
+    /// <summary>A spec from an experiment file's JSON (errors are <see cref="ArgumentException"/>s naming the key; <see cref="Load"/> adds the file).</summary>
     public static ExperimentSpec Parse(JsonObject root)
     {
-        CheckKeys(root, TopKeys, "the experiment");
-        string name = Str(root, "name") ?? throw new ArgumentException("needs \"name\"");
+        var file = JsonRecords.Bind<ExperimentFile>(root);
+        string name = file.Name ?? throw new ArgumentException("needs \"name\"");
         if (name.Length == 0 || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name.Contains(' '))
             throw new ArgumentException($"\"name\" must be a plain folder name (got '{name}')");
-        var models = ParseModels(root);
-        var (modelName, model) = (models[0].Name, models[0].Config);
-        var train = ParseTrain(root["train"] as JsonObject, new TrainOptions { SequenceLength = models.Min(m => m.Config.MaxSequenceLength) }, "train");
-        foreach (var m in models)
-            if (train.SequenceLength > m.Config.MaxSequenceLength)
-                throw new ArgumentException($"train.seq {train.SequenceLength} exceeds the context of model {m.Name} ({m.Config.MaxSequenceLength})");
-        var topBudgets = ParseBudgets(root);
+        var models = ParseModels(file);
+        var train = BaseTrain(file, models);
+        var topBudgets = ParseBudgets(file);
         if (models.Any(m => m.Budgets is null) && topBudgets is null)
             throw new ArgumentException("needs \"budget\", e.g. {\"steps\": 200} or {\"flops_accounted\": 1e13} (or \"budgets\": a list of them)");
         var budget = (models[0].Budgets ?? topBudgets!)[0];
         if (budget.Kind == BudgetKind.Steps) train = train with { Steps = (int)budget.Value };
-        bool modelAxis = root.ContainsKey("models"), budgetAxis = root.ContainsKey("budgets") || models.Any(m => m.Budgets is not null);
-        var points = GridPoints(models, topBudgets, train.Steps, modelAxis, budgetAxis);
-        if (root["seeds"] is { } seedsNode && seedsNode is not JsonArray)
-            throw new ArgumentException($"\"seeds\" must be a list of integers, e.g. [1, 2, 3] (got {seedsNode.ToJsonString()})");
-        var seeds = root["seeds"] is JsonArray s
-            ? s.Select(x => x is JsonValue v && v.TryGetValue(out ulong seed) ? seed
-                : throw new ArgumentException($"\"seeds\" must be a list of non-negative integers (got {x?.ToJsonString() ?? "null"})")).ToList()
-            : [train.Seed];
+        bool modelAxis = file.Models is not null, budgetAxis = file.Budgets is not null || models.Any(m => m.Budgets is not null);
+        var seeds = file.Seeds ?? [train.Seed];
         if (seeds.Count == 0 || seeds.Distinct().Count() != seeds.Count) throw new ArgumentException("\"seeds\" must be a non-empty list of distinct integers");
-
-        var arms = new List<ArmSpec>();
-        foreach (var a in root["arms"] as JsonArray ?? throw new ArgumentException("needs \"arms\": a list of {\"name\", \"strategy\", …}"))
+        var arms = ParseArms(file, train, budget);
+        var reference = ParseReference(file.Reference, models[0], train);
+        CheckArmPaths(arms, reference);
+        return new ExperimentSpec
         {
-            if (a is not JsonObject arm) throw new ArgumentException("each arm must be an object");
-            string armName = Str(arm, "name") ?? Str(arm, "strategy") ?? throw new ArgumentException("each arm needs \"name\" or \"strategy\"");
-            if (armName.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || armName.Contains(' '))
-                throw new ArgumentException($"arm name '{armName}' must be a plain folder name");
-            if (arms.Any(x => x.Name == armName)) throw new ArgumentException($"two arms are named '{armName}'");
-            var armTrain = arm["train"] is JsonObject t ? ParseTrain(t, train, $"arm {armName}: train") : train;
-            if (budget.Kind == BudgetKind.Steps) armTrain = armTrain with { Steps = (int)budget.Value };
+            Name = name, Description = file.Description ?? "", ModelName = models[0].Name, Model = models[0].Config, Train = train.Validate(),
+            Data = file.Data ?? throw new ArgumentException("needs \"data\" (the training dataset)"), ValidationData = file.ValData,
+            Seeds = seeds, Arms = arms, Eval = ParseEval(file.Eval), Tasks = ParseTasks(file.Tasks),
+            Points = GridPoints(models, topBudgets, train.Steps, modelAxis, budgetAxis), HasModelAxis = modelAxis, HasBudgetAxis = budgetAxis,
+            EvalMaxTokens = file.EvalMaxTokens ?? 0, Reference = reference, Source = (JsonObject)root.DeepClone(),
+            Warnings = UnusedSharedKeys(file.Arms!, arms),
+        };
+    }
+
+    /// <summary>
+    /// The training options every arm starts from: experiments' own defaults for validation and checkpoints, the top-level
+    /// val_every / val_batches / checkpoint_every, then the "train" object (any <see cref="TrainOptions"/> key).
+    /// </summary>
+    private static TrainOptions BaseTrain(ExperimentFile file, List<ModelEntry> models)
+    {
+        var basis = new TrainOptions
+        {
+            SequenceLength = models.Min(m => m.Config.MaxSequenceLength), KeepLast = 1,
+            ValidationEvery = file.ValEvery ?? 50, ValidationBatches = file.ValBatches ?? 8, CheckpointEvery = file.CheckpointEvery ?? 50,
+        };
+        var train = file.Train is null ? basis : TrainOptionsBinding.Read(file.Train, basis, "train.");
+        foreach (var m in models)
+            if (train.SequenceLength > m.Config.MaxSequenceLength)
+                throw new ArgumentException($"train.seq {train.SequenceLength} exceeds the context of model {m.Name} ({m.Config.MaxSequenceLength})");
+        return train;
+    }
+
+    private static List<ArmSpec> ParseArms(ExperimentFile file, TrainOptions train, Budget budget)
+    {
+        var arms = new List<ArmSpec>();
+        var list = file.Arms ?? throw new ArgumentException("needs \"arms\": a list of {\"name\", \"strategy\", …}");
+        for (int i = 0; i < list.Count; i++)
+        {
+            var arm = ParseArm(list[i], train, $"arms[{i}].");
+            if (arms.Any(x => x.Name == arm.Name)) throw new ArgumentException($"two arms are named '{arm.Name}'");
+            arms.Add(budget.Kind == BudgetKind.Steps ? arm with { Train = arm.Train with { Steps = (int)budget.Value } } : arm);
+        }
+        if (arms.Count == 0) throw new ArgumentException("\"arms\" is empty");
+        return arms;
+    }
+
+    /// <summary>One arm: "name" (default: the strategy), "train" (overrides), "backward", and selection keys.</summary>
+    private static ArmSpec ParseArm(JsonObject arm, TrainOptions train, string where)
+    {
+        string? Text(string key) => arm.ContainsKey(key) ? (string)StrictJson.Read(arm[key], typeof(string), false, where + key)! : null;
+        string armName = Text("name") ?? Text("strategy") ?? throw new ArgumentException($"{where[..^1]} needs \"name\" or \"strategy\"");
+        if (armName.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || armName.Contains(' '))
+            throw new ArgumentException($"arm name '{armName}' must be a plain folder name");
+        try
+        {
+            var armTrain = arm.ContainsKey("train")
+                ? TrainOptionsBinding.Read(arm["train"] as JsonObject ?? throw new ArgumentException($"key '{where}train' must be an object (got {arm["train"]?.ToJsonString() ?? "null"})"), train, where + "train.")
+                : train;
             var selectionJson = new JsonObject();
             foreach (var (k, v) in arm)
                 if (k is not ("name" or "train")) selectionJson[FlagAliases.GetValueOrDefault(k, k)] = v?.DeepClone();
-            SelectionOptions selection;
-            try
-            {
-                // "backward" sits with the selection keys (as in run.json) but is a training option
-                selection = SelectionBinding.FromJson(selectionJson, (key, value) => armTrain = key == "backward"
-                    ? armTrain with { Backward = ParseBackward(value) }
-                    : throw new ArgumentException($"unknown key '{key}' (known: name, train, backward, {string.Join(", ", SelectionBinding.AllKeys)})"));
-            }
-            catch (ArgumentException e) { throw new ArgumentException($"arm {armName}: {e.Message}"); }
-            arms.Add(new ArmSpec(armName, selection, armTrain.Validate()));
+            // "backward" sits with the selection keys (as run.json had it before issue 22) but is a training option
+            var selection = SelectionBinding.FromJson(selectionJson, (key, value) => armTrain = key == "backward"
+                ? armTrain with { Backward = (BackwardMode)StrictJson.Read(value, typeof(BackwardMode), false, where + key)! }
+                : throw new ArgumentException($"unknown key '{key}' (known: name, train, backward, {string.Join(", ", SelectionBinding.AllKeys)})"), where);
+            return new ArmSpec(armName, selection, armTrain.Validate());
         }
-        if (arms.Count == 0) throw new ArgumentException("\"arms\" is empty");
+        catch (ArgumentException e) { throw new ArgumentException($"arm {armName}: {e.Message}"); }
+    }
 
-        ReferenceSpec? reference = null;
-        if (root["reference"] is JsonObject r)
+    /// <summary>Shared selection keys an arm gives that its strategy does not read (<see cref="StrategyDefinition.Uses"/>).</summary>
+    private static List<string> UnusedSharedKeys(List<JsonObject> json, List<ArmSpec> arms)
+    {
+        var warnings = new List<string>();
+        var shared = new (string Key, SharedOptions Option)[] { ("score", SharedOptions.Score), ("alpha", SharedOptions.Alpha), ("keep", SharedOptions.Keep),
+            ("seed", SharedOptions.Seed), ("selection_seed", SharedOptions.Seed) };
+        for (int i = 0; i < arms.Count; i++)
         {
-            CheckKeys(r, ["data", "model", "train"], "reference");
-            var (refName, refModel) = r["model"] is { } m ? ParseModel(m) : (modelName, model);
-            var refTrain = ParseTrain(r["train"] as JsonObject, train, "reference.train");
-            reference = new ReferenceSpec(Str(r, "data") ?? throw new ArgumentException("reference needs \"data\" (the clean dataset)"), refModel, refName, refTrain.Validate());
+            var uses = StrategyRegistry.Get(arms[i].Selection.Strategy).Uses;
+            foreach (var (key, option) in shared)
+                if (json[i].ContainsKey(key) && !uses.HasFlag(option))
+                    warnings.Add($"arm {arms[i].Name}: strategy {arms[i].Selection.Strategy} does not use \"{key}\" (used by {string.Join(", ", StrategyRegistry.Using(option))}), so it is ignored");
         }
+        return warnings;
+    }
+
+    private static ReferenceSpec? ParseReference(ReferenceFile? r, ModelEntry model, TrainOptions train)
+    {
+        if (r is null) return null;
+        var (refName, refModel) = r.Model is { } m ? ParseModel(m, "reference.model") : (model.Name, model.Config);
+        var refTrain = r.Train is null ? train : TrainOptionsBinding.Read(r.Train, train, "reference.train.");
+        return new ReferenceSpec(r.Data ?? throw new ArgumentException("reference needs \"data\" (the clean dataset)"), refModel, refName, refTrain.Validate());
+    }
+
+    private static void CheckArmPaths(List<ArmSpec> arms, ReferenceSpec? reference)
+    {
         foreach (var arm in arms)
         {
             bool usesReference = SelectionBinding.Paths(arm.Selection).Any(p => p.Path == ReferenceName);
@@ -194,44 +183,29 @@ public sealed record ExperimentSpec
             try { SelectionBinding.Resolved(WithReference(arm.Selection, "reference.checkpoint")).Validate(); }
             catch (ArgumentException e) { throw new ArgumentException($"arm {arm.Name}: {e.Message}"); }
         }
+    }
 
+    private static List<EvalSet> ParseEval(List<EvalFile>? entries)
+    {
         var eval = new List<EvalSet>();
-        foreach (var e in root["eval"] as JsonArray ?? [])
+        foreach (var e in entries ?? [])
         {
-            if (e is not JsonObject o) throw new ArgumentException("each \"eval\" entry must be {\"name\", \"data\", \"domain\": \"in\"|\"out\"}");
-            CheckKeys(o, ["name", "data", "domain"], "eval entry");
-            string domain = Str(o, "domain") ?? "in";
+            string domain = e.Domain ?? "in";
             if (domain is not ("in" or "out")) throw new ArgumentException($"eval domain must be \"in\" or \"out\" (got '{domain}')");
-            string data = Str(o, "data") ?? throw new ArgumentException("eval entry needs \"data\"");
-            string setName = Str(o, "name") ?? Path.GetFileName(data.TrimEnd('/'));
+            string data = e.Data ?? throw new ArgumentException("eval entry needs \"data\"");
+            string setName = e.Name ?? Path.GetFileName(data.TrimEnd('/'));
             // The report's per-set table is keyed by name: two sets of one name would show one set's numbers for both.
             if (eval.Any(x => x.Name == setName)) throw new ArgumentException($"two eval sets are named '{setName}' (give each a distinct \"name\")");
             eval.Add(new EvalSet(setName, data, domain == "in"));
         }
-        var tasks = new List<TaskSpec>();
-        foreach (var e in root["tasks"] as JsonArray ?? [])
-        {
-            if (e is not JsonObject o) throw new ArgumentException("each \"tasks\" entry must be {\"task\": \"hellaswag\"|\"cloze\", \"file\"}");
-            CheckKeys(o, ["task", "file"], "tasks entry");
-            string task = Str(o, "task") ?? "";
-            if (task is not ("hellaswag" or "cloze")) throw new ArgumentException($"task must be hellaswag or cloze (got '{task}')");
-            tasks.Add(new TaskSpec(task, Str(o, "file") ?? throw new ArgumentException("tasks entry needs \"file\"")));
-        }
-        var spec = new ExperimentSpec
-        {
-            Name = name, Description = Str(root, "description") ?? "", ModelName = modelName, Model = model, Train = train.Validate(),
-            Data = Str(root, "data") ?? throw new ArgumentException("needs \"data\" (the training dataset)"), ValidationData = Str(root, "val_data"),
-            Seeds = seeds, Arms = arms, Eval = eval, Tasks = tasks, Points = points, HasModelAxis = modelAxis, HasBudgetAxis = budgetAxis,
-            EvalMaxTokens = root["eval_max_tokens"]?.GetValue<long>() ?? 0,
-            ValidationEvery = root["val_every"]?.GetValue<int>() ?? 50, ValidationBatches = root["val_batches"]?.GetValue<int>() ?? 8,
-            CheckpointEvery = root["checkpoint_every"]?.GetValue<int>() ?? 50, Reference = reference, Source = (JsonObject)root.DeepClone(),
-        };
-        if (spec.ValidationEvery < 0 || spec.ValidationBatches < 0 || spec.CheckpointEvery < 0)
-            throw new ArgumentException("val_every, val_batches and checkpoint_every must be >= 0");
-        return spec;
+        return eval;
     }
 
-    /// <summary>Arm keys spelled after `eslm train`'s flags where they differ from the option names.</summary>
+    private static List<TaskSpec> ParseTasks(List<TaskFile>? entries) =>
+        (entries ?? []).Select(t => t.Task is "hellaswag" or "cloze"
+            ? new TaskSpec(t.Task, t.File ?? throw new ArgumentException("tasks entry needs \"file\""))
+            : throw new ArgumentException($"task must be hellaswag or cloze (got '{t.Task}')")).ToList();
+
     /// <summary>What an arm writes for "the model trained by the reference section" (Rho-1's reference, a KD teacher).</summary>
     public const string ReferenceName = "@reference";
 
@@ -252,106 +226,78 @@ public sealed record ExperimentSpec
     public static bool UsesReferenceLosses(ArmSpec arm) =>
         StrategyRegistry.Settings.Any(s => s.IsReferenceLosses && s.ValueIn(arm.Selection) as string == ReferenceName);
 
-    private static BackwardMode ParseBackward(JsonNode? value) =>
-        value?.GetValueKind() == JsonValueKind.String && Enum.TryParse<BackwardMode>(value.GetValue<string>().Replace("-", ""), ignoreCase: true, out var mode)
-            ? mode : throw new ArgumentException($"'backward': {value?.ToJsonString()} is not a valid value (exact, kept-rows)");
-
     private static readonly Dictionary<string, string> FlagAliases = new() { ["selection_scope"] = "scope", ["selection_seed"] = "seed" };
 
-    private static (string, GptConfig) ParseModel(JsonNode node)
+    private static (string, GptConfig) ParseModel(JsonNode node, string where)
     {
         if (node.GetValueKind() == JsonValueKind.String)
         {
             string preset = node.GetValue<string>();
             return (preset, GptConfig.FromPreset(preset).Validated());
         }
-        if (node is not JsonObject o) throw new ArgumentException("\"model\" must be a preset name or {\"preset\", \"layers\", \"heads\", \"channels\", \"context\", \"vocab\"}");
-        CheckKeys(o, ["preset", "layers", "heads", "channels", "context", "vocab"], "model");
-        string name = Str(o, "preset") ?? "tiny";
+        if (node is not JsonObject o)
+            throw new ArgumentException($"key '{where}' must be a preset name or an object {{\"preset\", \"layers\", \"heads\", \"channels\", \"context\", \"vocab\"}} (got {node.ToJsonString()})");
+        var m = JsonRecords.Bind<ModelFile>(o, where + ".");
+        string name = m.Preset ?? "tiny";
         var c = GptConfig.FromPreset(name);
         c = c with
         {
-            Layers = o["layers"]?.GetValue<int>() ?? c.Layers, Heads = o["heads"]?.GetValue<int>() ?? c.Heads,
-            Channels = o["channels"]?.GetValue<int>() ?? c.Channels, MaxSequenceLength = o["context"]?.GetValue<int>() ?? c.MaxSequenceLength,
-            VocabSize = o["vocab"]?.GetValue<int>() ?? c.VocabSize,
+            Layers = m.Layers ?? c.Layers, Heads = m.Heads ?? c.Heads, Channels = m.Channels ?? c.Channels,
+            MaxSequenceLength = m.Context ?? c.MaxSequenceLength, VocabSize = m.Vocab ?? c.VocabSize,
         };
         bool custom = o.Count > (o.ContainsKey("preset") ? 1 : 0);
         return (custom ? name + "*" : name, c.Validated());
     }
 
-    private static readonly string[] TrainKeys =
-        ["batch", "seq", "grad_accum", "steps", "lr", "warmup", "min_lr_fraction", "weight_decay", "grad_clip", "seed", "precision"];
-
-    private static TrainOptions ParseTrain(JsonObject? o, TrainOptions basis, string where)
-    {
-        if (o is null) return basis;
-        CheckKeys(o, TrainKeys, where);
-        return basis with
-        {
-            BatchSize = o["batch"]?.GetValue<int>() ?? basis.BatchSize,
-            SequenceLength = o["seq"]?.GetValue<int>() ?? basis.SequenceLength,
-            GradientAccumulation = o["grad_accum"]?.GetValue<int>() ?? basis.GradientAccumulation,
-            Steps = o["steps"]?.GetValue<int>() ?? basis.Steps,
-            LearningRate = o["lr"]?.GetValue<float>() ?? basis.LearningRate,
-            WarmupSteps = o["warmup"]?.GetValue<int>() ?? basis.WarmupSteps,
-            MinLearningRateFraction = o["min_lr_fraction"]?.GetValue<float>() ?? basis.MinLearningRateFraction,
-            WeightDecay = o["weight_decay"]?.GetValue<float>() ?? basis.WeightDecay,
-            GradientClip = o["grad_clip"]?.GetValue<float>() ?? basis.GradientClip,
-            Seed = o["seed"]?.GetValue<ulong>() ?? basis.Seed,
-            Precision = o["precision"] is { } p ? PrecisionNames.Parse(p.GetValue<string>()) : basis.Precision,
-        };
-    }
-
     private sealed record ModelEntry(string Name, GptConfig Config, IReadOnlyList<Budget>? Budgets);
 
     /// <summary>"model" (one) or "models" (a list of presets, model objects, or {"model": …, "budgets": […]}).</summary>
-    private static List<ModelEntry> ParseModels(JsonObject root)
+    private static List<ModelEntry> ParseModels(ExperimentFile file)
     {
-        if (root.ContainsKey("model") && root.ContainsKey("models")) throw new ArgumentException("give \"model\" or \"models\", not both");
-        if (root["models"] is { } list)
+        if (file.Model is not null && file.Models is not null) throw new ArgumentException("give \"model\" or \"models\", not both");
+        if (file.Models is null)
         {
-            if (list is not JsonArray array || array.Count == 0)
-                throw new ArgumentException("\"models\" must be a non-empty list of presets or model objects, e.g. [\"tiny\", \"d2\"]");
-            var entries = new List<ModelEntry>();
-            foreach (var item in array)
-            {
-                ModelEntry entry;
-                if (item is JsonObject o && o.ContainsKey("model"))
-                {
-                    CheckKeys(o, ["model", "budgets"], "models entry");
-                    var (n, c) = ParseModel(o["model"]!);
-                    entry = new ModelEntry(n, c, o.ContainsKey("budgets") ? ParseBudgetList(o["budgets"], $"model {n}: \"budgets\"") : null);
-                }
-                else
-                {
-                    var (n, c) = ParseModel(item ?? throw new ArgumentException("\"models\" holds a null"));
-                    entry = new ModelEntry(n, c, null);
-                }
-                if (entries.Any(e => GridPoint.ModelFolder(e.Name) == GridPoint.ModelFolder(entry.Name)))
-                    throw new ArgumentException($"\"models\" lists {entry.Name} twice (each model needs its own folder; customise one with \"preset\" and a new size)");
-                entries.Add(entry);
-            }
-            return entries;
+            var (name, config) = ParseModel(file.Model ?? throw new ArgumentException("needs \"model\" (a preset name or an object)"), "model");
+            return [new ModelEntry(name, config, null)];
         }
-        var (name, config) = ParseModel(root["model"] ?? throw new ArgumentException("needs \"model\" (a preset name or an object)"));
-        return [new ModelEntry(name, config, null)];
+        if (file.Models.Count == 0) throw new ArgumentException("\"models\" must be a non-empty list of presets or model objects, e.g. [\"tiny\", \"d2\"]");
+        var entries = new List<ModelEntry>();
+        for (int i = 0; i < file.Models.Count; i++)
+        {
+            var item = file.Models[i];
+            ModelEntry entry;
+            if (item is JsonObject o && o.ContainsKey("model"))
+            {
+                var withBudgets = JsonRecords.Bind<ModelBudgetsFile>(o, $"models[{i}].");
+                var (n, c) = ParseModel(withBudgets.Model!, $"models[{i}].model");
+                entry = new ModelEntry(n, c, withBudgets.Budgets is { } b ? ParseBudgetList(b, $"model {n}: \"budgets\"") : null);
+            }
+            else
+            {
+                var (n, c) = ParseModel(item, $"models[{i}]");
+                entry = new ModelEntry(n, c, null);
+            }
+            if (entries.Any(e => GridPoint.ModelFolder(e.Name) == GridPoint.ModelFolder(entry.Name)))
+                throw new ArgumentException($"\"models\" lists {entry.Name} twice (each model needs its own folder; customise one with \"preset\" and a new size)");
+            entries.Add(entry);
+        }
+        return entries;
     }
 
     /// <summary>"budget" (one) or "budgets" (a list); null when neither is given.</summary>
-    private static IReadOnlyList<Budget>? ParseBudgets(JsonObject root)
+    private static IReadOnlyList<Budget>? ParseBudgets(ExperimentFile file)
     {
-        if (root.ContainsKey("budget") && root.ContainsKey("budgets")) throw new ArgumentException("give \"budget\" or \"budgets\", not both");
-        if (root["budgets"] is { } list) return ParseBudgetList(list, "\"budgets\"");
-        if (root["budget"] is null) return null;
-        return [ParseBudget(root["budget"] as JsonObject ?? throw new ArgumentException("\"budget\" must be an object, e.g. {\"steps\": 200}"))];
+        if (file.Budget is not null && file.Budgets is not null) throw new ArgumentException("give \"budget\" or \"budgets\", not both");
+        if (file.Budgets is { } list) return ParseBudgetList(list, "\"budgets\"");
+        return file.Budget is { } one ? [ParseBudget(one, "budget")] : null;
     }
 
     /// <summary>A list of budgets of one kind in increasing order (the trend axis), e.g. [{"steps": 100}, {"steps": 280}].</summary>
-    private static List<Budget> ParseBudgetList(JsonNode? node, string where)
+    private static List<Budget> ParseBudgetList(List<JsonObject> list, string where)
     {
-        if (node is not JsonArray array || array.Count == 0)
+        if (list.Count == 0)
             throw new ArgumentException($"{where} must be a non-empty list of budgets, e.g. [{{\"flops_accounted\": 1e12}}, {{\"flops_accounted\": 2.8e12}}]");
-        var budgets = array.Select(b => ParseBudget(b as JsonObject ?? throw new ArgumentException($"{where}: each budget must be an object, e.g. {{\"steps\": 200}}"))).ToList();
+        var budgets = list.Select(b => ParseBudget(b, where)).ToList();
         if (budgets.Select(b => b.Kind).Distinct().Count() > 1)
             throw new ArgumentException($"{where}: every budget must be of one kind (got {string.Join(", ", budgets.Select(b => b.Name).Distinct())})");
         for (int i = 1; i < budgets.Count; i++)
@@ -381,26 +327,18 @@ public sealed record ExperimentSpec
         return points;
     }
 
-    private static Budget ParseBudget(JsonObject o)
+    private static Budget ParseBudget(JsonObject o, string where)
     {
         if (o.Count != 1) throw new ArgumentException($"\"budget\" needs exactly one of {string.Join(", ", Budget.Names)}");
         var (key, value) = o.First();
         int kind = Array.IndexOf(Budget.Names, key);
         if (kind < 0) throw new ArgumentException($"unknown budget '{key}' (known: {string.Join(", ", Budget.Names)})");
-        double v = value!.GetValue<double>();
+        double v = (double)StrictJson.Read(value, typeof(double), false, $"{where}.{key}")!;
         if (!(v > 0) || double.IsInfinity(v)) throw new ArgumentException($"budget {key} must be > 0 (got {v.ToString(CultureInfo.InvariantCulture)})");
-        if (kind == 0 && v != Math.Floor(v)) throw new ArgumentException($"budget steps must be an integer (got {v})");
+        if (kind == 0 && v != Math.Floor(v)) throw new ArgumentException($"budget steps must be an integer (got {v.ToString(CultureInfo.InvariantCulture)})");
         // Steps are counted in an int, like every other budget's step cap (MaxSteps): 1e20 used to wrap and never end.
         if (kind == 0 && v > MaxStepCap)
             throw new ArgumentException($"budget steps must be at most {MaxStepCap} (got {v.ToString(CultureInfo.InvariantCulture)})");
         return new Budget((BudgetKind)kind, v);
-    }
-
-    private static string? Str(JsonObject o, string key) => o[key] is { } n ? n.GetValue<string>() : null;
-
-    private static void CheckKeys(JsonObject o, IReadOnlyCollection<string> known, string where)
-    {
-        foreach (var (k, _) in o)
-            if (!known.Contains(k)) throw new ArgumentException($"{where}: unknown key '{k}' (known: {string.Join(", ", known)})");
     }
 }

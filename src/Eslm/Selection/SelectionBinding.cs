@@ -1,12 +1,13 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Eslm.Records;
 
 namespace Eslm.Selection;
 
 /// <summary>
 /// Selection options to and from JSON: run.json's <c>"selection"</c> object, experiment arms and checkpoints. Keys are
-/// snake_case, enum values kebab-case; the shared options come first, then every registered strategy's settings.
+/// snake_case, enum values kebab-case; the shared options come first, then the strategy's settings.
 /// </summary>
 public static class SelectionBinding
 {
@@ -20,24 +21,22 @@ public static class SelectionBinding
     };
 
     /// <summary>
-    /// Every option with its value (defaults included, except settings marked <see cref="SettingAttribute.OmitWhenDefault"/>
-    /// while they have their default). <paramref name="afterCommon"/> entries (training's backward mode)
-    /// go between the shared options and the strategies' settings, where run.json has always had them.
+    /// What a run with these options uses (run.json's "selection"): the strategy, the shared options it reads
+    /// (<see cref="StrategyDefinition.Uses"/>), the scope and normalisation (applied to every strategy), then its own settings.
+    /// Other strategies' settings are left out, so adding a strategy changes no other run's files.
     /// </summary>
-    public static JsonObject ToJson(SelectionOptions o, params (string Key, JsonNode? Value)[] afterCommon)
+    public static JsonObject ToJson(SelectionOptions o)
     {
-        var json = new JsonObject
-        {
-            ["strategy"] = o.Strategy, ["score"] = Node(o.Score), ["alpha"] = o.Alpha, ["keep"] = o.Keep,
-            ["scope"] = Node(o.Scope), ["normalize"] = Node(o.Normalize), ["seed"] = o.Seed,
-        };
-        foreach (var (key, value) in afterCommon) json[key] = value;
-        foreach (var s in StrategyRegistry.Settings)
-        {
-            object? value = s.ValueIn(o);
-            if (s.OmitWhenDefault && Equals(value, s.Default)) continue;
-            json[s.Key] = JsonSerializer.SerializeToNode(value, s.Type, Json);
-        }
+        var uses = StrategyRegistry.Get(o.Strategy).Uses;
+        var json = new JsonObject { ["strategy"] = o.Strategy };
+        if (uses.HasFlag(SharedOptions.Score)) json["score"] = Node(o.Score);
+        if (uses.HasFlag(SharedOptions.Alpha)) json["alpha"] = o.Alpha;
+        if (uses.HasFlag(SharedOptions.Keep)) json["keep"] = o.Keep;
+        json["scope"] = Node(o.Scope);
+        json["normalize"] = Node(o.Normalize);
+        if (uses.HasFlag(SharedOptions.Seed)) json["seed"] = o.Seed;
+        foreach (var s in StrategyRegistry.Settings.Where(s => s.Owner.Name == o.Strategy))
+            json[s.Key] = JsonSerializer.SerializeToNode(s.ValueIn(o), s.Type, Json);
         return json;
     }
 
@@ -45,23 +44,24 @@ public static class SelectionBinding
     /// Options from a flat JSON object of shared keys and settings keys (unvalidated). <paramref name="other"/> receives
     /// keys that are neither (the caller's own, e.g. an arm's "backward"); without it they are errors.
     /// </summary>
-    public static SelectionOptions FromJson(JsonObject json, Action<string, JsonNode?>? other = null)
+    public static SelectionOptions FromJson(JsonObject json, Action<string, JsonNode?>? other = null, string where = "")
     {
         var o = new SelectionOptions();
-        foreach (var (key, value) in json)
+        foreach (var (name, value) in json)
         {
-            o = key switch
+            string key = where + name;
+            o = name switch
             {
-                "strategy" => o with { Strategy = Read<string>(key, value) },
+                "strategy" => o with { Strategy = StrategyRegistry.Canonical(Read<string>(key, value)) },
                 "score" => o with { Score = Read<ScoreKind>(key, value) },
                 "alpha" => o with { Alpha = Read<double>(key, value) },
                 "keep" => o with { Keep = Read<double>(key, value) },
                 "scope" => o with { Scope = Read<SelectionScope>(key, value) },
                 "normalize" => o with { Normalize = Read<Normalization>(key, value) },
                 "seed" => o with { Seed = Read<ulong>(key, value) },
-                _ when StrategyRegistry.Settings.FirstOrDefault(s => s.Key == key) is { } setting =>
-                    setting.Set(o, Read(key, value, setting.Type)),
-                _ when other is not null => Other(o, key, value, other),
+                _ when StrategyRegistry.Settings.FirstOrDefault(s => s.Key == name) is { } setting =>
+                    setting.Set(o, Read(key, value, setting.Type, Nullable(setting))),
+                _ when other is not null => Other(o, name, value, other),
                 _ => throw new ArgumentException($"unknown selection key '{key}' (known: {string.Join(", ", AllKeys)})"),
             };
         }
@@ -108,20 +108,13 @@ public static class SelectionBinding
         return o;
     }
 
-    private static T Read<T>(string key, JsonNode? value) => (T)Read(key, value, typeof(T))!;
+    private static T Read<T>(string key, JsonNode? value) => (T)Read(key, value, typeof(T), nullable: false)!;
 
-    private static object? Read(string key, JsonNode? value, Type type)
-    {
-        try { return value is null ? null : value.Deserialize(type, Json); }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
-        {
-            throw new ArgumentException($"'{key}': {value?.ToJsonString()} is not a valid {TypeName(type)}");
-        }
-    }
+    /// <summary>Exact JSON types (a string is no number, null only for optional paths); messages name the key and the type.</summary>
+    private static object? Read(string key, JsonNode? value, Type type, bool nullable) => StrictJson.Read(value, type, nullable, key);
 
-    private static string TypeName(Type t) =>
-        t.IsEnum ? "value (" + string.Join(", ", Enum.GetNames(t).Select(JsonNamingPolicy.KebabCaseLower.ConvertName)) + ")"
-        : t == typeof(string) ? "string" : t == typeof(bool) ? "boolean" : "number";
+    private static bool Nullable(SettingDescriptor s) =>
+        new System.Reflection.NullabilityInfoContext().Create(s.Property).WriteState == System.Reflection.NullabilityState.Nullable;
 
     private static JsonNode? Node<T>(T value) => JsonSerializer.SerializeToNode(value, Json);
 }

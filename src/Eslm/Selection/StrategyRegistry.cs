@@ -16,6 +16,28 @@ public sealed record StrategyDefinition(string Name, string Summary, Func<Select
 
     /// <summary>Position in listings (help, reports); built-in strategies use 10, 20, …; others list after them.</summary>
     public int Order { get; init; } = 1000;
+
+    /// <summary>
+    /// The shared options of <see cref="SelectionOptions"/> this strategy reads: run.json records only these (with the scope
+    /// and normalisation, which training applies to every strategy), and the help of each shared flag lists the strategies
+    /// that use it. Default: α, which the default <see cref="TokenSelector.Select"/> (keep score ≥ VaR_α) reads.
+    /// </summary>
+    public SharedOptions Uses { get; init; } = SharedOptions.Alpha;
+}
+
+/// <summary>The shared selection options a strategy may read (<see cref="StrategyDefinition.Uses"/>).</summary>
+[Flags]
+public enum SharedOptions
+{
+    None = 0,
+    /// <summary><see cref="SelectionOptions.Score"/>: loss or entropy.</summary>
+    Score = 1,
+    /// <summary><see cref="SelectionOptions.Alpha"/>: the VaR risk level.</summary>
+    Alpha = 2,
+    /// <summary><see cref="SelectionOptions.Keep"/>: a kept fraction.</summary>
+    Keep = 4,
+    /// <summary><see cref="SelectionOptions.Seed"/>: a mask RNG's seed.</summary>
+    Seed = 8,
 }
 
 /// <summary>Implemented by every strategy class: the registry finds built-in strategies through it.</summary>
@@ -42,11 +64,21 @@ public static class StrategyRegistry
     /// <summary>Every strategy's settings, strategy by strategy in listing order, each record's in declaration order.</summary>
     public static IReadOnlyList<SettingDescriptor> Settings => _settings;
 
+    /// <summary>
+    /// The registered spelling of <paramref name="name"/>, matched without regard to case (choice values are
+    /// case-insensitive everywhere: `--strategy ESLM` as `--model TINY`); unknown names come back unchanged for
+    /// <see cref="Get"/> to refuse.
+    /// </summary>
+    public static string Canonical(string name) => _all.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase))?.Name ?? name;
+
     public static StrategyDefinition Get(string name) =>
         _all.FirstOrDefault(d => d.Name == name) ?? throw new ArgumentException($"unknown strategy '{name}' (known: {string.Join(", ", Names)})");
 
     /// <summary>The selector for validated <paramref name="options"/>.</summary>
     public static TokenSelector Create(SelectionOptions options) => Get(options.Strategy).Create(options.Validate());
+
+    /// <summary>The strategies that read <paramref name="option"/>, in listing order (help of the shared flags).</summary>
+    public static IEnumerable<string> Using(SharedOptions option) => _all.Where(d => d.Uses.HasFlag(option)).Select(d => d.Name);
 
     /// <summary>
     /// Adds a strategy; its name and its settings' keys must be new. Disposing the result removes it again (tests,

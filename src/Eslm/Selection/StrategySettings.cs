@@ -6,7 +6,8 @@ namespace Eslm.Selection;
 /// <summary>
 /// A strategy's own settings: a record whose <see cref="SettingAttribute"/> properties become CLI flags (kebab-case of the
 /// property name), run.json / experiment / --config keys (snake_case) and help lines, with the record's initial values as
-/// the defaults. Must have a parameterless constructor.
+/// the defaults. Must have a parameterless constructor. run.json records the chosen strategy's settings only, so a new
+/// strategy's settings change no other run's files; a key missing from a file reads back as the default.
 /// </summary>
 public interface IStrategySettings
 {
@@ -24,11 +25,6 @@ public interface IStrategySettings
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class SettingAttribute(string description) : Attribute
 {
-    /// <summary>
-    /// Left out of run.json while it has its default: for a setting added after runs were recorded, so their run.json
-    /// (and the golden runs) stay byte-identical; a missing key reads back as the default.
-    /// </summary>
-    public bool OmitWhenDefault { get; init; }
     public string Description { get; } = description;
     /// <summary>The value is a model or file path.</summary>
     public bool IsPath { get; init; }
@@ -51,7 +47,6 @@ public sealed class SettingDescriptor
         IsReferenceLosses = attribute.IsReferenceLosses;
         Key = JsonNamingPolicy.SnakeCaseLower.ConvertName(property.Name);
         Flag = "--" + JsonNamingPolicy.KebabCaseLower.ConvertName(property.Name);
-        OmitWhenDefault = attribute.OmitWhenDefault;
     }
 
     public StrategyDefinition Owner { get; }
@@ -67,8 +62,6 @@ public sealed class SettingDescriptor
     public string Key { get; }
     /// <summary>Command-line flag (kebab-case).</summary>
     public string Flag { get; }
-    /// <summary>See <see cref="SettingAttribute.OmitWhenDefault"/>.</summary>
-    public bool OmitWhenDefault { get; }
 
     public object? ValueIn(SelectionOptions options) => Property.GetValue(options.Get(Owner.Settings!));
 

@@ -16,13 +16,8 @@ public sealed record RunOptions
     public required GptConfig Model { get; init; }
     public required TrainOptions Train { get; init; }
     public SelectionOptions Selection { get; init; } = new();
-    /// <summary>Run directory: metrics.jsonl, config.json and step-NNNNNNNN checkpoints.</summary>
+    /// <summary>Run directory: metrics.jsonl, run.json and step-NNNNNNNN checkpoints.</summary>
     public required string OutputDirectory { get; init; }
-    public int ValidationEvery { get; init; } = 100;
-    public int ValidationBatches { get; init; } = 20;
-    /// <summary>0 = only at the end.</summary>
-    public int CheckpointEvery { get; init; }
-    public int KeepLast { get; init; } = 2;
     public bool Resume { get; init; }
     /// <summary>
     /// Start again in a folder that holds a run: its run files (metrics.jsonl, run.json, checkpoints) are removed first,
@@ -33,8 +28,20 @@ public sealed record RunOptions
     public JsonArray? Changes { get; init; }
     /// <summary>Initial weights from a checkpoint instead of the seeded initialisation.</summary>
     public string? InitFrom { get; init; }
-    /// <summary>The resolved options as the user gave them (saved with every checkpoint and in config.json).</summary>
-    public JsonObject? ResolvedConfig { get; init; }
+    // Recorded in run.json (RunRecord), not used by the loop: the caller opens the data.
+    public string Command { get; init; } = "train";
+    public string ModelName { get; init; } = "";
+    public string? Data { get; init; }
+    public string? ValidationData { get; init; }
+    /// <summary>An experiment arm's provenance (<see cref="RunRecord.Experiment"/>).</summary>
+    public JsonObject? Experiment { get; init; }
+
+    /// <summary>What run.json and every checkpoint record about this run (paths absolute, <see cref="RunRecord.Located"/>).</summary>
+    public RunRecord Record => new RunRecord
+    {
+        Command = Command, ModelName = ModelName, Model = Model, Data = Data, ValidationData = ValidationData, InitFrom = InitFrom,
+        Train = Train, Selection = Selection, Processes = Distributed.Size, Experiment = Experiment,
+    }.Located();
     /// <summary>
     /// Optional early stop, checked before every step: when it returns true the run ends as if it had reached
     /// <see cref="TrainOptions.Steps"/> (final validation and checkpoint). Budget-matched experiments stop on a FLOP or
@@ -61,7 +68,7 @@ public sealed record RunProgress(int Step, int TotalSteps, StepResult? Train, do
 /// </summary>
 public static class TrainingRun
 {
-    public const string MetricsFile = MetricsLine.FileName, ConfigFile = "run.json";
+    public const string MetricsFile = MetricsLine.FileName, ConfigFile = RunRecord.FileName;
 
     /// <summary>
     /// --init-from: the weights of any model source <paramref name="loadModel"/> reads (run or step folder, safetensors,
@@ -77,10 +84,6 @@ public static class TrainingRun
         from.Parameters.All.CopyTo(model.Parameters.All);
     }
 
-    /// <summary>run.json's "selection" object: the selection options with training's backward mode after the shared ones.</summary>
-    public static JsonObject SelectionJson(SelectionOptions selection, BackwardMode backward) =>
-        SelectionBinding.ToJson(selection, ("backward", backward.Name()));
-
     /// <summary>Runs to <see cref="TrainOptions.Steps"/>; returns the final checkpoint's directory.</summary>
     public static string Run(RunOptions options, IBatchSource train, Func<IBatchSource>? validation, Func<string, Gpt>? loadModel = null,
         Action<RunProgress>? progress = null, CancellationToken cancel = default)
@@ -94,7 +97,9 @@ public static class TrainingRun
         if (writer && o.Overwrite) RemoveRun(o.OutputDirectory);
         using var model = new Gpt(o.Model);
         WeightInit.Initialize(model, o.Train.Seed);
-        if (o.InitFrom is not null) InitialiseFrom(o.InitFrom, model, loadModel);
+        string? resumed = o.Resume ? Checkpoint.FindLatestComplete(o.OutputDirectory) : null;
+        // --init-from seeds a new run only: a resumed run's weights come from its checkpoint (run.json records the source)
+        if (o.InitFrom is not null && resumed is null) InitialiseFrom(o.InitFrom, model, loadModel);
         using var trainer = new Trainer(model, o.Train, train, StrategyRegistry.Create(o.Selection), loadModel)
         {
             SchedulePosition = o.SchedulePosition,
@@ -102,7 +107,6 @@ public static class TrainingRun
         };
         if (writer) foreach (var warning in trainer.Warnings) o.Warn?.Invoke(warning);
 
-        string? resumed = o.Resume ? Checkpoint.FindLatestComplete(o.OutputDirectory) : null;
         if (resumed is not null) Restore(trainer, resumed);
         string metricsPath = Path.Combine(o.OutputDirectory, MetricsFile);
         bool holdsRun = File.Exists(metricsPath) || File.Exists(Path.Combine(o.OutputDirectory, ConfigFile));
@@ -134,16 +138,17 @@ public static class TrainingRun
             progress?.Invoke(new RunProgress(trainer.StepIndex, total, result, null, null));
 
             bool last = Done();
-            if (validation is not null && o.ValidationBatches > 0 && (last || (o.ValidationEvery > 0 && trainer.StepIndex % o.ValidationEvery == 0)))
+            var t = o.Train;
+            if (validation is not null && t.ValidationBatches > 0 && (last || (t.ValidationEvery > 0 && trainer.StepIndex % t.ValidationEvery == 0)))
             {
                 var source = validation();
-                int batches = Trainer.ValidationBatches(source, o.ValidationBatches);
+                int batches = Trainer.ValidationBatches(source, t.ValidationBatches);
                 var measured = trainer.Evaluate(source, batches);
                 (source as IDisposable)?.Dispose();
                 metrics?.WriteValidation(trainer.StepIndex, measured, trainer);
                 progress?.Invoke(new RunProgress(trainer.StepIndex, total, null, measured.Loss, null));
             }
-            if (last || (o.CheckpointEvery > 0 && trainer.StepIndex % o.CheckpointEvery == 0))
+            if (last || (t.CheckpointEvery > 0 && trainer.StepIndex % t.CheckpointEvery == 0))
             {
                 Distributed.ReplicaCheck.AssertIdentical(o.Distributed, trainer.Model.Parameters.All, $"weights after step {trainer.StepIndex}");
                 lastCheckpoint = writer ? Save(trainer, o) : Checkpoint.DirectoryFor(o.OutputDirectory, trainer.StepIndex);
@@ -168,7 +173,7 @@ public static class TrainingRun
     }
 
     /// <summary>Checkpoint state: step, totals, data position, selector state, options.</summary>
-    public static JsonObject StateOf(Trainer trainer, JsonObject? resolvedConfig)
+    public static JsonObject StateOf(Trainer trainer, JsonObject? options)
     {
         var state = new JsonObject
         {
@@ -180,17 +185,16 @@ public static class TrainingRun
             ["strategy"] = trainer.Selector.Name,
             ["backward"] = trainer.Options.Backward.Name(),
             ["selection_state"] = trainer.Selector.SaveState(),
-            ["options"] = resolvedConfig?.DeepClone(),
+            ["options"] = options?.DeepClone(),
             ["processes"] = trainer.Distributed.Size, // issue 8: data-parallel world size (resume needs the same)
+            ["precision"] = trainer.Options.Precision.Name(), // absent in checkpoints before bf16 existed: fp32
         };
-        // Only when not fp32 (absent = fp32, as in every checkpoint before the field existed; fp32 state stays unchanged).
-        if (trainer.Options.Precision != Precision.Fp32) state["precision"] = trainer.Options.Precision.Name();
         return state;
     }
 
     public static string Save(Trainer trainer, RunOptions o) =>
         Checkpoint.SaveStep(o.OutputDirectory, trainer.StepIndex, trainer.Model, trainer.Optimizer.M, trainer.Optimizer.V,
-            StateOf(trainer, o.ResolvedConfig), trainer.Optimizer.Step, o.KeepLast);
+            StateOf(trainer, o.Record.OptionsJson()), trainer.Optimizer.Step, o.Train.KeepLast);
 
     /// <summary>Loads weights, AdamW moments and every piece of state a bit-exact continuation needs.</summary>
     public static void Restore(Trainer trainer, string checkpoint)
@@ -262,15 +266,10 @@ public static class TrainingRun
     /// </summary>
     private static void WriteConfig(RunOptions o, int? resumedAt)
     {
-        var config = new JsonObject
-        {
-            ["model"] = Checkpoint.ConfigToJson(o.Model),
-            ["options"] = o.ResolvedConfig?.DeepClone(),
-        };
         string path = Path.Combine(o.OutputDirectory, ConfigFile);
+        var changes = new JsonArray();
         if (resumedAt is { } step)
         {
-            var changes = new JsonArray();
             try
             {
                 if (File.Exists(path) && JsonNode.Parse(File.ReadAllText(path))?["changes"] is JsonArray earlier)
@@ -283,9 +282,7 @@ public static class TrainingRun
                 foreach (var (k, v) in c!.AsObject()) entry[k] = v?.DeepClone();
                 changes.Add(entry);
             }
-            if (changes.Count > 0) config["changes"] = changes;
         }
-        AtomicFile.WriteAllText(path,
-            config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), flushToDisk: false);
+        AtomicFile.WriteAllText(path, o.Record.ToFileText(changes), flushToDisk: false);
     }
 }

@@ -20,7 +20,7 @@ public static class LayerRules
         ["Model"] = ["Ops"],
         ["Sampling"] = ["Model"],                         // the KV-cache sampler sits just above the model
         ["Optim"] = ["Tensors"],                          // weight decay is TensorSpec.Decay, not a Model name list
-        ["Selection"] = ["Tensors"],
+        ["Selection"] = ["Tensors", "Records"],       // Records: StrictJson, the one way config files are read
         ["Data"] = ["Tokenization", "Tensors"],           // with the batch-source interfaces
         ["Distributed"] = ["Data", "Selection", "Tensors", "Native"], // owns IDistributed
         ["Checkpoints"] = ["Model", "Optim", "Tensors"],

@@ -27,12 +27,12 @@ public class CliBadInputTests : IDisposable
     [InlineData("--alpha", "-0.1", "--alpha must be in [0, 1)")]
     [InlineData("--keep", "0", "--keep must be in (0, 1]")]
     [InlineData("--keep", "1.5", "--keep must be in (0, 1]")]
-    [InlineData("--steps", "-1", "steps must be >= 0")]
-    [InlineData("--batch", "0", "batch size must be >= 1")]
+    [InlineData("--steps", "-1", "--steps must be >= 0")]
+    [InlineData("--batch", "0", "--batch must be >= 1")]
     [InlineData("--seq", "100000", "--seq must be in [1, 64]")]
     [InlineData("--selection-scope", "galaxy", "--selection-scope must be one of")]
     [InlineData("--strategy", "magic", "unknown strategy 'magic'")]
-    [InlineData("--lr", "-1", "learning rate must be > 0")]
+    [InlineData("--lr", "-1", "--lr must be > 0")]
     public void Train_rejects_out_of_range_options_with_one_line(string flag, string value, string message)
     {
         string outDir = Path.Combine(_dir, "run");

@@ -39,7 +39,7 @@ public class ConfigFileTests
         Assert.Equal(2, (int)options["grad_accum"]!);
         Assert.Equal(0.2f, (float)options["min_lr_fraction"]!);
         Assert.Equal("step", (string)options["selection"]!["scope"]!);
-        Assert.Equal("exact", (string)options["selection"]!["backward"]!);
+        Assert.Equal("exact", (string)options["backward"]!); // a training option, also read from "selection" (where run.json kept it before)
         Assert.Equal(0.4, (double)options["selection"]!["alpha"]!);
     }
 

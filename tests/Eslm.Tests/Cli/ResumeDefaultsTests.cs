@@ -52,6 +52,52 @@ public class ResumeDefaultsTests
         Assert.Equal(0.3, (double)Options(dir["run"])["selection"]!["alpha"]!);
     }
 
+    /// <summary>Issue 21 defect 4: a resume used to drop --checkpoint-every, --keep-last, --val-every and --threads.</summary>
+    [Fact]
+    public void Resume_keeps_every_recorded_option_including_checkpointing_validation_and_threads()
+    {
+        using var dir = new TempDir();
+        string[] first = [.. First, "--val-every", "1", "--checkpoint-every", "1", "--keep-last", "5", "--sampling", "sequential"];
+        first[Array.IndexOf(first, "--val-batches") + 1] = "1";
+        Assert.True(CliHarness.Run([.. first, "--out", dir["run"]]).Code == 0);
+        var recorded = Options(dir["run"]);
+        foreach (var option in Eslm.Training.TrainOptionsBinding.All)
+            Assert.True(recorded.ContainsKey(option.Key), $"run.json lacks '{option.Key}'");
+        var r = CliHarness.Run("train", "--resume", "--allow-changes", "--out", dir["run"], "--steps", "4");
+        Assert.True(r.Code == 0, r.Err);
+        // every step checkpointed and kept (the default would be: only the end, keep 2), every step validated
+        Assert.Equal(["step-00000001", "step-00000002", "step-00000003", "step-00000004"],
+            Directory.GetDirectories(dir["run"], "step-*").Select(Path.GetFileName).Order());
+        var lines = File.ReadLines(Path.Combine(dir["run"], "metrics.jsonl")).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.Equal([1, 2, 3, 4], lines.Where(l => (string?)l["type"] == "val").Select(l => (int)l["step"]!));
+        var after = Options(dir["run"]);
+        foreach (var key in new[] { "threads", "sampling", "val_batches", "keep_last", "checkpoint_every", "val_every" })
+            Assert.True(JsonNode.DeepEquals(recorded[key], after[key]), key);
+        var change = Assert.Single(JsonNode.Parse(File.ReadAllText(Path.Combine(dir["run"], "run.json")))!["changes"]!.AsArray())!;
+        Assert.Equal("--steps", (string)change["option"]!);
+    }
+
+    [Fact]
+    public void Resume_records_a_changed_run_level_option_as_a_change()
+    {
+        using var dir = new TempDir();
+        Assert.Equal(0, CliHarness.Run([.. First, "--out", dir["run"]]).Code);
+        var r = CliHarness.Run("train", "--resume", "--out", dir["run"], "--checkpoint-every", "1", "--steps", "3");
+        CliHarness.AssertOneLineError(r, 2, "--checkpoint-every 0 → 1", "--steps 2 → 3");
+    }
+
+    [Fact]
+    public void A_run_started_from_other_weights_records_them_and_resumes_without_them()
+    {
+        using var dir = new TempDir();
+        Assert.Equal(0, CliHarness.Run([.. First, "--out", dir["a"]]).Code);
+        Assert.Equal(0, CliHarness.Run([.. First, "--init-from", dir["a"], "--out", dir["b"]]).Code);
+        Assert.Equal(Path.GetFullPath(dir["a"]), Path.GetFullPath((string)Options(dir["b"])["init_from"]!));
+        Directory.Move(dir["a"], dir["a-moved"]); // the weights it started from are gone: the checkpoint holds the run's own
+        var r = CliHarness.Run("train", "--resume", "--allow-changes", "--out", dir["b"], "--steps", "3");
+        Assert.True(r.Code == 0, r.Err);
+    }
+
     [Fact]
     public void Resume_on_a_folder_without_a_run_is_an_error_not_a_fresh_start()
     {

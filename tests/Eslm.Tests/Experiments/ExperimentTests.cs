@@ -108,6 +108,28 @@ public class ExperimentTests : IDisposable
         Assert.Equal(md.Split("_Rebuild")[0], File.ReadAllText(again).Split("_Rebuild")[0]);
     }
 
+    /// <summary>Issue 22: an arm's run.json is the record `eslm train` writes (same keys, same order), plus where it sits in the experiment.</summary>
+    [Fact]
+    public void An_arms_run_json_has_exactly_the_shape_train_writes_and_reads_back_as_the_arms_options()
+    {
+        Blas.Ensure();
+        var spec = ExperimentSpec.Load(Spec("""{"steps": 2}""", steps: 2)) is var s ? s with { Arms = [s.Arms[0]], Eval = [], Tasks = [] } : null!;
+        string root = Path.Combine(_dir, "runs", spec.Name);
+        new ExperimentRunner(spec, root, new TestHost()).Run();
+        string armRun = Path.Combine(root, "clm", "seed1", TrainingRun.ConfigFile);
+        var r = Eslm.Tests.Cli.CliHarness.Run("train", "--model", "tiny", "--data", "random:50257", "--batch", "1", "--seq", "8", "--steps", "1",
+            "--strategy", "clm", "--val-batches", "0", "--threads", "1", "--out", Path.Combine(_dir, "train"));
+        Assert.True(r.Code == 0, r.Err);
+        var (arm, train) = (JsonNode.Parse(File.ReadAllText(armRun))!, JsonNode.Parse(File.ReadAllText(Path.Combine(_dir, "train", TrainingRun.ConfigFile)))!);
+        IEnumerable<string> Keys(JsonNode n) => n.AsObject().Select(p => p.Key);
+        Assert.Equal(Keys(train), Keys(arm));
+        Assert.Equal(Keys(train["options"]!), Keys(arm["options"]!));
+        Assert.Equal(Keys(train["options"]!["selection"]!), Keys(arm["options"]!["selection"]!));
+        Assert.Equal("clm", (string?)arm["options"]!["experiment"]!["arm"]);
+        var record = RunRecord.Read(armRun);
+        Assert.Equal(spec.Arms[0].Train with { Seed = 1 }, record.Train);
+    }
+
     [Fact]
     public void A_killed_experiment_resumes_without_redoing_finished_arms()
     {

@@ -31,6 +31,7 @@ public sealed class SurpriseSelector(SelectionOptions options) : TokenSelector(o
     public static StrategyDefinition Definition { get; } = new("surprise", "keep tokens whose loss exceeds the predicted entropy the most", o => new SurpriseSelector(o))
     {
         Settings = typeof(SurpriseSettings),
+        Uses = SharedOptions.Alpha, // of the shared options, it reads only --alpha (the default rule's VaR level)
         Describe = o => $"surprise w={o.Get<SurpriseSettings>().EntropyWeight:0.##} α={o.Alpha:0.##}",
     };
 
@@ -78,6 +79,7 @@ public sealed class SurpriseStrategyExampleTests
         var run = JsonNode.Parse(File.ReadAllText(Path.Combine(dir["run"], "run.json")))!;
         Assert.Equal("surprise", (string?)run["options"]!["selection"]!["strategy"]);
         Assert.Equal(0.5, (double)run["options"]!["selection"]!["entropy_weight"]!);
+        Assert.False(run["options"]!["selection"]!.AsObject().ContainsKey("keep")); // not a shared option it uses
         var steps = File.ReadAllLines(Path.Combine(dir["run"], "metrics.jsonl")).Select(l => JsonNode.Parse(l)!).Where(l => (string?)l["type"] == "train").ToList();
         Assert.Equal(3, steps.Count);
         Assert.All(steps, s => Assert.InRange((double)s["kept_fraction"]!, 0.5, 0.75));

@@ -121,11 +121,10 @@ public class AdaEslmTests
     }
 
     [Fact]
-    public void The_warm_start_is_in_run_json_only_when_set_and_reads_back()
+    public void The_warm_start_is_in_run_json_and_reads_back()
     {
-        // Left out at 0 so run.json files recorded before the setting existed (the golden runs) stay byte-identical.
         var plain = new SelectionOptions { Strategy = "ada-eslm" };
-        Assert.False(SelectionBinding.ToJson(plain).ContainsKey("ada_warmup"));
+        Assert.Equal(0, (double)SelectionBinding.ToJson(plain)["ada_warmup"]!);
         Assert.Equal(plain, SelectionBinding.FromJson(SelectionBinding.ToJson(plain)));
         var warm = plain.With(new AdaEslmSettings { AlphaStart = 0, AdaWarmup = 0.3 });
         var json = SelectionBinding.ToJson(warm);

@@ -120,9 +120,16 @@ public class SelectorTests
     }
 
     [Fact]
-    public void Every_strategy_is_listed_once_with_settings_keys_that_do_not_clash()
+    public void Every_strategy_is_listed_once_in_its_order_with_settings_keys_that_do_not_clash()
     {
-        Assert.Equal(["clm", "eslm", "ada-eslm", "rho1", "eslm-kd", "hierarchical", "random", "bottomk"], StrategyRegistry.Names);
+        // Derived, not pinned: every IStrategy class of the library, once, by Order; a new built-in edits nothing here.
+        var builtIn = typeof(StrategyRegistry).Assembly.GetTypes()
+            .Where(t => !t.IsAbstract && typeof(IStrategy).IsAssignableFrom(t))
+            .Select(t => (StrategyDefinition)t.GetProperty(nameof(IStrategy.Definition))!.GetValue(null)!)
+            .OrderBy(d => d.Order).Select(d => d.Name).ToList();
+        Assert.Equal(builtIn, StrategyRegistry.Names);
+        Assert.Equal(builtIn.Count, builtIn.Distinct().Count());
+        Assert.Equal("clm", StrategyRegistry.Names.First()); // the baseline leads every listing
         var keys = SelectionBinding.AllKeys.ToList();
         Assert.Equal(keys.Count, keys.Distinct().Count());
         Assert.Contains("kd_temperature", keys);
@@ -137,5 +144,26 @@ public class SelectorTests
         Assert.Equal("kl", (string?)json["kd_score"]);
         Assert.Equal(options, SelectionBinding.FromJson(json));
         Assert.Contains("alpah", Assert.Throws<ArgumentException>(() => SelectionBinding.FromJson(new() { ["alpah"] = 1 })).Message);
+    }
+
+    [Fact]
+    public void Run_json_records_the_strategy_with_only_the_shared_options_and_settings_it_uses()
+    {
+        var clm = SelectionBinding.ToJson(new SelectionOptions { Strategy = "clm" });
+        Assert.Equal(["strategy", "scope", "normalize"], clm.Select(p => p.Key));
+        var rho1 = SelectionBinding.ToJson(new SelectionOptions { Strategy = "rho1", Keep = 0.7 }.With(new Rho1Settings { Reference = "r" }));
+        Assert.Equal(0.7, (double)rho1["keep"]!);
+        Assert.False(rho1.ContainsKey("alpha")); // rho1 reads keep, not α
+        Assert.False(rho1.ContainsKey("kd_score")); // another strategy's setting
+        Assert.Equal("r", (string?)rho1["reference"]);
+    }
+
+    [Fact]
+    public void A_selection_value_of_the_wrong_json_type_names_the_key_and_the_expected_type()
+    {
+        var e = Assert.Throws<ArgumentException>(() => SelectionBinding.FromJson(new() { ["alpha"] = "0.3" }));
+        Assert.Contains("'alpha' must be a number", e.Message);
+        e = Assert.Throws<ArgumentException>(() => SelectionBinding.FromJson(new() { ["seed"] = -1 }));
+        Assert.Contains("'seed' must be an integer from 0 to 18446744073709551615", e.Message);
     }
 }

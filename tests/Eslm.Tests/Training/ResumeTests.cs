@@ -16,8 +16,8 @@ public class ResumeTests : IDisposable
 
     private RunOptions Options(string name, SelectionOptions selection) => new()
     {
-        Model = TrainerHarness.Tiny, Train = TrainerHarness.Options(batch: 4, accumulation: 2, steps: 6), Selection = selection,
-        OutputDirectory = Path.Combine(_dir, name), CheckpointEvery = 3, ValidationBatches = 0, Resume = true,
+        Model = TrainerHarness.Tiny, Train = TrainerHarness.Options(batch: 4, accumulation: 2, steps: 6) with { CheckpointEvery = 3, ValidationBatches = 0 },
+        Selection = selection, OutputDirectory = Path.Combine(_dir, name), Resume = true,
     };
 
     private static RandomTokenSource Data() => new(4, 16, TrainerHarness.Tiny.VocabSize, 21);

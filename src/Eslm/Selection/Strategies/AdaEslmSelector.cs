@@ -17,7 +17,7 @@ public sealed record AdaEslmSettings : IStrategySettings
     [Setting("ada-eslm schedule shape: linear or cosine")]
     public string AdaSchedule { get; init; } = "linear";
     // Omitted from run.json at 0: runs recorded before the warm start existed keep their exact run.json.
-    [Setting("ada-eslm schedule: fraction of the run in [0,1) at α = 0 (plain CLM) before the schedule", OmitWhenDefault = true)]
+    [Setting("ada-eslm schedule: fraction of the run in [0,1) at α = 0 (plain CLM) before the schedule")]
     public double AdaWarmup { get; init; } = 0;
     [Setting("ada-eslm ratio rule: target (kept loss)/(all loss)")]
     public double AdaTargetRatio { get; init; } = 1.3;
@@ -57,7 +57,7 @@ public sealed class AdaEslmSelector : EslmSelector, IStrategy
 {
     public static new StrategyDefinition Definition { get; } = new("ada-eslm", "ESLM with α adapted during training (a schedule or a feedback rule)", o => new AdaEslmSelector(o))
     {
-        Order = 30,
+        Order = 30, Uses = SharedOptions.Score | SharedOptions.Alpha,
         Settings = typeof(AdaEslmSettings),
         Describe = o => o.Get<AdaEslmSettings>() is var s
             ? $"ada-eslm {s.AdaRule.ToString().ToLowerInvariant()} α {s.AlphaStart:0.##}→{s.AlphaEnd:0.##}" + (s.AdaWarmup > 0 ? $", warm {s.AdaWarmup:0.##}" : "")

@@ -5,7 +5,7 @@ public sealed class BottomKSelector(SelectionOptions options) : EslmSelector(opt
 {
     public static new StrategyDefinition Definition { get; } = new("bottomk", "control: keep the lowest-scoring tokens (ESLM's rule on −score)", o => new BottomKSelector(o))
     {
-        Order = 80,
+        Order = 80, Uses = SharedOptions.Score | SharedOptions.Alpha,
         Describe = EslmSelector.Definition.Describe,
     };
 

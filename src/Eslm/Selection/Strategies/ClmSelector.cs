@@ -5,7 +5,7 @@ public sealed class ClmSelector(SelectionOptions options) : TokenSelector(option
 {
     public static StrategyDefinition Definition { get; } = new("clm", "every token (plain causal language modelling, the baseline)", o => new ClmSelector(o))
     {
-        Order = 10,
+        Order = 10, Uses = SharedOptions.None,
     };
 
     public override double Alpha => 0;

@@ -33,7 +33,7 @@ public sealed class EslmKdSelector(SelectionOptions options) : TokenSelector(opt
 {
     public static StrategyDefinition Definition { get; } = new("eslm-kd", "a teacher's entropy, loss or KL picks the tokens; optional distillation", o => new EslmKdSelector(o))
     {
-        Order = 50,
+        Order = 50, Uses = SharedOptions.Alpha,
         Settings = typeof(EslmKdSettings),
         Describe = o => o.Get<EslmKdSettings>() is var s ? $"eslm-kd {s.KdScore} λ={s.KdLambda:0.##}" : "",
     };

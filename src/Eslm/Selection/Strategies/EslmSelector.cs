@@ -8,7 +8,7 @@ public class EslmSelector(SelectionOptions options) : TokenSelector(options), IS
 {
     public static StrategyDefinition Definition { get; } = new("eslm", "keep tokens whose loss or entropy is ≥ VaR_α (risk-averse selection)", o => new EslmSelector(o))
     {
-        Order = 20,
+        Order = 20, Uses = SharedOptions.Score | SharedOptions.Alpha,
         Describe = o => $"{o.Strategy} {o.Score.ToString().ToLowerInvariant()} α={o.Alpha:0.##}",
     };
 

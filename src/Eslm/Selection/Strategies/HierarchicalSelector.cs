@@ -24,7 +24,7 @@ public sealed class HierarchicalSelector(SelectionOptions options) : EslmSelecto
 {
     public static new StrategyDefinition Definition { get; } = new("hierarchical", "an early-exit proxy drops whole sequences, then ESLM selects tokens", o => new HierarchicalSelector(o))
     {
-        Order = 60,
+        Order = 60, Uses = SharedOptions.Score | SharedOptions.Alpha,
         Settings = typeof(HierarchicalSettings),
         Describe = o => $"hierarchical β={o.Get<HierarchicalSettings>().SequenceAlpha:0.##} α={o.Alpha:0.##}",
     };

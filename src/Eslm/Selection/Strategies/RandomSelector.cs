@@ -8,7 +8,7 @@ public sealed class RandomSelector(SelectionOptions options) : TokenSelector(opt
 {
     public static StrategyDefinition Definition { get; } = new("random", "control: a uniformly random keep fraction of each scope", o => new RandomSelector(o))
     {
-        Order = 70,
+        Order = 70, Uses = SharedOptions.Keep | SharedOptions.Seed,
         Describe = DescribeKeep,
     };
 

@@ -36,7 +36,7 @@ public sealed class Rho1Selector(SelectionOptions options) : TokenSelector(optio
 {
     public static StrategyDefinition Definition { get; } = new("rho1", "keep the top keep fraction by excess loss over a reference model (Rho-1)", o => new Rho1Selector(o))
     {
-        Order = 40,
+        Order = 40, Uses = SharedOptions.Keep,
         Settings = typeof(Rho1Settings),
         Describe = RandomSelector.DescribeKeep,
     };

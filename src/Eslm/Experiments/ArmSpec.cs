@@ -1,0 +1,33 @@
+using Eslm.Model;
+using Eslm.Selection;
+using Eslm.Tensors;
+using Eslm.Training;
+
+namespace Eslm.Experiments;
+
+/// <summary>A dataset evaluated after training: its name in the report, its path, and whether it is the training domain.</summary>
+public sealed record EvalSet(string Name, string Data, bool InDomain);
+
+/// <summary>A downstream task file: <c>hellaswag</c> (multiple choice) or <c>cloze</c>.</summary>
+public sealed record TaskSpec(string Task, string File);
+
+/// <summary>One arm: a name, the selection options (a strategy and its settings) and optional training overrides.</summary>
+public sealed record ArmSpec(string Name, SelectionOptions Selection, TrainOptions Train)
+{
+    /// <summary>The arm's strategy and the options that matter for it, in a few words (e.g. "eslm loss α=0.5").</summary>
+    public string Describe() => Describe(Selection, Train.Backward);
+
+    /// <summary>The strategy's own label (<see cref="StrategyDefinition.Describe"/>), and the backward mode when it is not the default.</summary>
+    public static string Describe(SelectionOptions s, BackwardMode backward)
+    {
+        // The backward mode matters only when tokens are dropped; named when it is not the default.
+        string mode = s.Strategy == "clm" || backward == new TrainOptions().Backward ? "" : $", {backward.Name()} backward";
+        return StrategyRegistry.Get(s.Strategy).Describe(s) + mode;
+    }
+
+    /// <summary><see cref="Describe()"/> plus the GEMM precision when it is not fp32 (", bf16").</summary>
+    public string DescribeWithPrecision() => Describe() + (Train.Precision == Precision.Fp32 ? "" : $", {Train.Precision.Name()}");
+}
+
+/// <summary>The model trained first for arms that name <c>"@reference"</c> (Rho-1's reference, or an ESLM-KD teacher).</summary>
+public sealed record ReferenceSpec(string Data, GptConfig Model, string ModelName, TrainOptions Train);
