@@ -47,7 +47,8 @@ public sealed record PrepareResult(string Directory, SplitCounts Train, SplitCou
 /// <c>eslm prepare</c>: reads documents, tokenizes them in parallel with GPT-2 BPE, splits whole documents into train and
 /// val (seeded), and writes a dataset folder of llm.c shards (each document prefixed by &lt;|endoftext|&gt;) and manifest.json.
 /// Everything is written into a temporary sibling folder that is renamed into place at the end, so a failure leaves
-/// nothing behind; an existing dataset is only replaced with <see cref="PrepareOptions.Overwrite"/>.
+/// nothing behind; an existing dataset is only replaced with <see cref="PrepareOptions.Overwrite"/>, and the output is
+/// locked for the whole command (<see cref="DatasetOutput"/>).
 /// </summary>
 public static class CorpusPreparer
 {
@@ -57,7 +58,7 @@ public static class CorpusPreparer
     {
         var clock = Stopwatch.StartNew();
         Validate(options);
-        CheckOutput(options);
+        using var output = DatasetOutput.Open(options.OutputDirectory, options.Overwrite);
         var tokenizer = Gpt2Tokenizer.Default;
 
         // 1. Read and tokenize (tokenization parallel over documents, in batches of a few MB of text).
@@ -130,8 +131,7 @@ public static class CorpusPreparer
         string holdout = tails ? "document-tails" : "documents";
 
         // 3. Write into a temporary folder, then rename.
-        string output = Path.GetFullPath(options.OutputDirectory);
-        AtomicFile.ReplaceDirectory(output, temp => // replacing an existing output is allowed: CheckOutput passed
+        output.Publish(temp =>
         {
             long totalTokens = docs.Sum(d => (long)d.Tokens.Length + 1), written = 0;
             var splits = new (string Name, int[] Order)[] { ("train", train), ("val", val) };
@@ -143,9 +143,9 @@ public static class CorpusPreparer
                     progress?.Invoke(new PrepareProgress("write", written, totalTokens));
                 });
             WriteManifest(Path.Combine(temp, Dataset.ManifestName), options, tokenizer, domains, sources, docs, splits, shardLists, holdout);
-        }, flushToDisk: false);
+        });
         SplitCounts Count(int[] ids) => new(ids.Length, ids.Sum(i => (long)docs[i].Tokens.Length + 1), ids.Sum(i => docs[i].Bytes));
-        return new PrepareResult(output, Count(train), Count(val), domains.Count, clock.Elapsed.TotalSeconds, textBytes) { ValHoldout = holdout, Warnings = warnings };
+        return new PrepareResult(output.Directory, Count(train), Count(val), domains.Count, clock.Elapsed.TotalSeconds, textBytes) { ValHoldout = holdout, Warnings = warnings };
     }
 
     /// <summary>Cuts every document into a head (train) and a tail (val) (<see cref="DocumentTails"/>); documents too short
@@ -184,20 +184,6 @@ public static class CorpusPreparer
         if (o.ShardTokens < 1024 || o.ShardTokens > int.MaxValue) throw new ArgumentException($"--shard-tokens must be in [1024, 2^31-1] (got {o.ShardTokens})");
         if (o.CleanShare is double s && (s < 0 || s >= 1 || double.IsNaN(s))) throw new ArgumentException($"--clean-share must be in [0, 1) (got {s})");
         if (o.Inputs.Count(f => f.IsStdin) > 1) throw new ArgumentException("stdin (-) can be given only once");
-    }
-
-    private static void CheckOutput(PrepareOptions o)
-    {
-        string output = o.OutputDirectory;
-        if (File.Exists(output)) throw new IOException($"{output}: exists and is a file, not a dataset folder");
-        if (!Directory.Exists(output)) return;
-        if (Dataset.LooksLikeDataset(output))
-        {
-            if (!o.Overwrite) throw new IOException($"{output}: already holds a dataset (use --overwrite to replace it)");
-            return;
-        }
-        if (Directory.EnumerateFileSystemEntries(output).Any())
-            throw new IOException($"{output}: exists and is not empty (and is not a dataset); choose another --output");
     }
 
     /// <summary>Keeps every noisy document and a seeded sample of clean ones so that clean tokens ≈ share of the total.</summary>

@@ -20,7 +20,7 @@ namespace Eslm.Tensors;
 public sealed class RunLock : IDisposable
 {
     private readonly FileStream _stream;
-    private readonly string _owner;
+    private string _owner;
 
     private RunLock(FileStream stream, string owner, string target)
     {
@@ -158,6 +158,12 @@ public sealed class RunLock : IDisposable
     {
         try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
+
+    /// <summary>
+    /// Tells the lock that its folder was renamed to <paramref name="folder"/> (a folder published by a rename carries its
+    /// lock file, which stays locked), so that releasing it removes the owner file at its new place.
+    /// </summary>
+    public void FolderMovedTo(string folder) => _owner = Path.Combine(folder, Path.GetFileName(_owner));
 
     /// <summary>Removes the owner file, then releases the lock.</summary>
     public void Dispose()
