@@ -26,6 +26,8 @@ public sealed record PrepareOptions
     /// <summary>For inputs in groups "clean" and "noisy": the share of clean tokens in the result (clean documents are
     /// sampled, seeded, to reach it; all noisy documents are kept). Null keeps everything.</summary>
     public double? CleanShare { get; init; }
+    /// <summary>The most bytes one input may have, after decompression (<see cref="InputLimit"/>).</summary>
+    public long MaxInputBytes { get; init; } = InputLimit.DefaultBytes;
     /// <summary>Recipe name, recorded in the manifest.</summary>
     public string? Recipe { get; init; }
 }
@@ -73,7 +75,7 @@ public static class CorpusPreparer
         var warnings = new List<string>();
         foreach (var file in options.Inputs)
         {
-            var (bytes, sha, stored) = DocumentReader.ReadBytes(file);
+            var (bytes, sha, stored) = DocumentReader.ReadBytes(file, options.MaxInputBytes);
             // Same bytes under another name (a copy): its documents may land in both splits, so say so.
             if (stored > 0 && sources.FirstOrDefault(s => s.Sha256 == sha) is { Path: not null } twin)
                 warnings.Add($"{(file.IsStdin ? "<stdin>" : file.Path)}: same content as {(twin.Path == "-" ? "<stdin>" : twin.Path)} (its documents may appear in both train and val)");
@@ -183,6 +185,8 @@ public static class CorpusPreparer
         if (o.ValDocuments is < 0) throw new ArgumentException($"--val-docs must be >= 0 (got {o.ValDocuments})");
         if (o.ShardTokens < 1024 || o.ShardTokens > int.MaxValue) throw new ArgumentException($"--shard-tokens must be in [1024, 2^31-1] (got {o.ShardTokens})");
         if (o.CleanShare is double s && (s < 0 || s >= 1 || double.IsNaN(s))) throw new ArgumentException($"--clean-share must be in [0, 1) (got {s})");
+        if (o.MaxInputBytes < 1 || o.MaxInputBytes > InputLimit.MaxBytes)
+            throw new ArgumentException($"{InputLimit.Option} must be in [1, {InputLimit.MaxBytes >> 20}] (got {o.MaxInputBytes >> 20})");
         if (o.Inputs.Count(f => f.IsStdin) > 1) throw new ArgumentException("stdin (-) can be given only once");
     }
 

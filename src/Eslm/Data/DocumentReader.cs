@@ -116,20 +116,26 @@ public static class DocumentReader
         return matches;
     }
 
-    /// <summary>The file's bytes (decompressed when it ends in .gz) and the sha256 of the bytes as stored.</summary>
-    public static (byte[] Bytes, string Sha256, long StoredBytes) ReadBytes(InputFile file)
+    /// <summary>
+    /// The file's bytes (decompressed when it ends in .gz) and the sha256 of the bytes as stored. At most
+    /// <paramref name="limit"/> bytes are read (stored and decompressed), and only from regular files (<see cref="InputLimit"/>).
+    /// </summary>
+    public static (byte[] Bytes, string Sha256, long StoredBytes) ReadBytes(InputFile file, long limit = InputLimit.DefaultBytes)
     {
+        bool gz = !file.IsStdin && file.Path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
         byte[] stored;
         if (file.Content is not null) stored = file.Content();
         else if (file.IsStdin) throw new ArgumentException("standard input (-) must be given as an InputFile with Content (the CLI reads it)");
         else
         {
             if (!File.Exists(file.Path)) throw new FileNotFoundException($"{file.Path}: no such file");
-            stored = File.ReadAllBytes(file.Path);
+            long size = new FileInfo(file.Path).Length;
+            if (size > limit) throw InputLimit.TooLarge(file.Path, limit);
+            using var stream = new FileStream(file.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+            stored = InputLimit.ReadAll(stream, limit, file.Path, size, text: !gz);
         }
         string sha = Convert.ToHexStringLower(SHA256.HashData(stored));
-        if (!file.IsStdin && file.Path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))
-            return (GzipInput.Decompress(stored, file.Path), sha, stored.Length);
+        if (gz) return (GzipInput.Decompress(stored, file.Path, limit), sha, stored.Length);
         return (stored, sha, stored.Length);
     }
 
