@@ -51,20 +51,25 @@ public static class DocumentReader
     /// <summary>Extensions a directory scan picks up (each also with .gz).</summary>
     public static readonly string[] TextExtensions = [".txt", ".text", ".md", ".jsonl"];
 
-    /// <summary>Expands directories (recursively, text files only, sorted) and globs (* and ?; ** for any depth).</summary>
-    public static List<InputFile> Expand(IEnumerable<string> inputs)
+    /// <summary>
+    /// Expands directories (recursively, text files only, sorted; each real folder once, <see cref="DirectoryWalk"/>) and
+    /// globs (* and ?; ** for any depth). <paramref name="warn"/> hears about skipped folder links.
+    /// </summary>
+    public static List<InputFile> Expand(IEnumerable<string> inputs, Action<string>? warn = null)
     {
         var files = new List<InputFile>();
+        var visited = new HashSet<string>(StringComparer.Ordinal);
         foreach (string input in inputs)
         {
             if (input == "-") { files.Add(new InputFile("-")); continue; }
-            if (input.IndexOfAny(['*', '?']) >= 0) { files.AddRange(Glob(input)); continue; }
+            if (input.IndexOfAny(['*', '?']) >= 0) { files.AddRange(Glob(input, warn)); continue; }
             if (Directory.Exists(input))
             {
-                var found = Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories)
+                bool readBefore = visited.Contains(DirectoryWalk.RealPath(input));
+                var found = DirectoryWalk.Files(input, visited, warn)
                     .Where(f => !System.IO.Path.GetFileName(f).StartsWith('.') && IsTextName(f))
                     .Order(StringComparer.Ordinal).ToList();
-                if (found.Count == 0)
+                if (found.Count == 0 && !readBefore)
                     throw new InvalidDataException($"{input}: directory holds no text files ({string.Join(", ", TextExtensions)}, optionally .gz)");
                 files.AddRange(found.Select(f => new InputFile(f)));
                 continue;
@@ -77,19 +82,13 @@ public static class DocumentReader
     }
 
     /// <summary>
-    /// Each file once, by resolved full path (symbolic links followed), first occurrence kept: the same file given twice,
-    /// or a folder plus a file inside it, would otherwise put one document in both train and val.
+    /// Each file once, by real path (symbolic links followed), first occurrence kept: the same file given twice, or a
+    /// folder plus a file inside it, would otherwise put one document in both train and val.
     /// </summary>
     public static List<InputFile> Distinct(IEnumerable<InputFile> files)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        return files.Where(f => f.IsStdin || f.Content is not null || seen.Add(ResolvedPath(f.Path))).ToList();
-    }
-
-    private static string ResolvedPath(string path)
-    {
-        var info = new FileInfo(path);
-        return (info.LinkTarget is null ? info : info.ResolveLinkTarget(returnFinalTarget: true) ?? info).FullName;
+        return files.Where(f => f.IsStdin || f.Content is not null || seen.Add(DirectoryWalk.RealPath(f.Path))).ToList();
     }
 
     private static bool IsTextName(string path)
@@ -99,7 +98,7 @@ public static class DocumentReader
         return TextExtensions.Contains(ext, StringComparer.OrdinalIgnoreCase);
     }
 
-    private static IEnumerable<InputFile> Glob(string pattern)
+    private static IEnumerable<InputFile> Glob(string pattern, Action<string>? warn)
     {
         string full = pattern.Replace('\\', '/');
         int firstWild = full.IndexOfAny(['*', '?']);
@@ -109,7 +108,7 @@ public static class DocumentReader
         if (!Directory.Exists(root)) throw new FileNotFoundException($"{pattern}: no files match (directory {root} does not exist)");
         var regex = new System.Text.RegularExpressions.Regex("^" + System.Text.RegularExpressions.Regex.Escape(rest)
             .Replace(@"\*\*/", "(.*/)?").Replace(@"\*\*", ".*").Replace(@"\*", "[^/]*").Replace(@"\?", "[^/]") + "$");
-        var matches = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+        var matches = DirectoryWalk.Files(root, new HashSet<string>(StringComparer.Ordinal), warn)
             .Where(f => regex.IsMatch(System.IO.Path.GetRelativePath(root, f).Replace('\\', '/')))
             .Order(StringComparer.Ordinal).Select(f => new InputFile(f)).ToList();
         if (matches.Count == 0) throw new FileNotFoundException($"{pattern}: no files match");
