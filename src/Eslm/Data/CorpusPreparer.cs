@@ -73,42 +73,54 @@ public static class CorpusPreparer
         long readBytes = 0, textBytes = 0;
         var empty = new List<string>();
         var warnings = new List<string>();
+        // Issue 21: linear in the number of files. Copies are found through a hash table (a scan of every earlier source
+        // made 100,000 tiny files quadratic), and documents are tokenized in batches that span files (a batch per file
+        // paid the parallel start-up once per tiny file).
+        var firstWithContent = new Dictionary<string, string>(StringComparer.Ordinal);
+        var pending = new List<(TextDocument Doc, int Source, int Group)>();
+        long pendingChars = 0;
+        const int BatchChars = 4 << 20;
+        void Tokenize()
+        {
+            if (pending.Count == 0) return;
+            var ids = pending.Count == 1
+                ? [tokenizer.EncodeLarge(pending[0].Doc.Text, options.Threads)]
+                : tokenizer.EncodeBatch(pending.Select(d => d.Doc.Text).ToList(), options.Threads);
+            for (int i = 0; i < pending.Count; i++)
+            {
+                var t = new ushort[ids[i].Length];
+                for (int k = 0; k < t.Length; k++) t[k] = (ushort)ids[i][k];
+                var (doc, source, group) = pending[i];
+                long docBytes = Encoding.UTF8.GetByteCount(doc.Text);
+                textBytes += docBytes;
+                if (!domainIds.TryGetValue(doc.Domain, out int d)) { d = domains.Count; domains.Add(doc.Domain); domainIds[doc.Domain] = d; }
+                docs.Add(new Doc(t, docBytes, d, source, group, docs.Count));
+            }
+            pending.Clear();
+            pendingChars = 0;
+            progress?.Invoke(new PrepareProgress("read", readBytes, Math.Max(totalBytes, readBytes)));
+        }
         foreach (var file in options.Inputs)
         {
             var (bytes, sha, stored) = DocumentReader.ReadBytes(file, options.MaxInputBytes);
+            string name = file.IsStdin ? "<stdin>" : file.Path;
             // Same bytes under another name (a copy): its documents may land in both splits, so say so.
-            if (stored > 0 && sources.FirstOrDefault(s => s.Sha256 == sha) is { Path: not null } twin)
-                warnings.Add($"{(file.IsStdin ? "<stdin>" : file.Path)}: same content as {(twin.Path == "-" ? "<stdin>" : twin.Path)} (its documents may appear in both train and val)");
+            if (stored > 0 && !firstWithContent.TryAdd(sha, name))
+                warnings.Add($"{name}: same content as {firstWithContent[sha]} (its documents may appear in both train and val)");
             var fileDocs = DocumentReader.Split(bytes, file, options.Input);
-            if (fileDocs.Count == 0) empty.Add(file.IsStdin ? "<stdin>" : file.Path);
+            if (fileDocs.Count == 0) empty.Add(name);
             int sourceId = sources.Count;
             sources.Add((file.IsStdin ? "-" : file.Path, sha, stored, fileDocs.Count));
             int group = file.Group is null ? -1 : IdOf(groups, file.Group);
-            const int BatchChars = 4 << 20;
-            for (int at = 0; at < fileDocs.Count;)
-            {
-                int end = at;
-                long chars = 0;
-                while (end < fileDocs.Count && (end == at || chars + fileDocs[end].Text.Length <= BatchChars)) chars += fileDocs[end++].Text.Length;
-                var batch = fileDocs.GetRange(at, end - at);
-                var ids = batch.Count == 1
-                    ? [tokenizer.EncodeLarge(batch[0].Text, options.Threads)]
-                    : tokenizer.EncodeBatch(batch.Select(d => d.Text).ToList(), options.Threads);
-                for (int i = 0; i < batch.Count; i++)
-                {
-                    var t = new ushort[ids[i].Length];
-                    for (int k = 0; k < t.Length; k++) t[k] = (ushort)ids[i][k];
-                    long docBytes = Encoding.UTF8.GetByteCount(batch[i].Text);
-                    textBytes += docBytes;
-                    if (!domainIds.TryGetValue(batch[i].Domain, out int d)) { d = domains.Count; domains.Add(batch[i].Domain); domainIds[batch[i].Domain] = d; }
-                    docs.Add(new Doc(t, docBytes, d, sourceId, group, docs.Count));
-                }
-                at = end;
-                progress?.Invoke(new PrepareProgress("read", readBytes + (long)((double)stored * at / fileDocs.Count), Math.Max(totalBytes, readBytes + stored)));
-            }
             readBytes += stored;
-            progress?.Invoke(new PrepareProgress("read", readBytes, Math.Max(totalBytes, readBytes)));
+            foreach (var doc in fileDocs)
+            {
+                if (pending.Count > 0 && pendingChars + doc.Text.Length > BatchChars) Tokenize();
+                pending.Add((doc, sourceId, group));
+                pendingChars += doc.Text.Length;
+            }
         }
+        Tokenize();
         if (docs.Count == 0)
             throw new InvalidDataException(empty.Count == 1 ? $"{empty[0]}: empty input (no text)" : $"no documents in the inputs ({string.Join(", ", empty.Take(5))}{(empty.Count > 5 ? ", …" : "")} are empty)");
 
@@ -139,7 +151,9 @@ public static class CorpusPreparer
             var splits = new (string Name, int[] Order)[] { ("train", train), ("val", val) };
             var shardLists = new Dictionary<string, List<ShardInfo>>();
             foreach (var (name, splitOrder) in splits)
-                shardLists[name] = WriteShards(temp, name, splitOrder.Select(i => docs[i]), options.ShardTokens, n =>
+                shardLists[name] = WriteShards(temp, name, splitOrder.Select(i => docs[i]),
+                    // a buffer no larger than the split (the default shard holds 10^8 tokens: 200 MB for a small dataset)
+                    Math.Min(options.ShardTokens, Math.Max(1, splitOrder.Sum(i => (long)docs[i].Tokens.Length + 1))), n =>
                 {
                     written += n;
                     progress?.Invoke(new PrepareProgress("write", written, totalTokens));
