@@ -19,7 +19,11 @@ public static class PrepareCommand
         split.AcceptOnlyFromAmong("auto", "file", "blank-line", "jsonl");
         var field = new Option<string>("--field") { Description = "JSONL field holding the text", DefaultValueFactory = _ => "text" };
         var domainField = new Option<string>("--domain-field") { Description = "JSONL field holding the domain label (used when present)", DefaultValueFactory = _ => "domain" };
-        var domain = new Option<string?>("--domain") { Description = "Domain label for documents without one (default: the input's file name)" };
+        var domain = new Option<string?>("--domain") { Description = "Domain label for documents without one (default: the input's file name; see --file-name-domains)" };
+        var fileNameDomains = new Option<bool>("--file-name-domains")
+        {
+            Description = "Give every file found in a folder or glob its file name as domain (default: only names that repeat; others take the folder's name)",
+        };
         var valFraction = new Option<double>("--val-fraction") { Description = "Share of whole documents held out for validation", DefaultValueFactory = _ => 0.05 };
         var valDocs = new Option<int?>("--val-docs") { Description = "Number of documents held out for validation (instead of --val-fraction)" };
         var seed = new Option<ulong>("--seed") { Description = "Seed for the split, the document order and mixing", DefaultValueFactory = _ => 1337UL };
@@ -39,7 +43,7 @@ public static class PrepareCommand
         };
         var threads = new Option<int>("--threads") { Description = "Tokenizer threads (0 = all cores)", DefaultValueFactory = _ => 0 };
         var command = new Command("prepare", "Tokenize text into a dataset folder: llm.c shards train_NNNNNN.bin / val_NNNNNN.bin and manifest.json.") { inputs };
-        foreach (var o in new Option[] { output, recipe, split, field, domainField, domain, valFraction, valDocs, seed, shardTokens, noShuffle, overwrite, invalid, cleanShare, dataDir, maxInput, threads })
+        foreach (var o in new Option[] { output, recipe, split, field, domainField, domain, fileNameDomains, valFraction, valDocs, seed, shardTokens, noShuffle, overwrite, invalid, cleanShare, dataDir, maxInput, threads })
             command.Options.Add(o);
         command.SetAction(r => CliRunner.Run(() =>
         {
@@ -58,7 +62,7 @@ public static class PrepareCommand
             else
             {
                 if (given.Length == 0) throw new ArgumentException("no inputs: give files, directories, globs or - (stdin), or --recipe");
-                files = DocumentReader.Expand(given, m => Console.Error.WriteLine($"eslm: warning: {m}")).Select(f => f.IsStdin ? f with { Content = () => ReadStdin(limit) } : f).ToList();
+                files = DocumentReader.Expand(given, m => Console.Error.WriteLine($"eslm: warning: {m}"), r.GetValue(fileNameDomains)).Select(f => f.IsStdin ? f with { Content = () => ReadStdin(limit) } : f).ToList();
             }
             if (r.GetValue(threads) < 0) throw new ArgumentException($"--threads must be >= 0 (0 = all cores; got {r.GetValue(threads)})");
             // --val-docs replaces --val-fraction; both given would silently ignore one of them.

@@ -40,6 +40,8 @@ public sealed record InputFile(string Path)
     public string? Group { get; init; }
     /// <summary>In-memory content (e.g. the built-in corpus); <see cref="Path"/> is then only its name.</summary>
     public Func<byte[]>? Content { get; init; }
+    /// <summary>Domain for its documents without one, instead of the file name (set by <see cref="DocumentReader.Expand"/>).</summary>
+    public string? Domain { get; init; }
 }
 
 /// <summary>
@@ -55,7 +57,20 @@ public static class DocumentReader
     /// Expands directories (recursively, text files only, sorted; each real folder once, <see cref="DirectoryWalk"/>) and
     /// globs (* and ?; ** for any depth). <paramref name="warn"/> hears about skipped folder links.
     /// </summary>
-    public static List<InputFile> Expand(IEnumerable<string> inputs, Action<string>? warn = null)
+    /// <param name="fileNameDomains">Give every file found in a folder or glob its file name as domain. By default a file
+    /// name becomes a domain only when it repeats among the inputs (2020/news.txt, 2021/news.txt: "news"); a file whose
+    /// name is unique takes the folder's name, so 100,000 files do not make 100,000 domains. Files named one by one always
+    /// keep their file names.</param>
+    public static List<InputFile> Expand(IEnumerable<string> inputs, Action<string>? warn = null, bool fileNameDomains = false)
+    {
+        var files = ExpandAll(inputs, warn);
+        if (fileNameDomains) return files.Select(f => f with { Domain = null }).ToList();
+        var counts = files.Where(f => !f.IsStdin).GroupBy(DefaultDomain).ToDictionary(g => g.Key, g => g.Count());
+        return files.Select(f => f.Domain is not null && counts[DefaultDomain(f)] > 1 ? f with { Domain = null } : f).ToList();
+    }
+
+    /// <summary>Expands every input; files found in a folder or glob carry the folder's name as <see cref="InputFile.Domain"/>.</summary>
+    private static List<InputFile> ExpandAll(IEnumerable<string> inputs, Action<string>? warn)
     {
         var files = new List<InputFile>();
         var visited = new HashSet<string>(StringComparer.Ordinal);
@@ -71,7 +86,7 @@ public static class DocumentReader
                     .Order(StringComparer.Ordinal).ToList();
                 if (found.Count == 0 && !readBefore)
                     throw new InvalidDataException($"{input}: directory holds no text files ({string.Join(", ", TextExtensions)}, optionally .gz)");
-                files.AddRange(found.Select(f => new InputFile(f)));
+                files.AddRange(found.Select(f => new InputFile(f) { Domain = FolderName(input) }));
                 continue;
             }
             if (!File.Exists(input)) throw new FileNotFoundException($"{input}: no such file or directory");
@@ -90,6 +105,9 @@ public static class DocumentReader
         var seen = new HashSet<string>(StringComparer.Ordinal);
         return files.Where(f => f.IsStdin || f.Content is not null || seen.Add(DirectoryWalk.RealPath(f.Path))).ToList();
     }
+
+    private static string FolderName(string folder) =>
+        System.IO.Path.GetFileName(System.IO.Path.GetFullPath(folder).TrimEnd(System.IO.Path.DirectorySeparatorChar)) is { Length: > 0 } name ? name : "root";
 
     private static bool IsTextName(string path)
     {
@@ -110,7 +128,7 @@ public static class DocumentReader
             .Replace(@"\*\*/", "(.*/)?").Replace(@"\*\*", ".*").Replace(@"\*", "[^/]*").Replace(@"\?", "[^/]") + "$");
         var matches = DirectoryWalk.Files(root, new HashSet<string>(StringComparer.Ordinal), warn)
             .Where(f => regex.IsMatch(System.IO.Path.GetRelativePath(root, f).Replace('\\', '/')))
-            .Order(StringComparer.Ordinal).Select(f => new InputFile(f)).ToList();
+            .Order(StringComparer.Ordinal).Select(f => new InputFile(f) { Domain = FolderName(root) }).ToList();
         if (matches.Count == 0) throw new FileNotFoundException($"{pattern}: no files match");
         return matches;
     }
@@ -170,7 +188,7 @@ public static class DocumentReader
     public static List<TextDocument> Split(byte[] bytes, InputFile file, InputOptions options)
     {
         string name = file.IsStdin ? "<stdin>" : file.Path;
-        string domain = options.Domain ?? DefaultDomain(file);
+        string domain = options.Domain ?? file.Domain ?? DefaultDomain(file);
         var docs = new List<TextDocument>();
         switch (Resolve(options.Split, file))
         {
