@@ -158,7 +158,8 @@ public static class CorpusPreparer
                     written += n;
                     progress?.Invoke(new PrepareProgress("write", written, totalTokens));
                 });
-            WriteManifest(Path.Combine(temp, Dataset.ManifestName), options, tokenizer, domains, sources, docs, splits, shardLists, holdout);
+            File.WriteAllBytes(Path.Combine(temp, Dataset.ManifestName), // the whole folder is published at once
+                Manifest(options, tokenizer, domains, sources, docs, splits, shardLists, holdout).ToBytes());
         });
         SplitCounts Count(int[] ids) => new(ids.Length, ids.Sum(i => (long)docs[i].Tokens.Length + 1), ids.Sum(i => docs[i].Bytes));
         return new PrepareResult(output.Directory, Count(train), Count(val), domains.Count, clock.Elapsed.TotalSeconds, textBytes) { ValHoldout = holdout, Warnings = warnings };
@@ -257,120 +258,62 @@ public static class CorpusPreparer
         return shards;
     }
 
-    private static void WriteManifest(string path, PrepareOptions o, Gpt2Tokenizer tokenizer, List<string> domains,
+    /// <summary>The manifest of the dataset just written (<see cref="DatasetManifest"/>; docs/formats.md).</summary>
+    private static DatasetManifest Manifest(PrepareOptions o, Gpt2Tokenizer tokenizer, List<string> domains,
         List<(string Path, string Sha256, long Bytes, int Documents)> sources, List<Doc> docs,
         (string Name, int[] Order)[] splits, Dictionary<string, List<ShardInfo>> shards, string holdout)
     {
-        using var stream = File.Create(path);
-        using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-        w.WriteStartObject();
-        w.WriteString("format", Dataset.Format);
-        w.WriteNumber("version", Dataset.FormatVersion);
-        w.WriteString("created_by", "eslm prepare");
-        w.WriteStartObject("tokenizer");
-        w.WriteString("name", "gpt2");
-        w.WriteString("hash", tokenizer.Hash);
-        w.WriteString("encoder_sha256", Gpt2Vocabulary.EncoderSha256);
-        w.WriteString("merges_sha256", Gpt2Vocabulary.MergesSha256);
-        w.WriteNumber("vocab_size", tokenizer.VocabularySize);
-        w.WriteNumber("eot", Gpt2Tokenizer.EndOfText);
-        w.WriteEndObject();
-        w.WriteStartObject("shard_format");
-        w.WriteString("kind", "llm.c");
-        w.WriteNumber("magic", TokenShard.Magic);
-        w.WriteNumber("version", TokenShard.Version);
-        w.WriteNumber("header_int32", TokenShard.HeaderInts);
-        w.WriteString("dtype", "uint16");
-        w.WriteString("document_prefix", "<|endoftext|>");
-        w.WriteEndObject();
-        w.WriteStartObject("options");
-        if (o.Recipe is not null) w.WriteString("recipe", o.Recipe);
-        w.WriteString("split_documents", o.Input.Split.ToString().ToLowerInvariant());
-        w.WriteString("field", o.Input.Field);
-        w.WriteString("domain_field", o.Input.DomainField);
-        if (o.Input.Domain is not null) w.WriteString("domain", o.Input.Domain);
-        w.WriteString("invalid_utf8", o.Input.InvalidUtf8.ToString().ToLowerInvariant());
-        if (o.ValDocuments is int vd) w.WriteNumber("val_docs", vd); else w.WriteNumber("val_fraction", o.ValFraction);
-        w.WriteNumber("seed", o.Seed);
-        w.WriteNumber("shard_tokens", o.ShardTokens);
-        w.WriteBoolean("shuffle", o.Shuffle);
-        if (o.CleanShare is double cs) w.WriteNumber("clean_share", cs);
-        w.WriteEndObject();
-        // "documents": val holds whole documents; "document-tails": too few documents, val holds each one's last share.
-        w.WriteString("val_holdout", holdout);
-        w.WriteStartArray("sources");
-        foreach (var s in sources)
+        static ManifestCounts Counts(IEnumerable<Doc> docs)
         {
-            w.WriteStartObject();
-            w.WriteString("path", s.Path);
-            w.WriteString("sha256", s.Sha256);
-            w.WriteNumber("bytes", s.Bytes);
-            w.WriteNumber("documents", s.Documents);
-            w.WriteEndObject();
+            long n = 0, tokens = 0, bytes = 0;
+            foreach (var d in docs) { n++; tokens += d.Tokens.Length + 1; bytes += d.Bytes; }
+            return new ManifestCounts { Documents = n, Tokens = tokens, Bytes = bytes };
         }
-        w.WriteEndArray();
-        w.WriteStartArray("domains");
-        foreach (var d in domains) w.WriteStringValue(d);
-        w.WriteEndArray();
-        w.WriteStartObject("splits");
-        foreach (var (name, order) in splits)
+        ManifestSplit Split(string name, int[] order)
         {
-            w.WriteStartObject(name);
-            WriteCounts(w, order.Select(i => docs[i]));
-            w.WriteStartArray("shards");
-            foreach (var s in shards[name])
+            var all = Counts(order.Select(i => docs[i]));
+            return new ManifestSplit
             {
-                w.WriteStartObject();
-                w.WriteString("file", s.File);
-                w.WriteNumber("tokens", s.Tokens);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteStartObject("domains");
-            foreach (var g in order.Select(i => docs[i]).GroupBy(d => d.Domain).OrderBy(g => g.Key))
-            {
-                w.WriteStartObject(domains[g.Key]);
-                WriteCounts(w, g);
-                w.WriteEndObject();
-            }
-            w.WriteEndObject();
-            w.WriteEndObject();
+                Documents = all.Documents, Tokens = all.Tokens, Bytes = all.Bytes, Shards = shards[name],
+                Domains = order.Select(i => docs[i]).GroupBy(d => d.Domain).OrderBy(g => g.Key).ToDictionary(g => domains[g.Key], g => Counts(g)),
+            };
         }
-        w.WriteEndObject();
-        // The document index, one compact array per column (the i-th entries describe the split's i-th document).
-        w.WriteStartObject("index");
-        foreach (var (name, order) in splits)
+        ManifestIndex Index(int[] order)
         {
-            w.WriteStartObject(name);
-            long start = 0;
             var starts = new long[order.Length];
+            long start = 0;
             for (int i = 0; i < order.Length; i++) { starts[i] = start; start += docs[order[i]].Tokens.Length + 1; }
-            WriteRawArray(w, "start", starts.Select(x => x));
-            WriteRawArray(w, "tokens", order.Select(i => (long)docs[i].Tokens.Length + 1));
-            WriteRawArray(w, "bytes", order.Select(i => docs[i].Bytes));
-            WriteRawArray(w, "domain", order.Select(i => (long)docs[i].Domain));
-            WriteRawArray(w, "source", order.Select(i => (long)docs[i].Source));
-            w.WriteEndObject();
+            return new ManifestIndex
+            {
+                Start = starts, Tokens = order.Select(i => (long)docs[i].Tokens.Length + 1).ToArray(), Bytes = order.Select(i => docs[i].Bytes).ToArray(),
+                Domain = order.Select(i => (long)docs[i].Domain).ToArray(), Source = order.Select(i => (long)docs[i].Source).ToArray(),
+            };
         }
-        w.WriteEndObject();
-        w.WriteEndObject();
-    }
-
-    private static void WriteCounts(Utf8JsonWriter w, IEnumerable<Doc> docs)
-    {
-        long n = 0, tokens = 0, bytes = 0;
-        foreach (var d in docs) { n++; tokens += d.Tokens.Length + 1; bytes += d.Bytes; }
-        w.WriteNumber("documents", n);
-        w.WriteNumber("tokens", tokens);
-        w.WriteNumber("bytes", bytes);
-    }
-
-    private static void WriteRawArray(Utf8JsonWriter w, string name, IEnumerable<long> values)
-    {
-        var sb = new StringBuilder("[");
-        foreach (long v in values) { if (sb.Length > 1) sb.Append(','); sb.Append(v.ToString(CultureInfo.InvariantCulture)); }
-        sb.Append(']');
-        w.WritePropertyName(name);
-        w.WriteRawValue(sb.ToString(), skipInputValidation: true);
+        return new DatasetManifest
+        {
+            Format = Dataset.Format, Version = Dataset.FormatVersion, CreatedBy = "eslm prepare",
+            Tokenizer = new ManifestTokenizer
+            {
+                Name = "gpt2", Hash = tokenizer.Hash, EncoderSha256 = Gpt2Vocabulary.EncoderSha256, MergesSha256 = Gpt2Vocabulary.MergesSha256,
+                VocabSize = tokenizer.VocabularySize, Eot = Gpt2Tokenizer.EndOfText,
+            },
+            ShardFormat = new ManifestShardFormat
+            {
+                Kind = "llm.c", Magic = TokenShard.Magic, Version = TokenShard.Version, HeaderInt32 = TokenShard.HeaderInts, Dtype = "uint16",
+                DocumentPrefix = "<|endoftext|>",
+            },
+            Options = new ManifestOptions
+            {
+                Recipe = o.Recipe, SplitDocuments = o.Input.Split.ToString().ToLowerInvariant(), Field = o.Input.Field, DomainField = o.Input.DomainField,
+                Domain = o.Input.Domain, InvalidUtf8 = o.Input.InvalidUtf8.ToString().ToLowerInvariant(),
+                ValDocs = o.ValDocuments, ValFraction = o.ValDocuments is null ? o.ValFraction : null,
+                Seed = o.Seed, ShardTokens = o.ShardTokens, Shuffle = o.Shuffle, CleanShare = o.CleanShare,
+            },
+            ValHoldout = holdout,
+            Sources = sources.Select(x => new ManifestSource { Path = x.Path, Sha256 = x.Sha256, Bytes = x.Bytes, Documents = x.Documents }).ToList(),
+            Domains = domains,
+            Splits = splits.ToDictionary(x => x.Name, x => Split(x.Name, x.Order)),
+            Index = splits.ToDictionary(x => x.Name, x => Index(x.Order)),
+        };
     }
 }

@@ -54,4 +54,26 @@ public class DatasetManifestTests : DataTestBase
         Assert.Equal(d.Counts["train"].Documents, index.Count);
         Assert.Equal(d.Counts["train"].Tokens, index.Start[^1] + index.Tokens[^1]);
     }
+
+    [Theory]
+    [InlineData("\"version\": 1,", "\"version\": 1, \"colour\": \"red\",", "unknown field 'colour'")]
+    [InlineData("\"tokens\": 206,", "\"tokens\": \"206\",", "wrong type at $.splits.train.tokens")]
+    [InlineData("\"domains\": [", "\"domains\": {\"a\": 1}, \"unused\": [", "wrong type at $.domains")]
+    [InlineData("\"format\": \"eslm-dataset\",", "", "missing field 'format'")]
+    [InlineData("\"version\": 1,", "\"version\": 1, \"version\": 1,", "duplicate key 'version'")]
+    [InlineData("\"seed\": 7,", "\"seed\": null,", "$.options.seed")]
+    public void A_damaged_manifest_is_one_line_naming_the_file_and_the_problem(string from, string to, string problem)
+    {
+        string ds = PrepareContractDataset();
+        string path = Path.Combine(ds, Dataset.ManifestName);
+        string text = File.ReadAllText(Fixture).Replace("DIR", Dir);
+        Assert.Contains(from, text);
+        int at = text.IndexOf(from, StringComparison.Ordinal);
+        File.WriteAllText(path, text[..at] + to + text[(at + from.Length)..]);
+        var e = Assert.Throws<InvalidDataException>(() => Dataset.Open(ds));
+        Assert.StartsWith(path + ": ", e.Message);
+        Assert.Contains(problem, e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+        Assert.DoesNotContain("System.", e.Message);
+    }
 }

@@ -60,10 +60,10 @@ public class SymlinkCycleTests : DataTestBase
         var r = CorpusPreparer.Prepare(new PrepareOptions { Inputs = files, OutputDirectory = ds, ShardTokens = 1024, ValFraction = 0.2 });
         Assert.Equal(40, r.Train.Documents + r.Val.Documents);
         var manifest = Dataset.Open(ds).Manifest;
-        var sources = manifest.GetProperty("sources").EnumerateArray().Select(s => s.GetProperty("path").GetString()).ToList();
+        var sources = manifest.Sources!.Select(s => s.Path).ToList();
         Assert.Equal(sources.Count, sources.Distinct().Count());
-        var trainSources = manifest.GetProperty("index").GetProperty("train").GetProperty("source").EnumerateArray().Select(e => e.GetInt32()).ToHashSet();
-        var valSources = manifest.GetProperty("index").GetProperty("val").GetProperty("source").EnumerateArray().Select(e => e.GetInt32());
+        var trainSources = manifest.Index!["train"].Source.ToHashSet();
+        var valSources = manifest.Index!["val"].Source;
         Assert.DoesNotContain(valSources, trainSources.Contains);
     }
 
