@@ -54,7 +54,8 @@ public sealed record PrepareResult(string Directory, SplitCounts Train, SplitCou
 /// </summary>
 public static class CorpusPreparer
 {
-    private sealed record Doc(ushort[] Tokens, long Bytes, int Domain, int Source, int Group, int Order);
+    /// <summary>One document: its <see cref="Tokens"/> token ids (EOT not included) at <see cref="Offset"/> in the spill file.</summary>
+    private sealed record Doc(long Offset, int Tokens, long Bytes, int Domain, int Source, int Group, int Order);
 
     public static PrepareResult Prepare(PrepareOptions options, Action<PrepareProgress>? progress = null)
     {
@@ -62,6 +63,7 @@ public static class CorpusPreparer
         Validate(options);
         using var output = DatasetOutput.Open(options.OutputDirectory, options.Overwrite);
         var tokenizer = Gpt2Tokenizer.Default;
+        using var spill = new TokenSpill(output.Directory);
 
         // 1. Read and tokenize (tokenization parallel over documents, in batches of a few MB of text).
         var domains = new List<string>();
@@ -88,13 +90,12 @@ public static class CorpusPreparer
                 : tokenizer.EncodeBatch(pending.Select(d => d.Doc.Text).ToList(), options.Threads);
             for (int i = 0; i < pending.Count; i++)
             {
-                var t = new ushort[ids[i].Length];
-                for (int k = 0; k < t.Length; k++) t[k] = (ushort)ids[i][k];
+                long offset = spill.Append(ids[i]);
                 var (doc, source, group) = pending[i];
                 long docBytes = Encoding.UTF8.GetByteCount(doc.Text);
                 textBytes += docBytes;
                 if (!domainIds.TryGetValue(doc.Domain, out int d)) { d = domains.Count; domains.Add(doc.Domain); domainIds[doc.Domain] = d; }
-                docs.Add(new Doc(t, docBytes, d, source, group, docs.Count));
+                docs.Add(new Doc(offset, ids[i].Length, docBytes, d, source, group, docs.Count));
             }
             pending.Clear();
             pendingChars = 0;
@@ -130,7 +131,7 @@ public static class CorpusPreparer
         // 2. Split whole documents, seeded; with too few documents for that, hold out each document's tail instead.
         int[] train, val;
         bool tails = options.ValDocuments is null && options.ValFraction > 0 && docs.Count < DocumentTails.MinDocumentsForWholeSplit;
-        if (tails) (docs, train, val) = SplitTails(docs, options.ValFraction, tokenizer, options.Shuffle ? rng : null);
+        if (tails) (docs, train, val) = SplitTails(docs, spill, options.ValFraction, tokenizer, options.Shuffle ? rng : null);
         else
         {
             var order = Enumerable.Range(0, docs.Count).ToArray();
@@ -147,13 +148,13 @@ public static class CorpusPreparer
         // 3. Write into a temporary folder, then rename.
         output.Publish(temp =>
         {
-            long totalTokens = docs.Sum(d => (long)d.Tokens.Length + 1), written = 0;
+            long totalTokens = docs.Sum(d => (long)d.Tokens + 1), written = 0;
             var splits = new (string Name, int[] Order)[] { ("train", train), ("val", val) };
             var shardLists = new Dictionary<string, List<ShardInfo>>();
             foreach (var (name, splitOrder) in splits)
-                shardLists[name] = WriteShards(temp, name, splitOrder.Select(i => docs[i]),
+                shardLists[name] = WriteShards(temp, name, splitOrder.Select(i => docs[i]), spill,
                     // a buffer no larger than the split (the default shard holds 10^8 tokens: 200 MB for a small dataset)
-                    Math.Min(options.ShardTokens, Math.Max(1, splitOrder.Sum(i => (long)docs[i].Tokens.Length + 1))), n =>
+                    Math.Min(options.ShardTokens, Math.Max(1, splitOrder.Sum(i => (long)docs[i].Tokens + 1))), n =>
                 {
                     written += n;
                     progress?.Invoke(new PrepareProgress("write", written, totalTokens));
@@ -161,23 +162,24 @@ public static class CorpusPreparer
             File.WriteAllBytes(Path.Combine(temp, Dataset.ManifestName), // the whole folder is published at once
                 Manifest(options, tokenizer, domains, sources, docs, splits, shardLists, holdout).ToBytes());
         });
-        SplitCounts Count(int[] ids) => new(ids.Length, ids.Sum(i => (long)docs[i].Tokens.Length + 1), ids.Sum(i => docs[i].Bytes));
+        SplitCounts Count(int[] ids) => new(ids.Length, ids.Sum(i => (long)docs[i].Tokens + 1), ids.Sum(i => docs[i].Bytes));
         return new PrepareResult(output.Directory, Count(train), Count(val), domains.Count, clock.Elapsed.TotalSeconds, textBytes) { ValHoldout = holdout, Warnings = warnings };
     }
 
     /// <summary>Cuts every document into a head (train) and a tail (val) (<see cref="DocumentTails"/>); documents too short
     /// to cut stay whole in train. Returns the new document list and the train / val orders (shuffled when rng is given).</summary>
-    private static (List<Doc> Docs, int[] Train, int[] Val) SplitTails(List<Doc> docs, double fraction, Gpt2Tokenizer tokenizer, Rng? rng)
+    private static (List<Doc> Docs, int[] Train, int[] Val) SplitTails(List<Doc> docs, TokenSpill spill, double fraction, Gpt2Tokenizer tokenizer, Rng? rng)
     {
         var heads = new List<Doc>();
         var tailDocs = new List<Doc>();
         foreach (var d in docs)
         {
-            int cut = DocumentTails.CutPoint(d.Tokens, fraction, tokenizer);
+            var tokens = spill.Read(d.Offset, d.Tokens); // fewer than 4 documents: reading them whole is fine
+            int cut = DocumentTails.CutPoint(tokens, fraction, tokenizer);
             if (cut < 0) { heads.Add(d); continue; }
-            long headBytes = DocumentTails.Bytes(d.Tokens.AsSpan(0, cut), tokenizer);
-            heads.Add(d with { Tokens = d.Tokens[..cut], Bytes = headBytes });
-            tailDocs.Add(d with { Tokens = d.Tokens[cut..], Bytes = d.Bytes - headBytes });
+            long headBytes = DocumentTails.Bytes(tokens.AsSpan(0, cut), tokenizer);
+            heads.Add(d with { Tokens = cut, Bytes = headBytes });
+            tailDocs.Add(d with { Offset = d.Offset + cut, Tokens = d.Tokens - cut, Bytes = d.Bytes - headBytes });
         }
         var all = heads.Concat(tailDocs).ToList();
         var train = Enumerable.Range(0, heads.Count).ToArray();
@@ -212,7 +214,7 @@ public static class CorpusPreparer
         if (clean < 0) return docs;
         var cleanDocs = docs.Where(d => d.Group == clean).ToArray();
         var others = docs.Where(d => d.Group != clean).ToList();
-        long otherTokens = others.Sum(d => (long)d.Tokens.Length + 1);
+        long otherTokens = others.Sum(d => (long)d.Tokens + 1);
         double target = share / (1 - share) * otherTokens;
         rng.Shuffle(cleanDocs.AsSpan());
         long taken = 0;
@@ -221,13 +223,13 @@ public static class CorpusPreparer
         {
             if (taken >= target) break;
             kept.Add(d);
-            taken += d.Tokens.Length + 1;
+            taken += d.Tokens + 1;
         }
         kept.Sort((a, b) => a.Order.CompareTo(b.Order));
         return kept;
     }
 
-    private static List<ShardInfo> WriteShards(string folder, string split, IEnumerable<Doc> docs, long shardTokens, Action<long> onTokens)
+    private static List<ShardInfo> WriteShards(string folder, string split, IEnumerable<Doc> docs, TokenSpill spill, long shardTokens, Action<long> onTokens)
     {
         var shards = new List<ShardInfo>();
         var buffer = new ushort[shardTokens];
@@ -244,14 +246,16 @@ public static class CorpusPreparer
         {
             if (fill == buffer.Length) Flush();
             buffer[fill++] = Gpt2Tokenizer.EndOfText;
-            var rest = doc.Tokens.AsSpan();
-            while (!rest.IsEmpty)
+            long at = doc.Offset;
+            int rest = doc.Tokens;
+            while (rest > 0)
             {
                 if (fill == buffer.Length) Flush();
-                int n = Math.Min(rest.Length, buffer.Length - fill);
-                rest[..n].CopyTo(buffer.AsSpan(fill));
+                int n = Math.Min(rest, buffer.Length - fill);
+                spill.Read(at, buffer.AsSpan(fill, n));
                 fill += n;
-                rest = rest[n..];
+                at += n;
+                rest -= n;
             }
         }
         if (fill > 0) Flush();
@@ -266,7 +270,7 @@ public static class CorpusPreparer
         static ManifestCounts Counts(IEnumerable<Doc> docs)
         {
             long n = 0, tokens = 0, bytes = 0;
-            foreach (var d in docs) { n++; tokens += d.Tokens.Length + 1; bytes += d.Bytes; }
+            foreach (var d in docs) { n++; tokens += d.Tokens + 1; bytes += d.Bytes; }
             return new ManifestCounts { Documents = n, Tokens = tokens, Bytes = bytes };
         }
         ManifestSplit Split(string name, int[] order)
@@ -282,10 +286,10 @@ public static class CorpusPreparer
         {
             var starts = new long[order.Length];
             long start = 0;
-            for (int i = 0; i < order.Length; i++) { starts[i] = start; start += docs[order[i]].Tokens.Length + 1; }
+            for (int i = 0; i < order.Length; i++) { starts[i] = start; start += docs[order[i]].Tokens + 1; }
             return new ManifestIndex
             {
-                Start = starts, Tokens = order.Select(i => (long)docs[i].Tokens.Length + 1).ToArray(), Bytes = order.Select(i => docs[i].Bytes).ToArray(),
+                Start = starts, Tokens = order.Select(i => (long)docs[i].Tokens + 1).ToArray(), Bytes = order.Select(i => docs[i].Bytes).ToArray(),
                 Domain = order.Select(i => (long)docs[i].Domain).ToArray(), Source = order.Select(i => (long)docs[i].Source).ToArray(),
             };
         }
