@@ -103,23 +103,22 @@ public static class CorpusPreparer
         }
         foreach (var file in options.Inputs)
         {
-            var (bytes, sha, stored) = DocumentReader.ReadBytes(file, options.MaxInputBytes);
             string name = file.IsStdin ? "<stdin>" : file.Path;
-            // Same bytes under another name (a copy): its documents may land in both splits, so say so.
-            if (stored > 0 && !firstWithContent.TryAdd(sha, name))
-                warnings.Add($"{name}: same content as {firstWithContent[sha]} (its documents may appear in both train and val)");
-            var fileDocs = DocumentReader.Split(bytes, file, options.Input);
-            if (fileDocs.Count == 0) empty.Add(name);
-            int sourceId = sources.Count;
-            sources.Add((file.IsStdin ? "-" : file.Path, sha, stored, fileDocs.Count));
-            int group = file.Group is null ? -1 : IdOf(groups, file.Group);
-            readBytes += stored;
-            foreach (var doc in fileDocs)
+            int sourceId = sources.Count, group = file.Group is null ? -1 : IdOf(groups, file.Group), count = 0;
+            var input = new InputDocuments(file, options.Input, options.MaxInputBytes);
+            foreach (var doc in input.Read())
             {
                 if (pending.Count > 0 && pendingChars + doc.Text.Length > BatchChars) Tokenize();
                 pending.Add((doc, sourceId, group));
                 pendingChars += doc.Text.Length;
+                count++;
             }
+            // Same bytes under another name (a copy): its documents may land in both splits, so say so.
+            if (input.StoredBytes > 0 && !firstWithContent.TryAdd(input.Sha256, name))
+                warnings.Add($"{name}: same content as {firstWithContent[input.Sha256]} (its documents may appear in both train and val)");
+            if (count == 0) empty.Add(name);
+            sources.Add((file.IsStdin ? "-" : file.Path, input.Sha256, input.StoredBytes, count));
+            readBytes += input.StoredBytes;
         }
         Tokenize();
         if (docs.Count == 0)

@@ -246,25 +246,30 @@ public static class DocumentReader
             int nl = span.IndexOf((byte)'\n');
             var line = nl < 0 ? span : span[..nl];
             span = nl < 0 ? default : span[(nl + 1)..];
-            if (line.Trim(" \t\r"u8).IsEmpty) continue;
-            string where = $"{name}:{lineNumber}";
-            if (line.IndexOf((byte)0) >= 0) throw new InvalidDataException($"{where}: binary data (NUL byte), not JSONL");
-            byte[] lineBytes = line.ToArray();
-            if (!System.Text.Unicode.Utf8.IsValid(lineBytes)) // error naming the byte, or U+FFFD for each bad sequence
-                lineBytes = System.Text.Encoding.UTF8.GetBytes(TextDecoding.Decode(lineBytes, where, options.InvalidUtf8));
-            JsonDocument json;
-            try { json = JsonDocument.Parse(lineBytes); }
-            catch (JsonException e) { throw new InvalidDataException($"{where}: not JSON ({FirstSentence(e.Message)})"); }
-            using (json)
-            {
-                if (json.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{where}: expected a JSON object, found {json.RootElement.ValueKind}");
-                if (!json.RootElement.TryGetProperty(options.Field, out var field) || field.ValueKind != JsonValueKind.String)
-                    throw new InvalidDataException($"{where}: no string field '{options.Field}' (choose it with --field)");
-                string domain = json.RootElement.TryGetProperty(options.DomainField, out var d) && d.ValueKind == JsonValueKind.String ? d.GetString()! : defaultDomain;
-                string source = json.RootElement.TryGetProperty("source", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString()! : where;
-                string text = field.GetString()!;
-                if (!string.IsNullOrWhiteSpace(text)) docs.Add(new TextDocument(text, domain, source));
-            }
+            if (JsonlDocument(line, $"{name}:{lineNumber}", defaultDomain, options) is { } doc) docs.Add(doc);
+        }
+    }
+
+    /// <summary>One JSONL line's document, or null for a blank line or an empty text; <paramref name="where"/> is FILE:LINE.</summary>
+    internal static TextDocument? JsonlDocument(ReadOnlySpan<byte> line, string where, string defaultDomain, InputOptions options)
+    {
+        if (line.Trim(" \t\r"u8).IsEmpty) return null;
+        if (line.IndexOf((byte)0) >= 0) throw new InvalidDataException($"{where}: binary data (NUL byte), not JSONL");
+        byte[] lineBytes = line.ToArray();
+        if (!System.Text.Unicode.Utf8.IsValid(lineBytes)) // error naming the byte, or U+FFFD for each bad sequence
+            lineBytes = System.Text.Encoding.UTF8.GetBytes(TextDecoding.Decode(lineBytes, where, options.InvalidUtf8));
+        JsonDocument json;
+        try { json = JsonDocument.Parse(lineBytes); }
+        catch (JsonException e) { throw new InvalidDataException($"{where}: not JSON ({FirstSentence(e.Message)})"); }
+        using (json)
+        {
+            if (json.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{where}: expected a JSON object, found {json.RootElement.ValueKind}");
+            if (!json.RootElement.TryGetProperty(options.Field, out var field) || field.ValueKind != JsonValueKind.String)
+                throw new InvalidDataException($"{where}: no string field '{options.Field}' (choose it with --field)");
+            string domain = json.RootElement.TryGetProperty(options.DomainField, out var d) && d.ValueKind == JsonValueKind.String ? d.GetString()! : defaultDomain;
+            string source = json.RootElement.TryGetProperty("source", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString()! : where;
+            string text = field.GetString()!;
+            return string.IsNullOrWhiteSpace(text) ? null : new TextDocument(text, domain, source);
         }
     }
 

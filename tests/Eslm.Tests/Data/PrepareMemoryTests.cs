@@ -35,3 +35,33 @@ public class PrepareMemoryTests : DataTestBase
             $"{(during - before) / 1e6:F2} MB more memory while writing shards, for {tokenBytes / 1e6:F2} MB of tokens");
     }
 }
+
+/// <summary>A JSONL file is streamed a line at a time; what it gives must equal reading it whole.</summary>
+public class StreamedJsonlTests : DataTestBase
+{
+    [Fact]
+    public void A_streamed_jsonl_file_gives_the_dataset_of_the_same_bytes_read_whole()
+    {
+        // Lines longer than the 1 MiB read chunk cross chunk boundaries; a byte-order mark and a last line without "\n".
+        var text = new System.Text.StringBuilder("\uFEFF");
+        for (int i = 0; i < 30; i++)
+            text.Append(System.Text.Json.JsonSerializer.Serialize(new { text = $"doc {i} " + string.Concat(Enumerable.Repeat($"w{i % 7} ", i % 10 == 0 ? 200_000 : 50)), domain = i % 2 == 0 ? "x" : "y" }))
+                .Append(i < 29 ? "\n" : "");
+        string path = Write("big.jsonl", text.ToString());
+        var streamed = Prepare(Path.Combine(Dir, "streamed"), [path]);
+        var whole = Prepare(Path.Combine(Dir, "whole"), [path],
+            o => o with { Inputs = [new InputFile(path) { Content = () => File.ReadAllBytes(path) }] }); // in-memory content is read whole
+        Assert.Equal(ReadSplit(Path.Combine(Dir, "whole"), "train"), ReadSplit(Path.Combine(Dir, "streamed"), "train"));
+        Assert.Equal(ReadSplit(Path.Combine(Dir, "whole"), "val"), ReadSplit(Path.Combine(Dir, "streamed"), "val"));
+        Assert.Equal(whole.Train, streamed.Train);
+        var (a, b) = (Dataset.Open(Path.Combine(Dir, "streamed")).Manifest.Sources![0], Dataset.Open(Path.Combine(Dir, "whole")).Manifest.Sources![0]);
+        Assert.Equal((b.Sha256, b.Bytes, b.Documents), (a.Sha256, a.Bytes, a.Documents));
+    }
+
+    [Fact]
+    public void A_bad_line_of_a_streamed_file_is_named_with_its_line_number_after_a_long_line()
+    {
+        string path = Write("c.jsonl", "{\"text\": \"" + new string('a', (1 << 20) + 10) + "\"}\n{\"text\": oops}\n");
+        Assert.Contains("c.jsonl:2: not JSON", Assert.Throws<InvalidDataException>(() => Prepare(Path.Combine(Dir, "out"), [path])).Message);
+    }
+}
