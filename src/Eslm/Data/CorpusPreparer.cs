@@ -66,63 +66,9 @@ public static class CorpusPreparer
         using var spill = new TokenSpill(output.Directory);
 
         // 1. Read and tokenize (tokenization parallel over documents, in batches of a few MB of text).
-        var domains = new List<string>();
-        var domainIds = new Dictionary<string, int>(StringComparer.Ordinal);
-        var groups = new List<string>();
-        var sources = new List<(string Path, string Sha256, long Bytes, int Documents)>();
-        var docs = new List<Doc>();
-        long totalBytes = options.Inputs.Where(f => !f.IsStdin && File.Exists(f.Path)).Sum(f => new FileInfo(f.Path).Length);
-        long readBytes = 0, textBytes = 0;
-        var empty = new List<string>();
-        var warnings = new List<string>();
-        // Issue 21: linear in the number of files. Copies are found through a hash table (a scan of every earlier source
-        // made 100,000 tiny files quadratic), and documents are tokenized in batches that span files (a batch per file
-        // paid the parallel start-up once per tiny file).
-        var firstWithContent = new Dictionary<string, string>(StringComparer.Ordinal);
-        var pending = new List<(TextDocument Doc, int Source, int Group)>();
-        long pendingChars = 0;
-        const int BatchChars = 4 << 20;
-        void Tokenize()
-        {
-            if (pending.Count == 0) return;
-            var ids = pending.Count == 1
-                ? [tokenizer.EncodeLarge(pending[0].Doc.Text, options.Threads)]
-                : tokenizer.EncodeBatch(pending.Select(d => d.Doc.Text).ToList(), options.Threads);
-            for (int i = 0; i < pending.Count; i++)
-            {
-                long offset = spill.Append(ids[i]);
-                var (doc, source, group) = pending[i];
-                long docBytes = Encoding.UTF8.GetByteCount(doc.Text);
-                textBytes += docBytes;
-                if (!domainIds.TryGetValue(doc.Domain, out int d)) { d = domains.Count; domains.Add(doc.Domain); domainIds[doc.Domain] = d; }
-                docs.Add(new Doc(offset, ids[i].Length, docBytes, d, source, group, docs.Count));
-            }
-            pending.Clear();
-            pendingChars = 0;
-            progress?.Invoke(new PrepareProgress("read", readBytes, Math.Max(totalBytes, readBytes)));
-        }
-        foreach (var file in options.Inputs)
-        {
-            string name = file.IsStdin ? "<stdin>" : file.Path;
-            int sourceId = sources.Count, group = file.Group is null ? -1 : IdOf(groups, file.Group), count = 0;
-            var input = new InputDocuments(file, options.Input, options.MaxInputBytes);
-            foreach (var doc in input.Read())
-            {
-                if (pending.Count > 0 && pendingChars + doc.Text.Length > BatchChars) Tokenize();
-                pending.Add((doc, sourceId, group));
-                pendingChars += doc.Text.Length;
-                count++;
-            }
-            // Same bytes under another name (a copy): its documents may land in both splits, so say so.
-            if (input.StoredBytes > 0 && !firstWithContent.TryAdd(input.Sha256, name))
-                warnings.Add($"{name}: same content as {firstWithContent[input.Sha256]} (its documents may appear in both train and val)");
-            if (count == 0) empty.Add(name);
-            sources.Add((file.IsStdin ? "-" : file.Path, input.Sha256, input.StoredBytes, count));
-            readBytes += input.StoredBytes;
-        }
-        Tokenize();
-        if (docs.Count == 0)
-            throw new InvalidDataException(empty.Count == 1 ? $"{empty[0]}: empty input (no text)" : $"no documents in the inputs ({string.Join(", ", empty.Take(5))}{(empty.Count > 5 ? ", …" : "")} are empty)");
+        var reading = new Reading(options, tokenizer, spill, progress);
+        reading.ReadAll();
+        var (domains, groups, sources, warnings, textBytes, docs) = (reading.Domains, reading.Groups, reading.Sources, reading.Warnings, reading.TextBytes, reading.Docs);
 
         var rng = new Rng(options.Seed);
         if (options.CleanShare is double share) docs = Mix(docs, groups, share, rng);
@@ -163,6 +109,75 @@ public static class CorpusPreparer
         });
         SplitCounts Count(int[] ids) => new(ids.Length, ids.Sum(i => (long)docs[i].Tokens + 1), ids.Sum(i => docs[i].Bytes));
         return new PrepareResult(output.Directory, Count(train), Count(val), domains.Count, clock.Elapsed.TotalSeconds, textBytes) { ValHoldout = holdout, Warnings = warnings };
+    }
+
+    /// <summary>Step 1 of <see cref="Prepare"/>: every input's documents, tokenized into the spill, with their domains and sources.</summary>
+    private sealed class Reading(PrepareOptions options, Gpt2Tokenizer tokenizer, TokenSpill spill, Action<PrepareProgress>? progress)
+    {
+        public List<string> Domains { get; } = new();
+        public List<string> Groups { get; } = new();
+        public List<(string Path, string Sha256, long Bytes, int Documents)> Sources { get; } = new();
+        public List<Doc> Docs { get; } = new();
+        public List<string> Warnings { get; } = new();
+        public long TextBytes { get; private set; }
+
+        private const int BatchChars = 4 << 20;
+        private readonly Dictionary<string, int> _domainIds = new(StringComparer.Ordinal);
+        // Issue 21: linear in the number of files. Copies are found through a hash table (a scan of every earlier source
+        // made 100,000 tiny files quadratic), and documents are tokenized in batches that span files (a batch per file
+        // paid the parallel start-up once per tiny file).
+        private readonly Dictionary<string, string> _firstWithContent = new(StringComparer.Ordinal);
+        private readonly List<(TextDocument Doc, int Source, int Group)> _pending = new();
+        private long _pendingChars, _readBytes;
+        private readonly long _totalBytes = options.Inputs.Where(f => !f.IsStdin && File.Exists(f.Path)).Sum(f => new FileInfo(f.Path).Length);
+
+        public void ReadAll()
+        {
+            var empty = new List<string>();
+            foreach (var file in options.Inputs)
+            {
+                string name = file.IsStdin ? "<stdin>" : file.Path;
+                int sourceId = Sources.Count, group = file.Group is null ? -1 : IdOf(Groups, file.Group), count = 0;
+                var input = new InputDocuments(file, options.Input, options.MaxInputBytes);
+                foreach (var doc in input.Read())
+                {
+                    if (_pending.Count > 0 && _pendingChars + doc.Text.Length > BatchChars) Tokenize();
+                    _pending.Add((doc, sourceId, group));
+                    _pendingChars += doc.Text.Length;
+                    count++;
+                }
+                // Same bytes under another name (a copy): its documents may land in both splits, so say so.
+                if (input.StoredBytes > 0 && !_firstWithContent.TryAdd(input.Sha256, name))
+                    Warnings.Add($"{name}: same content as {_firstWithContent[input.Sha256]} (its documents may appear in both train and val)");
+                if (count == 0) empty.Add(name);
+                Sources.Add((file.IsStdin ? "-" : file.Path, input.Sha256, input.StoredBytes, count));
+                _readBytes += input.StoredBytes;
+            }
+            Tokenize();
+            if (Docs.Count == 0)
+                throw new InvalidDataException(empty.Count == 1 ? $"{empty[0]}: empty input (no text)"
+                    : $"no documents in the inputs ({string.Join(", ", empty.Take(5))}{(empty.Count > 5 ? ", …" : "")} are empty)");
+        }
+
+        private void Tokenize()
+        {
+            if (_pending.Count == 0) return;
+            var ids = _pending.Count == 1
+                ? [tokenizer.EncodeLarge(_pending[0].Doc.Text, options.Threads)]
+                : tokenizer.EncodeBatch(_pending.Select(d => d.Doc.Text).ToList(), options.Threads);
+            for (int i = 0; i < _pending.Count; i++)
+            {
+                long offset = spill.Append(ids[i]);
+                var (doc, source, group) = _pending[i];
+                long docBytes = Encoding.UTF8.GetByteCount(doc.Text);
+                TextBytes += docBytes;
+                if (!_domainIds.TryGetValue(doc.Domain, out int d)) { d = Domains.Count; Domains.Add(doc.Domain); _domainIds[doc.Domain] = d; }
+                Docs.Add(new Doc(offset, ids[i].Length, docBytes, d, source, group, Docs.Count));
+            }
+            _pending.Clear();
+            _pendingChars = 0;
+            progress?.Invoke(new PrepareProgress("read", _readBytes, Math.Max(_totalBytes, _readBytes)));
+        }
     }
 
     /// <summary>Cuts every document into a head (train) and a tail (val) (<see cref="DocumentTails"/>); documents too short
