@@ -10,7 +10,9 @@ namespace Eslm.Cli;
 /// </summary>
 public static class CliRunner
 {
-    public static int Run(Func<int> body)
+    /// <param name="outOfMemoryHint">What to reduce when memory runs out, in the command's own options (issue 21: never
+    /// name options a command lacks).</param>
+    public static int Run(Func<int> body, string outOfMemoryHint = "reduce --batch, --seq or the model")
     {
         try
         {
@@ -29,7 +31,7 @@ public static class CliRunner
             // fails is one line too, never a stack trace.
             Console.Out.Flush();
             Console.Error.WriteLine(e is InsufficientMemoryException ? $"eslm: error: {e.Message}"
-                : "eslm: error: out of memory (an allocation failed): reduce --batch, --seq or the model");
+                : $"eslm: error: out of memory (an allocation failed): {outOfMemoryHint}");
             return 1;
         }
     }

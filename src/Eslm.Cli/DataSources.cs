@@ -54,10 +54,10 @@ public static class DataSources
         foreach (var (path, _) in Parse(spec))
         {
             if (!Dataset.LooksLikeDataset(path)) continue;
-            var tokenizer = Dataset.Open(path).Manifest.GetProperty("tokenizer");
-            if (tokenizer.TryGetProperty("vocab_size", out var v) && v.GetInt32() > modelVocab)
-                throw new ArgumentException($"{path}: tokenized with {tokenizer.GetProperty("name").GetString()} (vocabulary {v.GetInt32()}), " +
-                                            $"larger than the model's vocabulary of {modelVocab}: use --vocab {v.GetInt32()} or re-prepare the data");
+            var tokenizer = Dataset.Open(path).Manifest.Tokenizer;
+            if (tokenizer.VocabSize is int v && v > modelVocab)
+                throw new ArgumentException($"{path}: tokenized with {tokenizer.Name} (vocabulary {v}), " +
+                                            $"larger than the model's vocabulary of {modelVocab}: use --vocab {v} or re-prepare the data");
         }
     }
 

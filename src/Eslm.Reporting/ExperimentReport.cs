@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Eslm.Experiments;
+using Eslm.Tensors;
 
 namespace Eslm.Reporting;
 
@@ -14,6 +15,9 @@ namespace Eslm.Reporting;
 public static class ExperimentReport
 {
     public const string ReportFile = "report.md", PlotFolder = "plots";
+
+    /// <summary>Held while a report is rebuilt (hidden, beside report.md).</summary>
+    public const string LockFile = ".report.lock";
 
     /// <summary>The training-curve plots of one grid point (prefixed by the model's folder in a grid).</summary>
     public static readonly string[] PlotFiles =
@@ -34,6 +38,8 @@ public static class ExperimentReport
         if (!File.Exists(specPath)) throw new FileNotFoundException($"{directory}: no {ExperimentRunner.SpecFile} (not an experiment directory)");
         var spec = ExperimentSpec.Parse(JsonNode.Parse(File.ReadAllText(specPath)) as JsonObject
                                         ?? throw new InvalidDataException($"{specPath}: expected a JSON object"));
+        // Issue 21: read and write under one lock, so a rebuild that read older results can never replace a newer one.
+        using var rebuild = RunLock.AcquireWaiting(Path.Combine(directory, LockFile), Path.Combine(directory, ReportFile), TimeSpan.FromMinutes(10));
         var runs = ReadRuns(directory, spec);
         string plots = Path.Combine(directory, PlotFolder);
         var curves = CurvePlots.Write(plots, spec, runs);

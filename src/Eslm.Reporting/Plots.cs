@@ -1,4 +1,5 @@
 using ScottPlot;
+using Eslm.Tensors;
 
 namespace Eslm.Reporting;
 
@@ -35,8 +36,7 @@ public static class Plots
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
         if (lines > 0) plot.ShowLegend(Edge.Right); // beside the data, never over it
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        plot.SavePng(path, Width, Height);
+        Save(plot, path);
     }
 
     /// <summary>
@@ -74,8 +74,17 @@ public static class Plots
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
         if (xs.Count > 0) plot.ShowLegend(Edge.Right);
+        Save(plot, path);
+    }
+
+    /// <summary>
+    /// Issue 21: a plot appears under its final name only when complete (a temporary sibling renamed into place), so a full
+    /// disk or a kill leaves the previous plot or none, never a truncated PNG.
+    /// </summary>
+    private static void Save(Plot plot, string path)
+    {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        plot.SavePng(path, Width, Height);
+        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(Width, Height, ImageFormat.Png), flushToDisk: false);
     }
 
     /// <summary>"40", "0.5", "8.16e11": three significant digits, an exponent only for large values.</summary>

@@ -55,13 +55,13 @@ public static class InspectDataFiles
     {
         var dataset = Dataset.Open(directory);
         var m = dataset.Manifest;
-        Console.WriteLine($"{directory}: Eslm dataset (eslm prepare), tokenizer {m.GetProperty("tokenizer").GetProperty("name").GetString()}, " +
-                          $"{dataset.Domains.Count} domain(s), val held out as {(m.TryGetProperty("val_holdout", out var h) ? h.GetString() : "documents")}");
+        Console.WriteLine($"{directory}: Eslm dataset (eslm prepare), tokenizer {m.Tokenizer.Name}, " +
+                          $"{dataset.Domains.Count} domain(s), val held out as {m.ValHoldout ?? "documents"}");
         foreach (var (split, counts) in dataset.Counts)
             Console.WriteLine($"  {split,-5} {N(counts.Documents),10} documents {N(counts.Tokens),15} tokens {N(counts.Bytes),15} bytes  " +
                               $"{dataset.Shards[split].Count} shard(s), sizes ok");
         Console.WriteLine($"  domains: {string.Join(", ", dataset.Domains.Take(20))}{(dataset.Domains.Count > 20 ? ", …" : "")}");
-        if (m.TryGetProperty("sources", out var sources)) Console.WriteLine($"  sources: {sources.GetArrayLength()} input file(s)");
+        if (m.Sources is { } sources) Console.WriteLine($"  sources: {sources.Count} input file(s)");
     }
 
     /// <summary>A JSON or JSONL record file: what it is (by name or fields), records, keys; invalid JSON is an error.</summary>

@@ -19,7 +19,11 @@ public static class PrepareCommand
         split.AcceptOnlyFromAmong("auto", "file", "blank-line", "jsonl");
         var field = new Option<string>("--field") { Description = "JSONL field holding the text", DefaultValueFactory = _ => "text" };
         var domainField = new Option<string>("--domain-field") { Description = "JSONL field holding the domain label (used when present)", DefaultValueFactory = _ => "domain" };
-        var domain = new Option<string?>("--domain") { Description = "Domain label for documents without one (default: the input's file name)" };
+        var domain = new Option<string?>("--domain") { Description = "Domain label for documents without one (default: the input's file name; see --file-name-domains)" };
+        var fileNameDomains = new Option<bool>("--file-name-domains")
+        {
+            Description = "Give every file found in a folder or glob its file name as domain (default: only names that repeat; others take the folder's name)",
+        };
         var valFraction = new Option<double>("--val-fraction") { Description = "Share of whole documents held out for validation", DefaultValueFactory = _ => 0.05 };
         var valDocs = new Option<int?>("--val-docs") { Description = "Number of documents held out for validation (instead of --val-fraction)" };
         var seed = new Option<ulong>("--seed") { Description = "Seed for the split, the document order and mixing", DefaultValueFactory = _ => 1337UL };
@@ -32,13 +36,21 @@ public static class PrepareCommand
         invalid.AcceptOnlyFromAmong("error", "replace");
         var cleanShare = new Option<double>("--clean-share") { Description = "mixed recipes: share of clean tokens in the result", DefaultValueFactory = _ => Recipes.DefaultCleanShare };
         var dataDir = new Option<string>("--data-dir") { Description = "Folder with the fetched corpora (raw/)", DefaultValueFactory = _ => "data" };
+        var maxInput = new Option<long>(InputLimit.Option)
+        {
+            Description = $"The most MiB one input may hold after decompression (at most {InputLimit.MaxBytes >> 20}): a device or endless stdin stops there",
+            DefaultValueFactory = _ => InputLimit.DefaultBytes >> 20,
+        };
         var threads = new Option<int>("--threads") { Description = "Tokenizer threads (0 = all cores)", DefaultValueFactory = _ => 0 };
         var command = new Command("prepare", "Tokenize text into a dataset folder: llm.c shards train_NNNNNN.bin / val_NNNNNN.bin and manifest.json.") { inputs };
-        foreach (var o in new Option[] { output, recipe, split, field, domainField, domain, valFraction, valDocs, seed, shardTokens, noShuffle, overwrite, invalid, cleanShare, dataDir, threads })
+        foreach (var o in new Option[] { output, recipe, split, field, domainField, domain, fileNameDomains, valFraction, valDocs, seed, shardTokens, noShuffle, overwrite, invalid, cleanShare, dataDir, maxInput, threads })
             command.Options.Add(o);
         command.SetAction(r => CliRunner.Run(() =>
         {
             var given = r.GetValue(inputs) ?? [];
+            long maxMiB = r.GetValue(maxInput);
+            if (maxMiB < 1 || maxMiB > InputLimit.MaxBytes >> 20) throw new ArgumentException($"{InputLimit.Option} must be in [1, {InputLimit.MaxBytes >> 20}] (got {maxMiB})");
+            long limit = Math.Min(maxMiB << 20, InputLimit.MaxBytes);
             string? recipeName = r.GetValue(recipe);
             List<InputFile> files;
             double? share = null;
@@ -50,7 +62,7 @@ public static class PrepareCommand
             else
             {
                 if (given.Length == 0) throw new ArgumentException("no inputs: give files, directories, globs or - (stdin), or --recipe");
-                files = DocumentReader.Expand(given).Select(f => f.IsStdin ? f with { Content = ReadStdin } : f).ToList();
+                files = DocumentReader.Expand(given, m => Console.Error.WriteLine($"eslm: warning: {m}"), r.GetValue(fileNameDomains)).Select(f => f.IsStdin ? f with { Content = () => ReadStdin(limit) } : f).ToList();
             }
             if (r.GetValue(threads) < 0) throw new ArgumentException($"--threads must be >= 0 (0 = all cores; got {r.GetValue(threads)})");
             // --val-docs replaces --val-fraction; both given would silently ignore one of them.
@@ -65,7 +77,7 @@ public static class PrepareCommand
                     Field = r.GetValue(field)!, DomainField = r.GetValue(domainField)!, Domain = r.GetValue(domain), InvalidUtf8 = r.GetValue(invalid) == "replace" ? InvalidUtf8.Replace : InvalidUtf8.Error,
                 },
                 ValFraction = r.GetValue(valFraction), ValDocuments = r.GetValue(valDocs), Seed = r.GetValue(seed), ShardTokens = r.GetValue(shardTokens),
-                Shuffle = !r.GetValue(noShuffle), Overwrite = r.GetValue(overwrite), Threads = r.GetValue(threads), CleanShare = share,
+                Shuffle = !r.GetValue(noShuffle), Overwrite = r.GetValue(overwrite), Threads = r.GetValue(threads), CleanShare = share, MaxInputBytes = limit,
             };
             ProgressReporter? bar = null;
             string phase = "";
@@ -83,15 +95,16 @@ public static class PrepareCommand
                                   "(cut at a line break where possible) is held out instead (manifest: val_holdout = document-tails)");
             Console.WriteLine($"  {result.TextBytes / 1e6:F2} MB of text in {result.Seconds:F1} s ({result.MegabytesPerSecond:F1} MB/s)");
             return 0;
-        }));
+        }, outOfMemoryHint: $"lower {InputLimit.Option} or split large inputs into smaller files"));
         return command;
     }
 
-    internal static byte[] ReadStdin()
+    /// <summary>Standard input, at most <paramref name="limit"/> bytes (`prepare - &lt; /dev/zero` stops with a message).</summary>
+    internal static byte[] ReadStdin() => ReadStdin(InputLimit.DefaultBytes);
+
+    internal static byte[] ReadStdin(long limit)
     {
         using var stdin = Console.OpenStandardInput();
-        using var memory = new MemoryStream();
-        stdin.CopyTo(memory);
-        return memory.ToArray();
+        return InputLimit.ReadAll(stdin, limit, "<stdin>", size: null, text: true);
     }
 }

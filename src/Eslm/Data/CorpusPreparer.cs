@@ -26,6 +26,8 @@ public sealed record PrepareOptions
     /// <summary>For inputs in groups "clean" and "noisy": the share of clean tokens in the result (clean documents are
     /// sampled, seeded, to reach it; all noisy documents are kept). Null keeps everything.</summary>
     public double? CleanShare { get; init; }
+    /// <summary>The most bytes one input may have, after decompression (<see cref="InputLimit"/>).</summary>
+    public long MaxInputBytes { get; init; } = InputLimit.DefaultBytes;
     /// <summary>Recipe name, recorded in the manifest.</summary>
     public string? Recipe { get; init; }
 }
@@ -47,67 +49,26 @@ public sealed record PrepareResult(string Directory, SplitCounts Train, SplitCou
 /// <c>eslm prepare</c>: reads documents, tokenizes them in parallel with GPT-2 BPE, splits whole documents into train and
 /// val (seeded), and writes a dataset folder of llm.c shards (each document prefixed by &lt;|endoftext|&gt;) and manifest.json.
 /// Everything is written into a temporary sibling folder that is renamed into place at the end, so a failure leaves
-/// nothing behind; an existing dataset is only replaced with <see cref="PrepareOptions.Overwrite"/>.
+/// nothing behind; an existing dataset is only replaced with <see cref="PrepareOptions.Overwrite"/>, and the output is
+/// locked for the whole command (<see cref="DatasetOutput"/>).
 /// </summary>
 public static class CorpusPreparer
 {
-    private sealed record Doc(ushort[] Tokens, long Bytes, int Domain, int Source, int Group, int Order);
+    /// <summary>One document: its <see cref="Tokens"/> token ids (EOT not included) at <see cref="Offset"/> in the spill file.</summary>
+    private sealed record Doc(long Offset, int Tokens, long Bytes, int Domain, int Source, int Group, int Order);
 
     public static PrepareResult Prepare(PrepareOptions options, Action<PrepareProgress>? progress = null)
     {
         var clock = Stopwatch.StartNew();
         Validate(options);
-        CheckOutput(options);
+        using var output = DatasetOutput.Open(options.OutputDirectory, options.Overwrite);
         var tokenizer = Gpt2Tokenizer.Default;
+        using var spill = new TokenSpill(output.Directory);
 
         // 1. Read and tokenize (tokenization parallel over documents, in batches of a few MB of text).
-        var domains = new List<string>();
-        var domainIds = new Dictionary<string, int>(StringComparer.Ordinal);
-        var groups = new List<string>();
-        var sources = new List<(string Path, string Sha256, long Bytes, int Documents)>();
-        var docs = new List<Doc>();
-        long totalBytes = options.Inputs.Where(f => !f.IsStdin && File.Exists(f.Path)).Sum(f => new FileInfo(f.Path).Length);
-        long readBytes = 0, textBytes = 0;
-        var empty = new List<string>();
-        var warnings = new List<string>();
-        foreach (var file in options.Inputs)
-        {
-            var (bytes, sha, stored) = DocumentReader.ReadBytes(file);
-            // Same bytes under another name (a copy): its documents may land in both splits, so say so.
-            if (stored > 0 && sources.FirstOrDefault(s => s.Sha256 == sha) is { Path: not null } twin)
-                warnings.Add($"{(file.IsStdin ? "<stdin>" : file.Path)}: same content as {(twin.Path == "-" ? "<stdin>" : twin.Path)} (its documents may appear in both train and val)");
-            var fileDocs = DocumentReader.Split(bytes, file, options.Input);
-            if (fileDocs.Count == 0) empty.Add(file.IsStdin ? "<stdin>" : file.Path);
-            int sourceId = sources.Count;
-            sources.Add((file.IsStdin ? "-" : file.Path, sha, stored, fileDocs.Count));
-            int group = file.Group is null ? -1 : IdOf(groups, file.Group);
-            const int BatchChars = 4 << 20;
-            for (int at = 0; at < fileDocs.Count;)
-            {
-                int end = at;
-                long chars = 0;
-                while (end < fileDocs.Count && (end == at || chars + fileDocs[end].Text.Length <= BatchChars)) chars += fileDocs[end++].Text.Length;
-                var batch = fileDocs.GetRange(at, end - at);
-                var ids = batch.Count == 1
-                    ? [tokenizer.EncodeLarge(batch[0].Text, options.Threads)]
-                    : tokenizer.EncodeBatch(batch.Select(d => d.Text).ToList(), options.Threads);
-                for (int i = 0; i < batch.Count; i++)
-                {
-                    var t = new ushort[ids[i].Length];
-                    for (int k = 0; k < t.Length; k++) t[k] = (ushort)ids[i][k];
-                    long docBytes = Encoding.UTF8.GetByteCount(batch[i].Text);
-                    textBytes += docBytes;
-                    if (!domainIds.TryGetValue(batch[i].Domain, out int d)) { d = domains.Count; domains.Add(batch[i].Domain); domainIds[batch[i].Domain] = d; }
-                    docs.Add(new Doc(t, docBytes, d, sourceId, group, docs.Count));
-                }
-                at = end;
-                progress?.Invoke(new PrepareProgress("read", readBytes + (long)((double)stored * at / fileDocs.Count), Math.Max(totalBytes, readBytes + stored)));
-            }
-            readBytes += stored;
-            progress?.Invoke(new PrepareProgress("read", readBytes, Math.Max(totalBytes, readBytes)));
-        }
-        if (docs.Count == 0)
-            throw new InvalidDataException(empty.Count == 1 ? $"{empty[0]}: empty input (no text)" : $"no documents in the inputs ({string.Join(", ", empty.Take(5))}{(empty.Count > 5 ? ", …" : "")} are empty)");
+        var reading = new Reading(options, tokenizer, spill, progress);
+        reading.ReadAll();
+        var (domains, groups, sources, warnings, textBytes, docs) = (reading.Domains, reading.Groups, reading.Sources, reading.Warnings, reading.TextBytes, reading.Docs);
 
         var rng = new Rng(options.Seed);
         if (options.CleanShare is double share) docs = Mix(docs, groups, share, rng);
@@ -115,7 +76,7 @@ public static class CorpusPreparer
         // 2. Split whole documents, seeded; with too few documents for that, hold out each document's tail instead.
         int[] train, val;
         bool tails = options.ValDocuments is null && options.ValFraction > 0 && docs.Count < DocumentTails.MinDocumentsForWholeSplit;
-        if (tails) (docs, train, val) = SplitTails(docs, options.ValFraction, tokenizer, options.Shuffle ? rng : null);
+        if (tails) (docs, train, val) = SplitTails(docs, spill, options.ValFraction, tokenizer, options.Shuffle ? rng : null);
         else
         {
             var order = Enumerable.Range(0, docs.Count).ToArray();
@@ -130,37 +91,109 @@ public static class CorpusPreparer
         string holdout = tails ? "document-tails" : "documents";
 
         // 3. Write into a temporary folder, then rename.
-        string output = Path.GetFullPath(options.OutputDirectory);
-        AtomicFile.ReplaceDirectory(output, temp => // replacing an existing output is allowed: CheckOutput passed
+        output.Publish(temp =>
         {
-            long totalTokens = docs.Sum(d => (long)d.Tokens.Length + 1), written = 0;
+            long totalTokens = docs.Sum(d => (long)d.Tokens + 1), written = 0;
             var splits = new (string Name, int[] Order)[] { ("train", train), ("val", val) };
             var shardLists = new Dictionary<string, List<ShardInfo>>();
             foreach (var (name, splitOrder) in splits)
-                shardLists[name] = WriteShards(temp, name, splitOrder.Select(i => docs[i]), options.ShardTokens, n =>
+                shardLists[name] = WriteShards(temp, name, splitOrder.Select(i => docs[i]), spill,
+                    // a buffer no larger than the split (the default shard holds 10^8 tokens: 200 MB for a small dataset)
+                    Math.Min(options.ShardTokens, Math.Max(1, splitOrder.Sum(i => (long)docs[i].Tokens + 1))), n =>
                 {
                     written += n;
                     progress?.Invoke(new PrepareProgress("write", written, totalTokens));
                 });
-            WriteManifest(Path.Combine(temp, Dataset.ManifestName), options, tokenizer, domains, sources, docs, splits, shardLists, holdout);
-        }, flushToDisk: false);
-        SplitCounts Count(int[] ids) => new(ids.Length, ids.Sum(i => (long)docs[i].Tokens.Length + 1), ids.Sum(i => docs[i].Bytes));
-        return new PrepareResult(output, Count(train), Count(val), domains.Count, clock.Elapsed.TotalSeconds, textBytes) { ValHoldout = holdout, Warnings = warnings };
+            File.WriteAllBytes(Path.Combine(temp, Dataset.ManifestName), // the whole folder is published at once
+                Manifest(options, tokenizer, domains, sources, docs, splits, shardLists, holdout).ToBytes());
+        });
+        SplitCounts Count(int[] ids) => new(ids.Length, ids.Sum(i => (long)docs[i].Tokens + 1), ids.Sum(i => docs[i].Bytes));
+        return new PrepareResult(output.Directory, Count(train), Count(val), domains.Count, clock.Elapsed.TotalSeconds, textBytes) { ValHoldout = holdout, Warnings = warnings };
+    }
+
+    /// <summary>Step 1 of <see cref="Prepare"/>: every input's documents, tokenized into the spill, with their domains and sources.</summary>
+    private sealed class Reading(PrepareOptions options, Gpt2Tokenizer tokenizer, TokenSpill spill, Action<PrepareProgress>? progress)
+    {
+        public List<string> Domains { get; } = new();
+        public List<string> Groups { get; } = new();
+        public List<(string Path, string Sha256, long Bytes, int Documents)> Sources { get; } = new();
+        public List<Doc> Docs { get; } = new();
+        public List<string> Warnings { get; } = new();
+        public long TextBytes { get; private set; }
+
+        private const int BatchChars = 4 << 20;
+        private readonly Dictionary<string, int> _domainIds = new(StringComparer.Ordinal);
+        // Issue 21: linear in the number of files. Copies are found through a hash table (a scan of every earlier source
+        // made 100,000 tiny files quadratic), and documents are tokenized in batches that span files (a batch per file
+        // paid the parallel start-up once per tiny file).
+        private readonly Dictionary<string, string> _firstWithContent = new(StringComparer.Ordinal);
+        private readonly List<(TextDocument Doc, int Source, int Group)> _pending = new();
+        private long _pendingChars, _readBytes;
+        private readonly long _totalBytes = options.Inputs.Where(f => !f.IsStdin && File.Exists(f.Path)).Sum(f => new FileInfo(f.Path).Length);
+
+        public void ReadAll()
+        {
+            var empty = new List<string>();
+            foreach (var file in options.Inputs)
+            {
+                string name = file.IsStdin ? "<stdin>" : file.Path;
+                int sourceId = Sources.Count, group = file.Group is null ? -1 : IdOf(Groups, file.Group), count = 0;
+                var input = new InputDocuments(file, options.Input, options.MaxInputBytes);
+                foreach (var doc in input.Read())
+                {
+                    if (_pending.Count > 0 && _pendingChars + doc.Text.Length > BatchChars) Tokenize();
+                    _pending.Add((doc, sourceId, group));
+                    _pendingChars += doc.Text.Length;
+                    count++;
+                }
+                // Same bytes under another name (a copy): its documents may land in both splits, so say so.
+                if (input.StoredBytes > 0 && !_firstWithContent.TryAdd(input.Sha256, name))
+                    Warnings.Add($"{name}: same content as {_firstWithContent[input.Sha256]} (its documents may appear in both train and val)");
+                if (count == 0) empty.Add(name);
+                Sources.Add((file.IsStdin ? "-" : file.Path, input.Sha256, input.StoredBytes, count));
+                _readBytes += input.StoredBytes;
+            }
+            Tokenize();
+            if (Docs.Count == 0)
+                throw new InvalidDataException(empty.Count == 1 ? $"{empty[0]}: empty input (no text)"
+                    : $"no documents in the inputs ({string.Join(", ", empty.Take(5))}{(empty.Count > 5 ? ", …" : "")} are empty)");
+        }
+
+        private void Tokenize()
+        {
+            if (_pending.Count == 0) return;
+            var ids = _pending.Count == 1
+                ? [tokenizer.EncodeLarge(_pending[0].Doc.Text, options.Threads)]
+                : tokenizer.EncodeBatch(_pending.Select(d => d.Doc.Text).ToList(), options.Threads);
+            for (int i = 0; i < _pending.Count; i++)
+            {
+                long offset = spill.Append(ids[i]);
+                var (doc, source, group) = _pending[i];
+                long docBytes = Encoding.UTF8.GetByteCount(doc.Text);
+                TextBytes += docBytes;
+                if (!_domainIds.TryGetValue(doc.Domain, out int d)) { d = Domains.Count; Domains.Add(doc.Domain); _domainIds[doc.Domain] = d; }
+                Docs.Add(new Doc(offset, ids[i].Length, docBytes, d, source, group, Docs.Count));
+            }
+            _pending.Clear();
+            _pendingChars = 0;
+            progress?.Invoke(new PrepareProgress("read", _readBytes, Math.Max(_totalBytes, _readBytes)));
+        }
     }
 
     /// <summary>Cuts every document into a head (train) and a tail (val) (<see cref="DocumentTails"/>); documents too short
     /// to cut stay whole in train. Returns the new document list and the train / val orders (shuffled when rng is given).</summary>
-    private static (List<Doc> Docs, int[] Train, int[] Val) SplitTails(List<Doc> docs, double fraction, Gpt2Tokenizer tokenizer, Rng? rng)
+    private static (List<Doc> Docs, int[] Train, int[] Val) SplitTails(List<Doc> docs, TokenSpill spill, double fraction, Gpt2Tokenizer tokenizer, Rng? rng)
     {
         var heads = new List<Doc>();
         var tailDocs = new List<Doc>();
         foreach (var d in docs)
         {
-            int cut = DocumentTails.CutPoint(d.Tokens, fraction, tokenizer);
+            var tokens = spill.Read(d.Offset, d.Tokens); // fewer than 4 documents: reading them whole is fine
+            int cut = DocumentTails.CutPoint(tokens, fraction, tokenizer);
             if (cut < 0) { heads.Add(d); continue; }
-            long headBytes = DocumentTails.Bytes(d.Tokens.AsSpan(0, cut), tokenizer);
-            heads.Add(d with { Tokens = d.Tokens[..cut], Bytes = headBytes });
-            tailDocs.Add(d with { Tokens = d.Tokens[cut..], Bytes = d.Bytes - headBytes });
+            long headBytes = DocumentTails.Bytes(tokens.AsSpan(0, cut), tokenizer);
+            heads.Add(d with { Tokens = cut, Bytes = headBytes });
+            tailDocs.Add(d with { Offset = d.Offset + cut, Tokens = d.Tokens - cut, Bytes = d.Bytes - headBytes });
         }
         var all = heads.Concat(tailDocs).ToList();
         var train = Enumerable.Range(0, heads.Count).ToArray();
@@ -183,21 +216,9 @@ public static class CorpusPreparer
         if (o.ValDocuments is < 0) throw new ArgumentException($"--val-docs must be >= 0 (got {o.ValDocuments})");
         if (o.ShardTokens < 1024 || o.ShardTokens > int.MaxValue) throw new ArgumentException($"--shard-tokens must be in [1024, 2^31-1] (got {o.ShardTokens})");
         if (o.CleanShare is double s && (s < 0 || s >= 1 || double.IsNaN(s))) throw new ArgumentException($"--clean-share must be in [0, 1) (got {s})");
+        if (o.MaxInputBytes < 1 || o.MaxInputBytes > InputLimit.MaxBytes)
+            throw new ArgumentException($"{InputLimit.Option} must be in [1, {InputLimit.MaxBytes >> 20}] (got {o.MaxInputBytes >> 20})");
         if (o.Inputs.Count(f => f.IsStdin) > 1) throw new ArgumentException("stdin (-) can be given only once");
-    }
-
-    private static void CheckOutput(PrepareOptions o)
-    {
-        string output = o.OutputDirectory;
-        if (File.Exists(output)) throw new IOException($"{output}: exists and is a file, not a dataset folder");
-        if (!Directory.Exists(output)) return;
-        if (Dataset.LooksLikeDataset(output))
-        {
-            if (!o.Overwrite) throw new IOException($"{output}: already holds a dataset (use --overwrite to replace it)");
-            return;
-        }
-        if (Directory.EnumerateFileSystemEntries(output).Any())
-            throw new IOException($"{output}: exists and is not empty (and is not a dataset); choose another --output");
     }
 
     /// <summary>Keeps every noisy document and a seeded sample of clean ones so that clean tokens ≈ share of the total.</summary>
@@ -207,7 +228,7 @@ public static class CorpusPreparer
         if (clean < 0) return docs;
         var cleanDocs = docs.Where(d => d.Group == clean).ToArray();
         var others = docs.Where(d => d.Group != clean).ToList();
-        long otherTokens = others.Sum(d => (long)d.Tokens.Length + 1);
+        long otherTokens = others.Sum(d => (long)d.Tokens + 1);
         double target = share / (1 - share) * otherTokens;
         rng.Shuffle(cleanDocs.AsSpan());
         long taken = 0;
@@ -216,13 +237,13 @@ public static class CorpusPreparer
         {
             if (taken >= target) break;
             kept.Add(d);
-            taken += d.Tokens.Length + 1;
+            taken += d.Tokens + 1;
         }
         kept.Sort((a, b) => a.Order.CompareTo(b.Order));
         return kept;
     }
 
-    private static List<ShardInfo> WriteShards(string folder, string split, IEnumerable<Doc> docs, long shardTokens, Action<long> onTokens)
+    private static List<ShardInfo> WriteShards(string folder, string split, IEnumerable<Doc> docs, TokenSpill spill, long shardTokens, Action<long> onTokens)
     {
         var shards = new List<ShardInfo>();
         var buffer = new ushort[shardTokens];
@@ -239,134 +260,78 @@ public static class CorpusPreparer
         {
             if (fill == buffer.Length) Flush();
             buffer[fill++] = Gpt2Tokenizer.EndOfText;
-            var rest = doc.Tokens.AsSpan();
-            while (!rest.IsEmpty)
+            long at = doc.Offset;
+            int rest = doc.Tokens;
+            while (rest > 0)
             {
                 if (fill == buffer.Length) Flush();
-                int n = Math.Min(rest.Length, buffer.Length - fill);
-                rest[..n].CopyTo(buffer.AsSpan(fill));
+                int n = Math.Min(rest, buffer.Length - fill);
+                spill.Read(at, buffer.AsSpan(fill, n));
                 fill += n;
-                rest = rest[n..];
+                at += n;
+                rest -= n;
             }
         }
         if (fill > 0) Flush();
         return shards;
     }
 
-    private static void WriteManifest(string path, PrepareOptions o, Gpt2Tokenizer tokenizer, List<string> domains,
+    /// <summary>The manifest of the dataset just written (<see cref="DatasetManifest"/>; docs/formats.md).</summary>
+    private static DatasetManifest Manifest(PrepareOptions o, Gpt2Tokenizer tokenizer, List<string> domains,
         List<(string Path, string Sha256, long Bytes, int Documents)> sources, List<Doc> docs,
         (string Name, int[] Order)[] splits, Dictionary<string, List<ShardInfo>> shards, string holdout)
     {
-        using var stream = File.Create(path);
-        using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-        w.WriteStartObject();
-        w.WriteString("format", Dataset.Format);
-        w.WriteNumber("version", Dataset.FormatVersion);
-        w.WriteString("created_by", "eslm prepare");
-        w.WriteStartObject("tokenizer");
-        w.WriteString("name", "gpt2");
-        w.WriteString("hash", tokenizer.Hash);
-        w.WriteString("encoder_sha256", Gpt2Vocabulary.EncoderSha256);
-        w.WriteString("merges_sha256", Gpt2Vocabulary.MergesSha256);
-        w.WriteNumber("vocab_size", tokenizer.VocabularySize);
-        w.WriteNumber("eot", Gpt2Tokenizer.EndOfText);
-        w.WriteEndObject();
-        w.WriteStartObject("shard_format");
-        w.WriteString("kind", "llm.c");
-        w.WriteNumber("magic", TokenShard.Magic);
-        w.WriteNumber("version", TokenShard.Version);
-        w.WriteNumber("header_int32", TokenShard.HeaderInts);
-        w.WriteString("dtype", "uint16");
-        w.WriteString("document_prefix", "<|endoftext|>");
-        w.WriteEndObject();
-        w.WriteStartObject("options");
-        if (o.Recipe is not null) w.WriteString("recipe", o.Recipe);
-        w.WriteString("split_documents", o.Input.Split.ToString().ToLowerInvariant());
-        w.WriteString("field", o.Input.Field);
-        w.WriteString("domain_field", o.Input.DomainField);
-        if (o.Input.Domain is not null) w.WriteString("domain", o.Input.Domain);
-        w.WriteString("invalid_utf8", o.Input.InvalidUtf8.ToString().ToLowerInvariant());
-        if (o.ValDocuments is int vd) w.WriteNumber("val_docs", vd); else w.WriteNumber("val_fraction", o.ValFraction);
-        w.WriteNumber("seed", o.Seed);
-        w.WriteNumber("shard_tokens", o.ShardTokens);
-        w.WriteBoolean("shuffle", o.Shuffle);
-        if (o.CleanShare is double cs) w.WriteNumber("clean_share", cs);
-        w.WriteEndObject();
-        // "documents": val holds whole documents; "document-tails": too few documents, val holds each one's last share.
-        w.WriteString("val_holdout", holdout);
-        w.WriteStartArray("sources");
-        foreach (var s in sources)
+        static ManifestCounts Counts(IEnumerable<Doc> docs)
         {
-            w.WriteStartObject();
-            w.WriteString("path", s.Path);
-            w.WriteString("sha256", s.Sha256);
-            w.WriteNumber("bytes", s.Bytes);
-            w.WriteNumber("documents", s.Documents);
-            w.WriteEndObject();
+            long n = 0, tokens = 0, bytes = 0;
+            foreach (var d in docs) { n++; tokens += d.Tokens + 1; bytes += d.Bytes; }
+            return new ManifestCounts { Documents = n, Tokens = tokens, Bytes = bytes };
         }
-        w.WriteEndArray();
-        w.WriteStartArray("domains");
-        foreach (var d in domains) w.WriteStringValue(d);
-        w.WriteEndArray();
-        w.WriteStartObject("splits");
-        foreach (var (name, order) in splits)
+        ManifestSplit Split(string name, int[] order)
         {
-            w.WriteStartObject(name);
-            WriteCounts(w, order.Select(i => docs[i]));
-            w.WriteStartArray("shards");
-            foreach (var s in shards[name])
+            var all = Counts(order.Select(i => docs[i]));
+            return new ManifestSplit
             {
-                w.WriteStartObject();
-                w.WriteString("file", s.File);
-                w.WriteNumber("tokens", s.Tokens);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteStartObject("domains");
-            foreach (var g in order.Select(i => docs[i]).GroupBy(d => d.Domain).OrderBy(g => g.Key))
-            {
-                w.WriteStartObject(domains[g.Key]);
-                WriteCounts(w, g);
-                w.WriteEndObject();
-            }
-            w.WriteEndObject();
-            w.WriteEndObject();
+                Documents = all.Documents, Tokens = all.Tokens, Bytes = all.Bytes, Shards = shards[name],
+                Domains = order.Select(i => docs[i]).GroupBy(d => d.Domain).OrderBy(g => g.Key).ToDictionary(g => domains[g.Key], g => Counts(g)),
+            };
         }
-        w.WriteEndObject();
-        // The document index, one compact array per column (the i-th entries describe the split's i-th document).
-        w.WriteStartObject("index");
-        foreach (var (name, order) in splits)
+        ManifestIndex Index(int[] order)
         {
-            w.WriteStartObject(name);
-            long start = 0;
             var starts = new long[order.Length];
-            for (int i = 0; i < order.Length; i++) { starts[i] = start; start += docs[order[i]].Tokens.Length + 1; }
-            WriteRawArray(w, "start", starts.Select(x => x));
-            WriteRawArray(w, "tokens", order.Select(i => (long)docs[i].Tokens.Length + 1));
-            WriteRawArray(w, "bytes", order.Select(i => docs[i].Bytes));
-            WriteRawArray(w, "domain", order.Select(i => (long)docs[i].Domain));
-            WriteRawArray(w, "source", order.Select(i => (long)docs[i].Source));
-            w.WriteEndObject();
+            long start = 0;
+            for (int i = 0; i < order.Length; i++) { starts[i] = start; start += docs[order[i]].Tokens + 1; }
+            return new ManifestIndex
+            {
+                Start = starts, Tokens = order.Select(i => (long)docs[i].Tokens + 1).ToArray(), Bytes = order.Select(i => docs[i].Bytes).ToArray(),
+                Domain = order.Select(i => (long)docs[i].Domain).ToArray(), Source = order.Select(i => (long)docs[i].Source).ToArray(),
+            };
         }
-        w.WriteEndObject();
-        w.WriteEndObject();
-    }
-
-    private static void WriteCounts(Utf8JsonWriter w, IEnumerable<Doc> docs)
-    {
-        long n = 0, tokens = 0, bytes = 0;
-        foreach (var d in docs) { n++; tokens += d.Tokens.Length + 1; bytes += d.Bytes; }
-        w.WriteNumber("documents", n);
-        w.WriteNumber("tokens", tokens);
-        w.WriteNumber("bytes", bytes);
-    }
-
-    private static void WriteRawArray(Utf8JsonWriter w, string name, IEnumerable<long> values)
-    {
-        var sb = new StringBuilder("[");
-        foreach (long v in values) { if (sb.Length > 1) sb.Append(','); sb.Append(v.ToString(CultureInfo.InvariantCulture)); }
-        sb.Append(']');
-        w.WritePropertyName(name);
-        w.WriteRawValue(sb.ToString(), skipInputValidation: true);
+        return new DatasetManifest
+        {
+            Format = Dataset.Format, Version = Dataset.FormatVersion, CreatedBy = "eslm prepare",
+            Tokenizer = new ManifestTokenizer
+            {
+                Name = "gpt2", Hash = tokenizer.Hash, EncoderSha256 = Gpt2Vocabulary.EncoderSha256, MergesSha256 = Gpt2Vocabulary.MergesSha256,
+                VocabSize = tokenizer.VocabularySize, Eot = Gpt2Tokenizer.EndOfText,
+            },
+            ShardFormat = new ManifestShardFormat
+            {
+                Kind = "llm.c", Magic = TokenShard.Magic, Version = TokenShard.Version, HeaderInt32 = TokenShard.HeaderInts, Dtype = "uint16",
+                DocumentPrefix = "<|endoftext|>",
+            },
+            Options = new ManifestOptions
+            {
+                Recipe = o.Recipe, SplitDocuments = o.Input.Split.ToString().ToLowerInvariant(), Field = o.Input.Field, DomainField = o.Input.DomainField,
+                Domain = o.Input.Domain, InvalidUtf8 = o.Input.InvalidUtf8.ToString().ToLowerInvariant(),
+                ValDocs = o.ValDocuments, ValFraction = o.ValDocuments is null ? o.ValFraction : null,
+                Seed = o.Seed, ShardTokens = o.ShardTokens, Shuffle = o.Shuffle, CleanShare = o.CleanShare,
+            },
+            ValHoldout = holdout,
+            Sources = sources.Select(x => new ManifestSource { Path = x.Path, Sha256 = x.Sha256, Bytes = x.Bytes, Documents = x.Documents }).ToList(),
+            Domains = domains,
+            Splits = splits.ToDictionary(x => x.Name, x => Split(x.Name, x.Order)),
+            Index = splits.ToDictionary(x => x.Name, x => Index(x.Order)),
+        };
     }
 }

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Eslm.Data;
 
 /// <summary>Per-document index of one split: document d covers tokens [Start[d], Start[d] + Tokens[d]) of the split's
@@ -39,7 +37,7 @@ public sealed class Dataset
     public required IReadOnlyList<string> Domains { get; init; }
     public required IReadOnlyDictionary<string, IReadOnlyList<ShardInfo>> Shards { get; init; }
     public required IReadOnlyDictionary<string, SplitCounts> Counts { get; init; }
-    public required JsonElement Manifest { get; init; }
+    public required DatasetManifest Manifest { get; init; }
 
     /// <summary>True when the folder has a manifest.json or llm.c-style shard names (what --overwrite protects).</summary>
     public static bool LooksLikeDataset(string directory) =>
@@ -48,44 +46,31 @@ public sealed class Dataset
          System.IO.Directory.EnumerateFiles(directory, "*.bin").Any(f => Path.GetFileName(f).StartsWith("train_", StringComparison.Ordinal)
                                                                           || Path.GetFileName(f).StartsWith("val_", StringComparison.Ordinal)));
 
-    /// <summary>Reads and checks manifest.json and the shard headers (counts must match the manifest).</summary>
+    /// <summary>Reads and checks manifest.json (<see cref="DatasetManifest"/>) and the shard headers (counts must match the manifest).</summary>
     public static Dataset Open(string directory)
     {
         string path = Path.Combine(directory, ManifestName);
         if (!File.Exists(path)) throw new FileNotFoundException($"{directory}: no {ManifestName} (not a dataset folder written by eslm prepare)");
-        JsonElement root;
-        try { root = JsonDocument.Parse(File.ReadAllBytes(path)).RootElement; }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message})"); }
-        try
+        var manifest = DatasetManifest.Read(path);
+        if (manifest.Format != Format) throw new InvalidDataException($"{path}: format is not '{Format}'");
+        if (manifest.Version != FormatVersion) throw new InvalidDataException($"{path}: unsupported manifest version {manifest.Version}");
+        var shards = new Dictionary<string, IReadOnlyList<ShardInfo>>();
+        var counts = new Dictionary<string, SplitCounts>();
+        foreach (var (name, split) in manifest.Splits)
         {
-            if (root.GetProperty("format").GetString() != Format) throw new InvalidDataException($"{path}: format is not '{Format}'");
-            int version = root.GetProperty("version").GetInt32();
-            if (version != FormatVersion) throw new InvalidDataException($"{path}: unsupported manifest version {version}");
-            var domains = root.GetProperty("domains").EnumerateArray().Select(d => d.GetString()!).ToList();
-            var shards = new Dictionary<string, IReadOnlyList<ShardInfo>>();
-            var counts = new Dictionary<string, SplitCounts>();
-            foreach (var split in root.GetProperty("splits").EnumerateObject())
+            foreach (var shard in split.Shards)
             {
-                var list = split.Value.GetProperty("shards").EnumerateArray()
-                    .Select(s => new ShardInfo(s.GetProperty("file").GetString()!, s.GetProperty("tokens").GetInt64())).ToList();
-                foreach (var shard in list)
-                {
-                    var (count, _) = TokenShard.ReadHeader(Path.Combine(directory, shard.File));
-                    if (count != shard.Tokens)
-                        throw new InvalidDataException($"{Path.Combine(directory, shard.File)}: holds {count} tokens, the manifest says {shard.Tokens}");
-                }
-                shards[split.Name] = list;
-                counts[split.Name] = new SplitCounts(split.Value.GetProperty("documents").GetInt64(), split.Value.GetProperty("tokens").GetInt64(),
-                    split.Value.GetProperty("bytes").GetInt64());
+                var (count, _) = TokenShard.ReadHeader(Path.Combine(directory, shard.File));
+                if (count != shard.Tokens)
+                    throw new InvalidDataException($"{Path.Combine(directory, shard.File)}: holds {count} tokens, the manifest says {shard.Tokens}");
             }
-            return new Dataset
-            {
-                Directory = directory, TokenizerHash = root.GetProperty("tokenizer").GetProperty("hash").GetString()!,
-                Domains = domains, Shards = shards, Counts = counts, Manifest = root.Clone(),
-            };
+            shards[name] = split.Shards;
+            counts[name] = new SplitCounts(split.Documents, split.Tokens, split.Bytes);
         }
-        catch (KeyNotFoundException e) { throw new InvalidDataException($"{path}: missing field ({e.Message})"); }
-        catch (InvalidOperationException e) { throw new InvalidDataException($"{path}: a field has the wrong type ({e.Message})"); }
+        return new Dataset
+        {
+            Directory = directory, TokenizerHash = manifest.Tokenizer.Hash, Domains = manifest.Domains, Shards = shards, Counts = counts, Manifest = manifest,
+        };
     }
 
     /// <summary>Shard paths of a split ("train" or "val"), in order.</summary>
@@ -97,11 +82,14 @@ public sealed class Dataset
     /// <summary>The document index of a split (token ranges → domain and byte count).</summary>
     public DocumentIndex Index(string split)
     {
-        var s = Manifest.GetProperty("index").GetProperty(split);
-        return new DocumentIndex(
-            s.GetProperty("start").EnumerateArray().Select(e => e.GetInt64()).ToArray(),
-            s.GetProperty("tokens").EnumerateArray().Select(e => e.GetInt32()).ToArray(),
-            s.GetProperty("bytes").EnumerateArray().Select(e => e.GetInt64()).ToArray(),
-            s.GetProperty("domain").EnumerateArray().Select(e => e.GetInt32()).ToArray());
+        string path = Path.Combine(Directory, ManifestName);
+        if (Manifest.Index?.GetValueOrDefault(split) is not { } s)
+            throw new InvalidDataException($"{path}: no document index for split '{split}'");
+        int n = s.Start.Length;
+        if (s.Tokens.Length != n || s.Bytes.Length != n || s.Domain.Length != n)
+            throw new InvalidDataException($"{path}: the document index of '{split}' has columns of different lengths");
+        int[] Ints(long[] column, string name) => column.Select(v => v is >= 0 and <= int.MaxValue ? (int)v
+            : throw new InvalidDataException($"{path}: index.{split}.{name} holds {v}, outside [0, {int.MaxValue}]")).ToArray();
+        return new DocumentIndex(s.Start, Ints(s.Tokens, "tokens"), s.Bytes, Ints(s.Domain, "domain"));
     }
 }

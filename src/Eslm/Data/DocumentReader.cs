@@ -40,6 +40,8 @@ public sealed record InputFile(string Path)
     public string? Group { get; init; }
     /// <summary>In-memory content (e.g. the built-in corpus); <see cref="Path"/> is then only its name.</summary>
     public Func<byte[]>? Content { get; init; }
+    /// <summary>Domain for its documents without one, instead of the file name (set by <see cref="DocumentReader.Expand"/>).</summary>
+    public string? Domain { get; init; }
 }
 
 /// <summary>
@@ -51,22 +53,40 @@ public static class DocumentReader
     /// <summary>Extensions a directory scan picks up (each also with .gz).</summary>
     public static readonly string[] TextExtensions = [".txt", ".text", ".md", ".jsonl"];
 
-    /// <summary>Expands directories (recursively, text files only, sorted) and globs (* and ?; ** for any depth).</summary>
-    public static List<InputFile> Expand(IEnumerable<string> inputs)
+    /// <summary>
+    /// Expands directories (recursively, text files only, sorted; each real folder once, <see cref="DirectoryWalk"/>) and
+    /// globs (* and ?; ** for any depth). <paramref name="warn"/> hears about skipped folder links.
+    /// </summary>
+    /// <param name="fileNameDomains">Give every file found in a folder or glob its file name as domain. By default a file
+    /// name becomes a domain only when it repeats among the inputs (2020/news.txt, 2021/news.txt: "news"); a file whose
+    /// name is unique takes the folder's name, so 100,000 files do not make 100,000 domains. Files named one by one always
+    /// keep their file names.</param>
+    public static List<InputFile> Expand(IEnumerable<string> inputs, Action<string>? warn = null, bool fileNameDomains = false)
+    {
+        var files = ExpandAll(inputs, warn);
+        if (fileNameDomains) return files.Select(f => f with { Domain = null }).ToList();
+        var counts = files.Where(f => !f.IsStdin).GroupBy(DefaultDomain).ToDictionary(g => g.Key, g => g.Count());
+        return files.Select(f => f.Domain is not null && counts[DefaultDomain(f)] > 1 ? f with { Domain = null } : f).ToList();
+    }
+
+    /// <summary>Expands every input; files found in a folder or glob carry the folder's name as <see cref="InputFile.Domain"/>.</summary>
+    private static List<InputFile> ExpandAll(IEnumerable<string> inputs, Action<string>? warn)
     {
         var files = new List<InputFile>();
+        var visited = new HashSet<string>(StringComparer.Ordinal);
         foreach (string input in inputs)
         {
             if (input == "-") { files.Add(new InputFile("-")); continue; }
-            if (input.IndexOfAny(['*', '?']) >= 0) { files.AddRange(Glob(input)); continue; }
+            if (input.IndexOfAny(['*', '?']) >= 0) { files.AddRange(Glob(input, warn)); continue; }
             if (Directory.Exists(input))
             {
-                var found = Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories)
+                bool readBefore = visited.Contains(DirectoryWalk.RealPath(input));
+                var found = DirectoryWalk.Files(input, visited, warn)
                     .Where(f => !System.IO.Path.GetFileName(f).StartsWith('.') && IsTextName(f))
                     .Order(StringComparer.Ordinal).ToList();
-                if (found.Count == 0)
+                if (found.Count == 0 && !readBefore)
                     throw new InvalidDataException($"{input}: directory holds no text files ({string.Join(", ", TextExtensions)}, optionally .gz)");
-                files.AddRange(found.Select(f => new InputFile(f)));
+                files.AddRange(found.Select(f => new InputFile(f) { Domain = FolderName(input) }));
                 continue;
             }
             if (!File.Exists(input)) throw new FileNotFoundException($"{input}: no such file or directory");
@@ -77,20 +97,17 @@ public static class DocumentReader
     }
 
     /// <summary>
-    /// Each file once, by resolved full path (symbolic links followed), first occurrence kept: the same file given twice,
-    /// or a folder plus a file inside it, would otherwise put one document in both train and val.
+    /// Each file once, by real path (symbolic links followed), first occurrence kept: the same file given twice, or a
+    /// folder plus a file inside it, would otherwise put one document in both train and val.
     /// </summary>
     public static List<InputFile> Distinct(IEnumerable<InputFile> files)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        return files.Where(f => f.IsStdin || f.Content is not null || seen.Add(ResolvedPath(f.Path))).ToList();
+        return files.Where(f => f.IsStdin || f.Content is not null || seen.Add(DirectoryWalk.RealPath(f.Path))).ToList();
     }
 
-    private static string ResolvedPath(string path)
-    {
-        var info = new FileInfo(path);
-        return (info.LinkTarget is null ? info : info.ResolveLinkTarget(returnFinalTarget: true) ?? info).FullName;
-    }
+    private static string FolderName(string folder) =>
+        System.IO.Path.GetFileName(System.IO.Path.GetFullPath(folder).TrimEnd(System.IO.Path.DirectorySeparatorChar)) is { Length: > 0 } name ? name : "root";
 
     private static bool IsTextName(string path)
     {
@@ -99,7 +116,7 @@ public static class DocumentReader
         return TextExtensions.Contains(ext, StringComparer.OrdinalIgnoreCase);
     }
 
-    private static IEnumerable<InputFile> Glob(string pattern)
+    private static IEnumerable<InputFile> Glob(string pattern, Action<string>? warn)
     {
         string full = pattern.Replace('\\', '/');
         int firstWild = full.IndexOfAny(['*', '?']);
@@ -109,27 +126,33 @@ public static class DocumentReader
         if (!Directory.Exists(root)) throw new FileNotFoundException($"{pattern}: no files match (directory {root} does not exist)");
         var regex = new System.Text.RegularExpressions.Regex("^" + System.Text.RegularExpressions.Regex.Escape(rest)
             .Replace(@"\*\*/", "(.*/)?").Replace(@"\*\*", ".*").Replace(@"\*", "[^/]*").Replace(@"\?", "[^/]") + "$");
-        var matches = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+        var matches = DirectoryWalk.Files(root, new HashSet<string>(StringComparer.Ordinal), warn)
             .Where(f => regex.IsMatch(System.IO.Path.GetRelativePath(root, f).Replace('\\', '/')))
-            .Order(StringComparer.Ordinal).Select(f => new InputFile(f)).ToList();
+            .Order(StringComparer.Ordinal).Select(f => new InputFile(f) { Domain = FolderName(root) }).ToList();
         if (matches.Count == 0) throw new FileNotFoundException($"{pattern}: no files match");
         return matches;
     }
 
-    /// <summary>The file's bytes (decompressed when it ends in .gz) and the sha256 of the bytes as stored.</summary>
-    public static (byte[] Bytes, string Sha256, long StoredBytes) ReadBytes(InputFile file)
+    /// <summary>
+    /// The file's bytes (decompressed when it ends in .gz) and the sha256 of the bytes as stored. At most
+    /// <paramref name="limit"/> bytes are read (stored and decompressed), and only from regular files (<see cref="InputLimit"/>).
+    /// </summary>
+    public static (byte[] Bytes, string Sha256, long StoredBytes) ReadBytes(InputFile file, long limit = InputLimit.DefaultBytes)
     {
+        bool gz = !file.IsStdin && file.Path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
         byte[] stored;
         if (file.Content is not null) stored = file.Content();
         else if (file.IsStdin) throw new ArgumentException("standard input (-) must be given as an InputFile with Content (the CLI reads it)");
         else
         {
             if (!File.Exists(file.Path)) throw new FileNotFoundException($"{file.Path}: no such file");
-            stored = File.ReadAllBytes(file.Path);
+            long size = new FileInfo(file.Path).Length;
+            if (size > limit) throw InputLimit.TooLarge(file.Path, limit);
+            using var stream = new FileStream(file.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+            stored = InputLimit.ReadAll(stream, limit, file.Path, size, text: !gz);
         }
         string sha = Convert.ToHexStringLower(SHA256.HashData(stored));
-        if (!file.IsStdin && file.Path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))
-            return (GzipInput.Decompress(stored, file.Path), sha, stored.Length);
+        if (gz) return (GzipInput.Decompress(stored, file.Path, limit), sha, stored.Length);
         return (stored, sha, stored.Length);
     }
 
@@ -165,7 +188,7 @@ public static class DocumentReader
     public static List<TextDocument> Split(byte[] bytes, InputFile file, InputOptions options)
     {
         string name = file.IsStdin ? "<stdin>" : file.Path;
-        string domain = options.Domain ?? DefaultDomain(file);
+        string domain = options.Domain ?? file.Domain ?? DefaultDomain(file);
         var docs = new List<TextDocument>();
         switch (Resolve(options.Split, file))
         {
@@ -223,25 +246,30 @@ public static class DocumentReader
             int nl = span.IndexOf((byte)'\n');
             var line = nl < 0 ? span : span[..nl];
             span = nl < 0 ? default : span[(nl + 1)..];
-            if (line.Trim(" \t\r"u8).IsEmpty) continue;
-            string where = $"{name}:{lineNumber}";
-            if (line.IndexOf((byte)0) >= 0) throw new InvalidDataException($"{where}: binary data (NUL byte), not JSONL");
-            byte[] lineBytes = line.ToArray();
-            if (!System.Text.Unicode.Utf8.IsValid(lineBytes)) // error naming the byte, or U+FFFD for each bad sequence
-                lineBytes = System.Text.Encoding.UTF8.GetBytes(TextDecoding.Decode(lineBytes, where, options.InvalidUtf8));
-            JsonDocument json;
-            try { json = JsonDocument.Parse(lineBytes); }
-            catch (JsonException e) { throw new InvalidDataException($"{where}: not JSON ({FirstSentence(e.Message)})"); }
-            using (json)
-            {
-                if (json.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{where}: expected a JSON object, found {json.RootElement.ValueKind}");
-                if (!json.RootElement.TryGetProperty(options.Field, out var field) || field.ValueKind != JsonValueKind.String)
-                    throw new InvalidDataException($"{where}: no string field '{options.Field}' (choose it with --field)");
-                string domain = json.RootElement.TryGetProperty(options.DomainField, out var d) && d.ValueKind == JsonValueKind.String ? d.GetString()! : defaultDomain;
-                string source = json.RootElement.TryGetProperty("source", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString()! : where;
-                string text = field.GetString()!;
-                if (!string.IsNullOrWhiteSpace(text)) docs.Add(new TextDocument(text, domain, source));
-            }
+            if (JsonlDocument(line, $"{name}:{lineNumber}", defaultDomain, options) is { } doc) docs.Add(doc);
+        }
+    }
+
+    /// <summary>One JSONL line's document, or null for a blank line or an empty text; <paramref name="where"/> is FILE:LINE.</summary>
+    internal static TextDocument? JsonlDocument(ReadOnlySpan<byte> line, string where, string defaultDomain, InputOptions options)
+    {
+        if (line.Trim(" \t\r"u8).IsEmpty) return null;
+        if (line.IndexOf((byte)0) >= 0) throw new InvalidDataException($"{where}: binary data (NUL byte), not JSONL");
+        byte[] lineBytes = line.ToArray();
+        if (!System.Text.Unicode.Utf8.IsValid(lineBytes)) // error naming the byte, or U+FFFD for each bad sequence
+            lineBytes = System.Text.Encoding.UTF8.GetBytes(TextDecoding.Decode(lineBytes, where, options.InvalidUtf8));
+        JsonDocument json;
+        try { json = JsonDocument.Parse(lineBytes); }
+        catch (JsonException e) { throw new InvalidDataException($"{where}: not JSON ({FirstSentence(e.Message)})"); }
+        using (json)
+        {
+            if (json.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{where}: expected a JSON object, found {json.RootElement.ValueKind}");
+            if (!json.RootElement.TryGetProperty(options.Field, out var field) || field.ValueKind != JsonValueKind.String)
+                throw new InvalidDataException($"{where}: no string field '{options.Field}' (choose it with --field)");
+            string domain = json.RootElement.TryGetProperty(options.DomainField, out var d) && d.ValueKind == JsonValueKind.String ? d.GetString()! : defaultDomain;
+            string source = json.RootElement.TryGetProperty("source", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString()! : where;
+            string text = field.GetString()!;
+            return string.IsNullOrWhiteSpace(text) ? null : new TextDocument(text, domain, source);
         }
     }
 

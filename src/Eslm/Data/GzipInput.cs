@@ -11,17 +11,16 @@ namespace Eslm.Data;
 /// </summary>
 public static class GzipInput
 {
-    public static byte[] Decompress(byte[] stored, string name)
+    /// <param name="limit">The most bytes the output may have (<see cref="InputLimit"/>).</param>
+    public static byte[] Decompress(byte[] stored, string name, long limit = InputLimit.DefaultBytes)
     {
         byte[] output;
         try
         {
             using var gzip = new GZipStream(new MemoryStream(stored), CompressionMode.Decompress);
-            using var memory = new MemoryStream();
-            gzip.CopyTo(memory);
-            output = memory.ToArray();
+            output = InputLimit.ReadAll(gzip, limit, name, size: null, text: true);
         }
-        catch (InvalidDataException e) { throw new InvalidDataException($"{name}: not a valid gzip file ({e.Message})"); }
+        catch (InvalidDataException e) when (!e.Message.StartsWith(name + ": ", StringComparison.Ordinal)) { throw new InvalidDataException($"{name}: not a valid gzip file ({e.Message})"); }
         if (stored.Length < 18) throw new InvalidDataException($"{name}: truncated gzip file ({stored.Length} bytes, shorter than a gzip header and trailer)");
         uint crc = BinaryPrimitives.ReadUInt32LittleEndian(stored.AsSpan(stored.Length - 8));
         uint size = BinaryPrimitives.ReadUInt32LittleEndian(stored.AsSpan(stored.Length - 4));

@@ -55,23 +55,10 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
     public string Run(CancellationToken cancel = default)
     {
         var points = SelectedPoints();
-        // Issue 13: one process at a time runs an experiment folder (each arm's run folder is locked again by TrainingRun).
-        // With a model filter the lock is per model, so one process per model size can share the experiment.
         System.IO.Directory.CreateDirectory(Directory);
-        var locks = new List<RunLock>();
+        var locks = Writer ? LockFolders(points) : [];
         try
         {
-            if (Writer)
-            {
-                // Without a filter the whole experiment and every model folder; with one, only that model's folders.
-                var modelFolders = Spec.HasModelAxis ? points.Select(p => Path.Combine(Directory, GridPoint.ModelFolder(p.ModelName))).Distinct() : [];
-                foreach (string folder in models is null ? modelFolders.Prepend(Directory) : modelFolders)
-                {
-                    var held = RunLock.AcquireFolder(folder, m => host.Log("eslm: warning: " + m));
-                    // A worker only checks that no ordinary run holds the folder; other workers share it.
-                    if (worker) held.Dispose(); else locks.Add(held);
-                }
-            }
             if (Writer) WriteSpec();
             CheckInputs();
             var (reference, losses) = Spec.Reference is null ? (null, null) : TrainReference(cancel);
@@ -83,12 +70,56 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
                         cancel.ThrowIfCancellationRequested();
                         RunArm(arm, seed, point, reference, losses, cancel);
                     }
-            return Writer ? host.WriteReport(Directory) : Directory;
+            return Writer ? WriteReport(points) : Directory;
         }
         finally
         {
             foreach (var l in locks) l.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Issue 21: one lock discipline for every process on an experiment folder (docs/cli-rules.md, "Locks"). A plain run
+    /// holds the experiment (and every model folder) exclusively, so no two write one folder; workers share those locks and
+    /// claim each arm × seed, so a plain run is refused while any worker runs (naming their pids) and a worker is refused
+    /// while a plain run holds the folder. With a model filter only that model's folders are locked, so one process per
+    /// model can share the experiment. Each run folder is locked again by TrainingRun.
+    /// </summary>
+    private List<RunLock> LockFolders(List<GridPoint> points)
+    {
+        var modelFolders = Spec.HasModelAxis ? points.Select(p => Path.Combine(Directory, GridPoint.ModelFolder(p.ModelName))).Distinct() : [];
+        var held = new List<RunLock>();
+        try
+        {
+            foreach (string folder in models is null ? modelFolders.Prepend(Directory) : modelFolders)
+                held.Add(worker ? RunLock.AcquireFolderShared(folder) : RunLock.AcquireFolder(folder, m => host.Log("eslm: warning: " + m)));
+        }
+        catch
+        {
+            foreach (var l in held) l.Dispose();
+            throw;
+        }
+        return held;
+    }
+
+    /// <summary>
+    /// Issue 21: with workers, the report is rebuilt by the last one to finish (the one that finds every run's eval.json),
+    /// so a worker that finishes early cannot leave a report older than the results. The report itself is written under a
+    /// lock (ExperimentReport.Write), so two rebuilds never interleave. Returns the report's path, or the directory when
+    /// other workers are still running.
+    /// </summary>
+    private string WriteReport(List<GridPoint> points)
+    {
+        if (worker)
+        {
+            int left = points.Sum(p => Spec.Seeds.Sum(seed => Spec.Arms.Count(a => !File.Exists(Path.Combine(SeedDirectory(Directory, p, a.Name, seed), EvalFile)))));
+            if (left > 0)
+            {
+                host.Log($"{left} run{(left == 1 ? "" : "s")} not finished yet (other workers have them); the last worker to finish writes the report");
+                return Directory;
+            }
+        }
+        return host.WriteReport(Directory);
     }
 
     /// <summary>The grid points this call runs: all, or those of the models asked for (each must exist).</summary>
@@ -192,6 +223,8 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         string dir = Path.Combine(Directory, "reference");
         string done = Path.Combine(dir, DoneFile);
         string checkpoint;
+        // Workers train (and score) the reference one at a time; the others wait for it, since every arm needs it.
+        using var claim = worker && !(File.Exists(done) && File.Exists(Path.Combine(dir, ReferenceLossesFile))) ? WaitForClaim(dir, "reference") : null;
         if (File.Exists(done)) checkpoint = (string)JsonNode.Parse(File.ReadAllText(done))!["checkpoint"]!;
         else
         {
@@ -279,6 +312,18 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         {
             host.Log($"{label}: another worker is running it, skipped");
             return null;
+        }
+    }
+
+    /// <summary>Claims <paramref name="dir"/> for this worker, waiting while another worker holds it.</summary>
+    private RunLock WaitForClaim(string dir, string label)
+    {
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(dir))!);
+        try { return RunLock.AcquireFile(dir, m => host.Log("eslm: warning: " + m)); }
+        catch (IOException) when (File.Exists(RunLock.FileForFile(dir)))
+        {
+            host.Log($"{label}: another worker is on it; waiting");
+            return RunLock.AcquireWaiting(RunLock.FileForFile(dir), dir, Timeout.InfiniteTimeSpan);
         }
     }
 

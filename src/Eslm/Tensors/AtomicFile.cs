@@ -65,9 +65,11 @@ public static class AtomicFile
     /// temporary sibling (<see cref="TemporarySibling"/>; the parent is created). Publishing is one rename: an existing
     /// directory of that name is first moved aside to <c>.NAME.old-GUID</c> and deleted after. On failure the temporary is
     /// removed and an existing directory is left as it was. <paramref name="flushToDisk"/>: fsync the new directory and
-    /// the parent (the files inside are the caller's to flush).
+    /// the parent (the files inside are the caller's to flush). <paramref name="unchanged"/>, when given, is asked just
+    /// before publishing whether the directory is still as the caller last saw it; if not (another process wrote it
+    /// meanwhile), nothing is published and an <see cref="IOException"/> says so, so the other's output is never replaced.
     /// </summary>
-    public static void ReplaceDirectory(string directory, Action<string> fill, bool flushToDisk = true)
+    public static void ReplaceDirectory(string directory, Action<string> fill, bool flushToDisk = true, Func<bool>? unchanged = null)
     {
         string final = Path.GetFullPath(directory.TrimEnd(Path.DirectorySeparatorChar));
         string parent = Path.GetDirectoryName(final)!;
@@ -78,6 +80,8 @@ public static class AtomicFile
             Directory.CreateDirectory(temp);
             fill(temp);
             if (flushToDisk) SyncDirectory(temp);
+            if (unchanged is not null && !unchanged())
+                throw new IOException($"{directory}: was written by another process meanwhile; it is kept as that process left it and nothing was written");
             string? old = null;
             if (Directory.Exists(final))
             {

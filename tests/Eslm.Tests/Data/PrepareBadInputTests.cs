@@ -102,7 +102,7 @@ public class PrepareBadInputTests : DataTestBase
     public void A_failure_after_valid_inputs_leaves_no_partial_dataset()
     {
         string good = Write("good.txt", "fine text");
-        string bad = WriteBytes("bad.txt", [0xFF, 0xFE]);
+        string bad = WriteBytes("bad.txt", [0x61, 0xFF, 0xFE]);
         Fails<InvalidDataException>(() => Prepare(Out, [good, bad]));
     }
 

@@ -42,16 +42,16 @@ public class PrepareTests : DataTestBase
         Assert.Equal(new[] { "a", "b" }.Order(), ds.Domains.Order());
         Assert.Equal(Gpt2Tokenizer.Default.Hash, ds.TokenizerHash);
         var m = ds.Manifest;
-        Assert.Equal(CorpusSha(input), m.GetProperty("sources")[0].GetProperty("sha256").GetString());
+        Assert.Equal(CorpusSha(input), m.Sources![0].Sha256);
         long bytes = 0;
         foreach (var split in new[] { "train", "val" })
         {
-            var s = m.GetProperty("splits").GetProperty(split);
+            var s = m.Splits[split];
             long tokens = ReadSplit(Out(), split).Length;
-            Assert.Equal(tokens, s.GetProperty("tokens").GetInt64());
-            Assert.Equal(tokens, s.GetProperty("domains").EnumerateObject().Sum(d => d.Value.GetProperty("tokens").GetInt64()));
-            Assert.Equal(s.GetProperty("documents").GetInt64(), s.GetProperty("domains").EnumerateObject().Sum(d => d.Value.GetProperty("documents").GetInt64()));
-            bytes += s.GetProperty("bytes").GetInt64();
+            Assert.Equal(tokens, s.Tokens);
+            Assert.Equal(tokens, s.Domains!.Values.Sum(d => d.Tokens));
+            Assert.Equal(s.Documents, s.Domains!.Values.Sum(d => d.Documents));
+            bytes += s.Bytes;
         }
         long expectedBytes = File.ReadLines(input).Sum(l => (long)Encoding.UTF8.GetByteCount(JsonDocument.Parse(l).RootElement.GetProperty("text").GetString()!));
         Assert.Equal(expectedBytes, bytes);
@@ -155,11 +155,11 @@ public class PrepareTests : DataTestBase
     {
         var (inputs, share) = Recipes.Resolve("builtin-mixed", Dir, 0.3);
         CorpusPreparer.Prepare(new PrepareOptions { Inputs = inputs, OutputDirectory = Out(), CleanShare = share, ValFraction = 0 });
-        var m = Dataset.Open(Out()).Manifest.GetProperty("splits").GetProperty("train").GetProperty("domains");
-        long clean = new[] { "austen", "kjv", "books" }.Sum(d => m.TryGetProperty(d, out var x) ? x.GetProperty("tokens").GetInt64() : 0);
-        long total = m.EnumerateObject().Sum(d => d.Value.GetProperty("tokens").GetInt64());
+        var m = Dataset.Open(Out()).Manifest.Splits["train"].Domains!;
+        long clean = new[] { "austen", "kjv", "books" }.Sum(d => m.TryGetValue(d, out var x) ? x.Tokens : 0);
+        long total = m.Values.Sum(d => d.Tokens);
         Assert.InRange((double)clean / total, 0.25, 0.36);
-        Assert.Equal(Recipes.BuiltinDocuments("noisy").Count, m.EnumerateObject().Where(d => d.Name is "ham" or "spam" or "fortunes").Sum(d => d.Value.GetProperty("documents").GetInt64()));
+        Assert.Equal(Recipes.BuiltinDocuments("noisy").Count, m.Where(d => d.Key is "ham" or "spam" or "fortunes").Sum(d => d.Value.Documents));
     }
 
     [Fact]

@@ -82,7 +82,7 @@ public sealed class CorpusFetcher(string dataDirectory, Action<string>? log = nu
                 ["kind"] = p.Kind, ["name"] = p.Name, ["version"] = p.Version, ["file"] = p.FileName, ["sha256"] = p.Sha256,
             }).ToArray()),
         };
-        File.WriteAllText(Path.Combine(folder, "info.json"), infoJson.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(Path.Combine(folder, "info.json"), infoJson.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), flushToDisk: false);
         return new FetchResult(spec.Name, false, documents, bytes, output);
     }
 
@@ -134,7 +134,7 @@ public sealed class CorpusFetcher(string dataDirectory, Action<string>? log = nu
         }
         else if (archive.EndsWith(".deb", StringComparison.Ordinal)) ProcessRunner.Run("dpkg-deb", ["-x", archive, target], null, TimeSpan.FromMinutes(5));
         else throw new InvalidDataException($"{archive}: unknown package format");
-        File.WriteAllText(marker, pin.Sha256);
+        AtomicFile.WriteAllText(marker, pin.Sha256, flushToDisk: false);
         return target;
     }
 }
