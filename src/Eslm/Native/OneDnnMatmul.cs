@@ -33,7 +33,7 @@ public static unsafe class OneDnnMatmul
         float Alpha, float Beta, bool PackedB = false);
 
     private static readonly Dictionary<Key, Product> Cache = new();
-    private static readonly List<byte[]> Layouts = new(); // preferred B layouts seen so far; a layout's id is its index
+    private static readonly List<(byte[] Plain, byte[] Packed)> Layouts = new(); // weight reorders seen so far; an id is an index
     private static IntPtr _engine, _stream;
     private static byte* _scratch;
     private static long _scratchBytes;
@@ -88,7 +88,10 @@ public static unsafe class OneDnnMatmul
         /// <summary>Bytes of B in the primitive's layout when it differs from plain row-major (0: B is read as stored).</summary>
         public long PackedBytes { get; internal set; }
 
-        /// <summary>Identifies <see cref="PackedBytes"/>' layout: primitives with equal ids read the same packed copy.</summary>
+        /// <summary>
+        /// Identifies what <see cref="PackB"/> writes (the plain layout it reads and the packed one it writes): primitives
+        /// with equal ids read the same packed copy of a weight.
+        /// </summary>
         public int Layout { get; internal set; } = -1;
 
         /// <summary>Reorders B, stored as the key says (row-major, its leading dimension), into the packed layout at <paramref name="packed"/>.</summary>
@@ -237,13 +240,20 @@ public static unsafe class OneDnnMatmul
         Check(dnnl_memory_create(&mem, plainMd, _engine, null), "memory pack source"); p.PackFrom = mem;
         Check(dnnl_memory_create(&mem, packedMd, _engine, null), "memory pack destination"); p.PackTo = mem;
         p.PackedBytes = (long)dnnl_memory_desc_get_size(packedMd);
-        int id = Layouts.FindIndex(l => { fixed (byte* known = l) return dnnl_memory_desc_equal(known, packedMd) != 0; });
+        // A packed copy is what the reorder wrote: the same packed layout of a square weight read as W or as Wᵀ holds
+        // different values, so the id names the pair (plain source, packed destination).
+        int id = Layouts.FindIndex(l => Equal(l.Plain, plainMd) && Equal(l.Packed, packedMd));
         if (id < 0)
         {
             id = Layouts.Count;
-            Layouts.Add(new ReadOnlySpan<byte>(packedMd, MemoryDescBytes).ToArray());
+            Layouts.Add((new ReadOnlySpan<byte>(plainMd, MemoryDescBytes).ToArray(), new ReadOnlySpan<byte>(packedMd, MemoryDescBytes).ToArray()));
         }
         p.Layout = id;
+    }
+
+    private static bool Equal(byte[] known, void* md)
+    {
+        fixed (byte* k = known) return dnnl_memory_desc_equal(k, md) != 0;
     }
 
     private static void Describe(byte* md, long rows, long cols, long rowStride, long colStride, int type, long* dims, long* strides)

@@ -130,4 +130,18 @@ public unsafe class OneDnnTests
         ErrorLog.Record($"onednn matmul packed weights bytes (transB={transB})", product.PackedBytes);
         Assert.Equal(plain, viaPack);
     }
+
+    /// <summary>
+    /// A square weight's forward (B = Wᵀ) and dX (B = W) products may prefer the same blocked layout, but their packed
+    /// copies hold different values: the layout id names the reorder (source and packed layout), so they get two copies.
+    /// </summary>
+    [SkippableFact]
+    public void A_square_weight_read_as_itself_and_as_its_transpose_gets_two_packed_copies()
+    {
+        Skip.If(OneDnn.Bf16Unavailable is not null, OneDnn.Bf16Unavailable);
+        var forward = OneDnnMatmul.Get(new(OneDnn.DataType.Bf16, false, true, 128, 64, 64, 64, 64, 64, 1f, 0f, PackedB: true));
+        var dX = OneDnnMatmul.Get(new(OneDnn.DataType.Bf16, false, false, 128, 64, 64, 64, 64, 64, 1f, 0f, PackedB: true));
+        Skip.If(forward.PackedBytes == 0 || dX.PackedBytes == 0, $"oneDNN reads these weights as stored here ({forward.Implementation})");
+        Assert.NotEqual(forward.Layout, dX.Layout);
+    }
 }
