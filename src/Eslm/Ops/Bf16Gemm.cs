@@ -152,7 +152,10 @@ internal sealed unsafe class Bf16Gemm : GemmBackend
         ushort* w = Weight(weight, (long)OC * C);
         // In place: bf16 row j goes to the first half of fp32 row j of the caller's buffer (free once row j is written),
         // so dY takes no memory of its own; its leading dimension is then 2·OC bf16 values.
-        bool inPlace = reusableRows != null;
+        // Not on matmul primitives: brgemm (AMX's only path) needs dense operands, and with dY's leading dimension 2·OC
+        // the primitive falls back to its jit GEMM for both products (ONEDNN_VERBOSE shows gemm:jit). They take dY in
+        // compact chunks instead, at most MaxChunkRowElements values (GPT-2: 155 MB; d6 B8 T256: 2 chunks of 1,024 rows, 103 MB).
+        bool inPlace = reusableRows != null && KernelFor(rows, C, OC) == OneDnn.Kernel.Gemm;
         int chunk = inPlace ? rows : ChunkRows(rows, OC);
         int ld = inPlace ? checked(2 * OC) : OC;
         // The forward rounded the head's input (lnf) into its shadow: the dense head reads those rows in place, kept rows copy theirs.
