@@ -105,7 +105,11 @@ public static class BenchCommand
         o["isa_peak_bf16_gflops"] = r.IsaPeak is { } isb && !double.IsNaN(isb.Bf16Gflops) ? Math.Round(isb.Bf16Gflops, 1) : null;
         o["isa_peak"] = r.IsaPeakDescription;
         o["isa_mfu"] = double.IsNaN(r.IsaMfu) ? null : Math.Round(r.IsaMfu, 4);
-        if (r.Bf16Kernel is not null) o["bf16_kernel"] = r.Bf16Kernel;
+        if (r.Bf16Kernel is not null)
+        {
+            o["bf16_kernel"] = r.Bf16Kernel;
+            o["matmul_primitives_created"] = r.MatmulPrimitivesCreated;
+        }
         if (r.Profile.Count > 0)
             o["profile_ms"] = new JsonObject(r.Profile.Select(p => KeyValuePair.Create(p.Name, (JsonNode?)Math.Round(p.Milliseconds / r.Steps, 2))));
         return o;
@@ -127,6 +131,8 @@ public static class BenchCommand
         if (r.Precision == Precision.Bf16)
         {
             Console.WriteLine($"  bf16 ceiling     {r.Bf16CeilingGflops,10:F1} GFLOP/s (oneDNN {r.Bf16Kernel}; best of {string.Join(", ", r.Bf16Ceiling.Select(c => $"{c.Shape.Name} {c.GflopsPerSecond:F0}"))})");
+            if (r.MatmulPrimitivesCreated > 0)
+                Console.WriteLine($"  matmul primitives created during the measured steps: {r.MatmulPrimitivesCreated} (new shapes, e.g. kept-row counts)");
             Console.WriteLine($"  MFU (bf16)       {r.Mfu * 100,10:F1} %   of the bf16 ceiling");
             Console.WriteLine($"  fp32-equiv. MFU  {r.Fp32EquivalentMfu * 100,10:F1} %   of the SGEMM ceiling (comparable with fp32 runs)");
         }

@@ -71,6 +71,8 @@ public sealed record BenchmarkResult
     public IsaPeak? IsaPeak { get; init; }
     /// <summary>Achieved FLOP/s over <see cref="IsaPeak"/>'s peak for the precision run (fp32 FMA, or the bf16 unit): a fixed meaning across CPUs.</summary>
     public double IsaMfu { get; init; } = double.NaN;
+    /// <summary>oneDNN matmul primitives created during the measured steps (new shapes; 0 once every shape has run).</summary>
+    public long MatmulPrimitivesCreated { get; init; }
     /// <summary>bf16 only: the kernel the engine runs the products on, e.g. "gemm (auto: no AMX-BF16)".</summary>
     public string? Bf16Kernel { get; init; }
 
@@ -110,11 +112,12 @@ public static class TrainingBenchmark
         var baselineTimes = new List<double>();
 
         var times = new List<double>();
-        long executed = 0;
+        long executed = 0, primitivesBefore = 0;
         double accounted = 0, keptFraction = 0;
         for (int s = 0; s < options.WarmupSteps + options.Steps; s++)
         {
             bool measured = s >= options.WarmupSteps;
+            if (s == options.WarmupSteps) primitivesBefore = OneDnnMatmul.Created;
             if (baseline is not null)
             {
                 double ms = baseline.Step().Milliseconds;
@@ -129,6 +132,7 @@ public static class TrainingBenchmark
             }
             onStep?.Invoke(s, r.Milliseconds);
         }
+        long primitivesCreated = OneDnnMatmul.Created - primitivesBefore;
         // Before the GEMM ceilings below allocate their own operands (the head's are larger than the model's buffers).
         double peakRss = MachineInfo.PeakRssMegabytes;
         var sorted = times.Order().ToArray();
@@ -160,7 +164,7 @@ public static class TrainingBenchmark
             StepMs = times.ToArray(), Profile = options.Profile ? model.Timer.Totals : [], Ceiling = ceiling,
             BaselineMedianMs = baseline is null ? double.NaN : Median(baselineTimes.Order().ToArray()),
             IsaPeak = isa, IsaMfu = gflops / isaPeak,
-            Bf16Kernel = bf16 ? DescribeBf16Kernels(ShapesOf(cfg, B, T)) : null,
+            Bf16Kernel = bf16 ? DescribeBf16Kernels(ShapesOf(cfg, B, T)) : null, MatmulPrimitivesCreated = primitivesCreated,
         };
     }
 

@@ -38,6 +38,13 @@ public static unsafe class OneDnnMatmul
     private static byte* _scratch;
     private static long _scratchBytes;
 
+    /// <summary>
+    /// Primitives created since the process started (each new shape creates one; a full cache re-creates them): on AMX a
+    /// selection run's varying kept-row counts are new shapes, and bench reports this count to show what that costs.
+    /// </summary>
+    public static long Created { get { lock (OneDnn.Lock) return _created; } }
+    private static long _created;
+
     /// <summary>Primitives in the cache.</summary>
     public static int CachedPrimitives { get { lock (OneDnn.Lock) return Cache.Count; } }
 
@@ -55,6 +62,7 @@ public static unsafe class OneDnnMatmul
         else if (OneDnn.Bf16Unavailable is { } why && why.Contains(Library)) throw new NotSupportedException(why);
         if (Cache.Count >= MaxCached) ClearLocked(); // varying kept-row counts create shapes; bound what they hold
         p = Create(key);
+        _created++;
         Cache[key] = p;
         return p;
     }
@@ -100,6 +108,7 @@ public static unsafe class OneDnnMatmul
             if (PackedBytes == 0) throw new InvalidOperationException("this product reads B as stored; there is nothing to pack");
             lock (OneDnn.Lock)
             {
+                if (Handle == IntPtr.Zero) throw new ObjectDisposedException(nameof(Product), "the primitive cache was emptied: get the product again");
                 OneDnn.SetThreads();
                 Check(dnnl_memory_set_data_handle(PackFrom, plain), "set pack source");
                 Check(dnnl_memory_set_data_handle(PackTo, packed), "set pack destination");
@@ -118,6 +127,7 @@ public static unsafe class OneDnnMatmul
 
         internal void ExecuteLocked(void* a, void* b, float* c)
         {
+            if (Handle == IntPtr.Zero) throw new ObjectDisposedException(nameof(Product), "the primitive cache was emptied: get the product again");
             GemmFlops.Add(Key.M, Key.N, Key.K);
             OneDnn.SetThreads();
             if (ScratchBytes > _scratchBytes)
@@ -145,7 +155,8 @@ public static unsafe class OneDnnMatmul
         {
             foreach (var m in new[] { A, B, C, Scratch, PackFrom, PackTo }) if (m != IntPtr.Zero) dnnl_memory_destroy(m);
             if (PackReorder != IntPtr.Zero) dnnl_primitive_destroy(PackReorder);
-            dnnl_primitive_destroy(Handle);
+            if (Handle != IntPtr.Zero) dnnl_primitive_destroy(Handle);
+            Handle = A = B = C = Scratch = PackReorder = PackFrom = PackTo = IntPtr.Zero;
         }
     }
 
