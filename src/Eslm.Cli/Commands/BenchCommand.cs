@@ -224,12 +224,14 @@ public static class BenchCommand
 
     private static int PrintCeiling(IReadOnlyList<GemmCeiling.Measurement> ms, bool json)
     {
+        var peak = IsaPeak.OfThisMachine() is { } p ? p with { Cores = OpenBlas.Threads > 0 ? OpenBlas.Threads : p.Cores } : null;
         if (json)
         {
             var o = new JsonObject
             {
                 ["blas_core"] = OpenBlas.CoreName, ["threads"] = OpenBlas.Threads,
                 ["gemm_ceiling_gflops"] = Math.Round(ms.Max(m => m.GflopsPerSecond), 2),
+                ["isa_peak_fp32_gflops"] = peak is null ? null : Math.Round(peak.Fp32Gflops, 1),
                 ["shapes"] = new JsonArray(ms.Select(m => (JsonNode)new JsonObject
                 {
                     ["name"] = m.Shape.Name, ["m"] = m.Shape.M, ["n"] = m.Shape.N, ["k"] = m.Shape.K, ["gflops"] = Math.Round(m.GflopsPerSecond, 2),
@@ -242,6 +244,7 @@ public static class BenchCommand
         if (BlasWarning() is { } warning) Console.WriteLine($"note: {warning}");
         foreach (var m in ms) Console.WriteLine($"  {m.Shape.Name,-10} {m.Shape.M}x{m.Shape.N}x{m.Shape.K}: {m.GflopsPerSecond,8:F1} GFLOP/s");
         Console.WriteLine($"  ceiling: {ms.Max(m => m.GflopsPerSecond):F1} GFLOP/s");
+        if (peak is not null) Console.WriteLine($"  ISA peak: {IsaPeak.Describe(peak.Cores, peak.Ghz, peak.Fp32FlopPerCycle, peak.Fp32Isa)}");
         return 0;
     }
 }

@@ -144,4 +144,32 @@ public unsafe class OneDnnTests
         Skip.If(forward.PackedBytes == 0 || dX.PackedBytes == 0, $"oneDNN reads these weights as stored here ({forward.Implementation})");
         Assert.NotEqual(forward.Layout, dX.Layout);
     }
+
+    /// <summary>
+    /// A full cache is emptied and refilled on demand: the re-created primitive computes the same bits (same shape, same
+    /// kernel), and a product taken before the emptying refuses to run on freed handles.
+    /// </summary>
+    [SkippableFact]
+    public void A_primitive_recreated_after_the_cache_is_emptied_gives_the_same_bits()
+    {
+        Skip.If(OneDnn.Bf16Unavailable is not null, OneDnn.Bf16Unavailable);
+        var rng = new Random(8);
+        int m = 40, n = 48, k = 96;
+        ushort[] a = Randn(rng, m * k).Select(Bf16.FromFloat).ToArray(), b = Randn(rng, k * n).Select(Bf16.FromFloat).ToArray();
+        float[] first = new float[m * n], second = new float[m * n];
+        var stale = OneDnnMatmul.Get(new(OneDnn.DataType.Bf16, false, false, m, n, k, k, n, n, 1f, 0f));
+        long created = OneDnnMatmul.Created;
+        fixed (ushort* pa = a, pb = b)
+        fixed (float* p1 = first, p2 = second)
+        {
+            OneDnn.Matmul(OneDnn.Kernel.Matmul, OneDnn.DataType.Bf16, false, false, m, n, k, 1f, pa, k, pb, n, 0f, p1, n);
+            OneDnnMatmul.Clear();
+            OneDnn.Matmul(OneDnn.Kernel.Matmul, OneDnn.DataType.Bf16, false, false, m, n, k, 1f, pa, k, pb, n, 0f, p2, n);
+            float* c = p2;
+            void* sa = pa, sb = pb;
+            Assert.Throws<ObjectDisposedException>(() => stale.Execute(sa, sb, c));
+        }
+        Assert.Equal(created + 1, OneDnnMatmul.Created);
+        Assert.Equal(first, second);
+    }
 }
