@@ -104,10 +104,13 @@ public static unsafe class OneDnn
         }
     }
 
+    /// <summary>The OpenMP thread count oneDNN runs with: <see cref="OpenBlas.Threads"/> (what --threads set), else every core.</summary>
+    internal static int Threads => OpenBlas.Threads > 0 ? OpenBlas.Threads : Environment.ProcessorCount;
+
     /// <summary>oneDNN's OpenMP threads follow <see cref="OpenBlas.Threads"/>; the caller holds <see cref="Lock"/>.</summary>
     internal static void SetThreads()
     {
-        int threads = OpenBlas.Threads > 0 ? OpenBlas.Threads : Environment.ProcessorCount;
+        int threads = Threads;
         if (_threadsSet != threads) { omp_set_num_threads(threads); _threadsSet = threads; }
     }
 

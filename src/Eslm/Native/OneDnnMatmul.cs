@@ -32,7 +32,8 @@ public static unsafe class OneDnnMatmul
     public readonly record struct Key(OneDnn.DataType Type, bool TransA, bool TransB, int M, int N, int K, int Lda, int Ldb, int Ldc,
         float Alpha, float Beta, bool PackedB = false);
 
-    private static readonly Dictionary<Key, Product> Cache = new();
+    // Keyed by the thread count too: a primitive splits its work by the threads there were when it was created.
+    private static readonly Dictionary<(Key, int Threads), Product> Cache = new();
     private static readonly List<(byte[] Plain, byte[] Packed)> Layouts = new(); // weight reorders seen so far; an id is an index
     private static IntPtr _engine, _stream;
     private static byte* _scratch;
@@ -56,14 +57,16 @@ public static unsafe class OneDnnMatmul
 
     internal static Product GetLocked(Key key)
     {
-        if (Cache.TryGetValue(key, out var p)) return p;
+        int threads = OneDnn.Threads;
+        if (Cache.TryGetValue((key, threads), out var p)) return p;
         // Loads the library after OneDnn has set OpenMP's environment, and refuses bf16 where it cannot run.
         if (key.Type == OneDnn.DataType.Bf16) OneDnn.EnsureBf16();
         else if (OneDnn.Bf16Unavailable is { } why && why.Contains(Library)) throw new NotSupportedException(why);
         if (Cache.Count >= MaxCached) ClearLocked(); // varying kept-row counts create shapes; bound what they hold
+        OneDnn.SetThreads(); // before the primitive is described: oneDNN plans its split for this many threads
         p = Create(key);
         _created++;
-        Cache[key] = p;
+        Cache[(key, threads)] = p;
         return p;
     }
 

@@ -172,4 +172,34 @@ public unsafe class OneDnnTests
         Assert.Equal(created + 1, OneDnnMatmul.Created);
         Assert.Equal(first, second);
     }
+
+    /// <summary>
+    /// A primitive plans its split for the thread count it was created under, so the cache keeps one per thread count:
+    /// after --threads changes, the product runs on a primitive made for the new count (and the result is still right).
+    /// </summary>
+    [SkippableFact]
+    public void A_thread_count_change_gets_a_primitive_made_for_the_new_count()
+    {
+        Skip.If(OneDnn.Bf16Unavailable is not null, OneDnn.Bf16Unavailable);
+        var rng = new Random(9);
+        int m = 72, n = 40, k = 64;
+        ushort[] a = Randn(rng, m * k).Select(Bf16.FromFloat).ToArray(), b = Randn(rng, k * n).Select(Bf16.FromFloat).ToArray();
+        float[] two = new float[m * n], one = new float[m * n];
+        int saved = OpenBlas.Threads;
+        try
+        {
+            fixed (ushort* pa = a, pb = b)
+            fixed (float* p2 = two, p1 = one)
+            {
+                OpenBlas.Initialize(2);
+                OneDnn.Matmul(OneDnn.Kernel.Matmul, OneDnn.DataType.Bf16, false, false, m, n, k, 1f, pa, k, pb, n, 0f, p2, n);
+                long created = OneDnnMatmul.Created;
+                OpenBlas.Initialize(1);
+                OneDnn.Matmul(OneDnn.Kernel.Matmul, OneDnn.DataType.Bf16, false, false, m, n, k, 1f, pa, k, pb, n, 0f, p1, n);
+                Assert.Equal(created + 1, OneDnnMatmul.Created);
+            }
+        }
+        finally { OpenBlas.Initialize(saved); }
+        for (int i = 0; i < one.Length; i++) Assert.True(Math.Abs(one[i] - two[i]) <= 1e-4 * (1 + Math.Abs(two[i])), $"C[{i}]: {one[i]} vs {two[i]}");
+    }
 }
