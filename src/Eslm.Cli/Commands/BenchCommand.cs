@@ -104,6 +104,16 @@ public static class BenchCommand
             ["blas_note"] = BlasWarning(),
             ["step_ms"] = new JsonArray(r.StepMs.Select(x => (JsonNode)Math.Round(x, 2)).ToArray()),
         };
+        // Issue 24: the peaks MFU is read against, measured (above) and theoretical (the ISA's, on the cores used).
+        o["isa_peak_fp32_gflops"] = r.IsaPeak is { } isa ? Math.Round(isa.Fp32Gflops, 1) : null;
+        o["isa_peak_bf16_gflops"] = r.IsaPeak is { } isb && !double.IsNaN(isb.Bf16Gflops) ? Math.Round(isb.Bf16Gflops, 1) : null;
+        o["isa_peak"] = r.IsaPeakDescription;
+        o["isa_mfu"] = double.IsNaN(r.IsaMfu) ? null : Math.Round(r.IsaMfu, 4);
+        if (r.Bf16Kernel is not null)
+        {
+            o["bf16_kernel"] = r.Bf16Kernel;
+            o["matmul_primitives_created"] = r.MatmulPrimitivesCreated;
+        }
         if (r.Profile.Count > 0)
             o["profile_ms"] = new JsonObject(r.Profile.Select(p => KeyValuePair.Create(p.Name, (JsonNode?)Math.Round(p.Milliseconds / r.Steps, 2))));
         return o;
@@ -124,11 +134,18 @@ public static class BenchCommand
         Console.WriteLine($"  SGEMM ceiling    {r.GemmCeilingGflops,10:F1} GFLOP/s (best of {string.Join(", ", r.Ceiling.Select(c => $"{c.Shape.Name} {c.GflopsPerSecond:F0}"))})");
         if (r.Precision == Precision.Bf16)
         {
-            Console.WriteLine($"  bf16 ceiling     {r.Bf16CeilingGflops,10:F1} GFLOP/s (oneDNN; best of {string.Join(", ", r.Bf16Ceiling.Select(c => $"{c.Shape.Name} {c.GflopsPerSecond:F0}"))})");
+            Console.WriteLine($"  bf16 ceiling     {r.Bf16CeilingGflops,10:F1} GFLOP/s (oneDNN {r.Bf16Kernel}; best of {string.Join(", ", r.Bf16Ceiling.Select(c => $"{c.Shape.Name} {c.GflopsPerSecond:F0}"))})");
+            if (r.MatmulPrimitivesCreated > 0)
+                Console.WriteLine($"  matmul primitives created during the measured steps: {r.MatmulPrimitivesCreated} (new shapes, e.g. kept-row counts)");
             Console.WriteLine($"  MFU (bf16)       {r.Mfu * 100,10:F1} %   of the bf16 ceiling");
             Console.WriteLine($"  fp32-equiv. MFU  {r.Fp32EquivalentMfu * 100,10:F1} %   of the SGEMM ceiling (comparable with fp32 runs)");
         }
         else Console.WriteLine($"  MFU              {r.Mfu * 100,10:F1} %");
+        if (r.IsaPeakDescription is { } peak)
+        {
+            Console.WriteLine($"  ISA peak         {peak}");
+            Console.WriteLine($"  MFU (ISA peak)   {r.IsaMfu * 100,10:F1} %   of the theoretical peak (same meaning on every CPU)");
+        }
         Console.WriteLine($"  OpenBLAS core    {r.BlasCore,10}   threads {r.Threads}   peak RSS {r.PeakRssMb:F0} MiB");
         Console.WriteLine($"  CPU              {r.Cpu}");
         if (BlasWarning() is { } warning) Console.WriteLine($"  note: {warning}");
@@ -154,11 +171,19 @@ public static class BenchCommand
     /// </summary>
     private static int PrintLibraries(Eslm.Model.GptConfig cfg, int B, int T, bool json)
     {
+        var request = Bf16Kernels.FromEnvironment();
         var shapes = TrainingBenchmark.AllShapesOf(cfg, B, T).ToList();
         var rows = shapes.Select(s => (Shape: s,
             Blas: GemmCeiling.Measure([s]).Single().GflopsPerSecond,
             DnnFp32: GemmCeiling.Measure([s], library: GemmCeiling.Library.OneDnnFp32).Single().GflopsPerSecond,
-            DnnBf16: GemmCeiling.Measure([s], library: GemmCeiling.Library.OneDnnBf16).Single().GflopsPerSecond)).ToList();
+            DnnBf16: GemmCeiling.Measure([s], library: GemmCeiling.Library.OneDnnBf16).Single().GflopsPerSecond,
+            Matmul: GemmCeiling.Measure([s], library: GemmCeiling.Library.OneDnnBf16Matmul).Single().GflopsPerSecond,
+            Implementation: GemmCeiling.MatmulImplementation(s),
+            Engine: Bf16Kernels.Choose(request, OneDnn.HasAmxBf16, s.M, s.N, s.K))).ToList();
+        double EngineRate((GemmCeiling.Shape, double, double, double DnnBf16, double Matmul, string, OneDnn.Kernel Engine) x) =>
+            x.Engine == OneDnn.Kernel.Matmul ? x.Matmul : x.DnnBf16;
+        string kernels = TrainingBenchmark.DescribeBf16Kernels(shapes);
+        var peak = IsaPeak.OfThisMachine() is { } p ? p with { Cores = OpenBlas.Threads > 0 ? OpenBlas.Threads : p.Cores } : null;
         if (json)
         {
             var o = new JsonObject
@@ -169,17 +194,27 @@ public static class BenchCommand
                     ["name"] = x.Shape.Name, ["m"] = x.Shape.M, ["n"] = x.Shape.N, ["k"] = x.Shape.K,
                     ["openblas_fp32_gflops"] = Math.Round(x.Blas, 2), ["onednn_fp32_gflops"] = Math.Round(x.DnnFp32, 2),
                     ["onednn_bf16_gflops"] = Math.Round(x.DnnBf16, 2),
+                    ["onednn_bf16_matmul_gflops"] = Math.Round(x.Matmul, 2), ["onednn_bf16_matmul_impl"] = x.Implementation,
+                    ["bf16_kernel"] = x.Engine.Name(),
                 }).ToArray()),
+                ["bf16_kernel"] = kernels, ["amx_bf16"] = OneDnn.HasAmxBf16,
+                ["isa_peak_fp32_gflops"] = peak is null ? null : Math.Round(peak.Fp32Gflops, 1),
+                ["isa_peak_bf16_gflops"] = peak is null || double.IsNaN(peak.Bf16Gflops) ? null : Math.Round(peak.Bf16Gflops, 1),
             };
             Console.WriteLine(o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             return 0;
         }
-        Console.WriteLine($"OpenBLAS core {OpenBlas.CoreName}, {OpenBlas.Threads} threads; GFLOP/s, best of 3 per shape");
-        Console.WriteLine($"  {"shape",-14} {"m×n×k",-18} {"OpenBLAS fp32",14} {"oneDNN fp32",12} {"oneDNN bf16",12}");
+        Console.WriteLine($"OpenBLAS core {OpenBlas.CoreName}, {OpenBlas.Threads} threads; GFLOP/s, best of 3 per shape; " +
+                          $"bf16 gemm = oneDNN's jit GEMM, bf16 matmul = its matmul primitive (weights packed); the engine uses {kernels}");
+        if (peak is not null)
+            Console.WriteLine($"ISA peak: fp32 {IsaPeak.Describe(peak.Cores, peak.Ghz, peak.Fp32FlopPerCycle, peak.Fp32Isa)}" +
+                              (double.IsNaN(peak.Bf16Gflops) ? "" : $"; bf16 {IsaPeak.Describe(peak.Cores, peak.Ghz, peak.Bf16FlopPerCycle, peak.Bf16Isa)}"));
+        Console.WriteLine($"  {"shape",-14} {"m×n×k",-18} {"OpenBLAS fp32",14} {"oneDNN fp32",12} {"bf16 gemm",10} {"bf16 matmul",12}  {"engine",-7} matmul kernel");
         foreach (var x in rows)
-            Console.WriteLine($"  {x.Shape.Name,-14} {$"{x.Shape.M}x{x.Shape.N}x{x.Shape.K}",-18} {x.Blas,14:F1} {x.DnnFp32,12:F1} {x.DnnBf16,12:F1}");
+            Console.WriteLine($"  {x.Shape.Name,-14} {$"{x.Shape.M}x{x.Shape.N}x{x.Shape.K}",-18} {x.Blas,14:F1} {x.DnnFp32,12:F1} {x.DnnBf16,10:F1} {x.Matmul,12:F1}  {x.Engine.Name(),-7} {x.Implementation}");
         Console.WriteLine($"  totals (time-weighted): OpenBLAS fp32 {Harmonic(rows.Select(x => (x.Shape, x.Blas))):F1}, " +
-                          $"oneDNN fp32 {Harmonic(rows.Select(x => (x.Shape, x.DnnFp32))):F1}, oneDNN bf16 {Harmonic(rows.Select(x => (x.Shape, x.DnnBf16))):F1} GFLOP/s");
+                          $"oneDNN fp32 {Harmonic(rows.Select(x => (x.Shape, x.DnnFp32))):F1}, bf16 gemm {Harmonic(rows.Select(x => (x.Shape, x.DnnBf16))):F1}, " +
+                          $"bf16 matmul {Harmonic(rows.Select(x => (x.Shape, x.Matmul))):F1}, bf16 engine {Harmonic(rows.Select(x => (x.Shape, EngineRate(x)))):F1} GFLOP/s");
         return 0;
     }
 
@@ -193,12 +228,14 @@ public static class BenchCommand
 
     private static int PrintCeiling(IReadOnlyList<GemmCeiling.Measurement> ms, bool json)
     {
+        var peak = IsaPeak.OfThisMachine() is { } p ? p with { Cores = OpenBlas.Threads > 0 ? OpenBlas.Threads : p.Cores } : null;
         if (json)
         {
             var o = new JsonObject
             {
                 ["blas_core"] = OpenBlas.CoreName, ["threads"] = OpenBlas.Threads,
                 ["gemm_ceiling_gflops"] = Math.Round(ms.Max(m => m.GflopsPerSecond), 2),
+                ["isa_peak_fp32_gflops"] = peak is null ? null : Math.Round(peak.Fp32Gflops, 1),
                 ["shapes"] = new JsonArray(ms.Select(m => (JsonNode)new JsonObject
                 {
                     ["name"] = m.Shape.Name, ["m"] = m.Shape.M, ["n"] = m.Shape.N, ["k"] = m.Shape.K, ["gflops"] = Math.Round(m.GflopsPerSecond, 2),
@@ -211,6 +248,7 @@ public static class BenchCommand
         if (BlasWarning() is { } warning) Console.WriteLine($"note: {warning}");
         foreach (var m in ms) Console.WriteLine($"  {m.Shape.Name,-10} {m.Shape.M}x{m.Shape.N}x{m.Shape.K}: {m.GflopsPerSecond,8:F1} GFLOP/s");
         Console.WriteLine($"  ceiling: {ms.Max(m => m.GflopsPerSecond):F1} GFLOP/s");
+        if (peak is not null) Console.WriteLine($"  ISA peak: {IsaPeak.Describe(peak.Cores, peak.Ghz, peak.Fp32FlopPerCycle, peak.Fp32Isa)}");
         return 0;
     }
 }

@@ -67,6 +67,19 @@ public sealed record BenchmarkResult
     /// <summary>With <see cref="BenchmarkOptions.Baseline"/>: clm's median, measured in alternation with the strategy.</summary>
     public double BaselineMedianMs { get; init; } = double.NaN;
     public double RatioVsBaseline => MedianMs / BaselineMedianMs;
+    /// <summary>The theoretical peak of the ISA on the cores used (null where /proc/cpuinfo cannot be read).</summary>
+    public IsaPeak? IsaPeak { get; init; }
+    /// <summary>Achieved FLOP/s over <see cref="IsaPeak"/>'s peak for the precision run (fp32 FMA, or the bf16 unit): a fixed meaning across CPUs.</summary>
+    public double IsaMfu { get; init; } = double.NaN;
+    /// <summary>oneDNN matmul primitives created during the measured steps (new shapes; 0 once every shape has run).</summary>
+    public long MatmulPrimitivesCreated { get; init; }
+    /// <summary>bf16 only: the kernel the engine runs the products on, e.g. "gemm (auto: no AMX-BF16)".</summary>
+    public string? Bf16Kernel { get; init; }
+
+    /// <summary>The ISA peak MFU is measured against: "2 cores × 2.10 GHz × 64 FLOP/cycle (AVX-512 FMA, two pipes) = 269 GFLOP/s".</summary>
+    public string? IsaPeakDescription => IsaPeak is not { } p ? null
+        : Precision == Precision.Bf16 ? (double.IsNaN(p.Bf16Gflops) ? null : Eslm.Native.IsaPeak.Describe(p.Cores, p.Ghz, p.Bf16FlopPerCycle, p.Bf16Isa))
+        : Eslm.Native.IsaPeak.Describe(p.Cores, p.Ghz, p.Fp32FlopPerCycle, p.Fp32Isa);
 }
 
 /// <summary>
@@ -99,11 +112,12 @@ public static class TrainingBenchmark
         var baselineTimes = new List<double>();
 
         var times = new List<double>();
-        long executed = 0;
+        long executed = 0, primitivesBefore = 0;
         double accounted = 0, keptFraction = 0;
         for (int s = 0; s < options.WarmupSteps + options.Steps; s++)
         {
             bool measured = s >= options.WarmupSteps;
+            if (s == options.WarmupSteps) primitivesBefore = OneDnnMatmul.Created;
             if (baseline is not null)
             {
                 double ms = baseline.Step().Milliseconds;
@@ -118,6 +132,7 @@ public static class TrainingBenchmark
             }
             onStep?.Invoke(s, r.Milliseconds);
         }
+        long primitivesCreated = OneDnnMatmul.Created - primitivesBefore;
         // Before the GEMM ceilings below allocate their own operands (the head's are larger than the model's buffers).
         double peakRss = MachineInfo.PeakRssMegabytes;
         var sorted = times.Order().ToArray();
@@ -126,13 +141,16 @@ public static class TrainingBenchmark
         var ceiling = options.MeasureCeiling ? GemmCeiling.Measure(ShapesOf(cfg, B, T)) : [];
         double ceilingGflops = ceiling.Count == 0 ? double.NaN : ceiling.Max(m => m.GflopsPerSecond);
         bool bf16 = options.Precision == Precision.Bf16;
-        var bf16Ceiling = options.MeasureCeiling && bf16 ? GemmCeiling.Measure(ShapesOf(cfg, B, T), library: GemmCeiling.Library.OneDnnBf16) : [];
+        var bf16Ceiling = options.MeasureCeiling && bf16 ? GemmCeiling.MeasureBf16Engine(ShapesOf(cfg, B, T), Bf16Kernels.FromEnvironment()) : [];
         double bf16CeilingGflops = bf16Ceiling.Count == 0 ? double.NaN : bf16Ceiling.Max(m => m.GflopsPerSecond);
         // clm: the nanoGPT/llm.c formula (comparable with peers). Selection strategies do less work than the formula
         // counts, so their achieved rate uses the FLOPs our GEMMs actually executed (else MFU would exceed 100%).
         bool formula = options.Strategy == "clm";
         double executedPerStep = times.Count == 0 ? 0 : (double)executed / times.Count;
         double gflops = (formula ? flops : executedPerStep) / (median / 1000.0) / 1e9;
+        // The theoretical peak of the cores the run used (OpenBLAS's thread count, which --threads sets).
+        var isa = IsaPeak.OfThisMachine() is { } p ? p with { Cores = OpenBlas.Threads > 0 ? OpenBlas.Threads : p.Cores } : null;
+        double isaPeak = isa is null ? double.NaN : bf16 ? isa.Bf16Gflops : isa.Fp32Gflops;
         return new BenchmarkResult
         {
             Model = options.ModelName, Batch = B, Seq = T, Strategy = options.Strategy, Steps = times.Count,
@@ -145,7 +163,18 @@ public static class TrainingBenchmark
             BlasCore = OpenBlas.CoreName, Threads = OpenBlas.Threads, PeakRssMb = peakRss, Cpu = MachineInfo.CpuModel,
             StepMs = times.ToArray(), Profile = options.Profile ? model.Timer.Totals : [], Ceiling = ceiling,
             BaselineMedianMs = baseline is null ? double.NaN : Median(baselineTimes.Order().ToArray()),
+            IsaPeak = isa, IsaMfu = gflops / isaPeak,
+            Bf16Kernel = bf16 ? DescribeBf16Kernels(ShapesOf(cfg, B, T)) : null, MatmulPrimitivesCreated = primitivesCreated,
         };
+    }
+
+    /// <summary>The bf16 kernels of <paramref name="shapes"/> and why: "matmul (auto: AMX-BF16)", "gemm (ESLM_BF16_KERNEL=gemm)".</summary>
+    public static string DescribeBf16Kernels(IEnumerable<GemmCeiling.Shape> shapes)
+    {
+        var request = Bf16Kernels.FromEnvironment();
+        string kernels = string.Join("/", shapes.Select(s => Bf16Kernels.Choose(request, OneDnn.HasAmxBf16, s.M, s.N, s.K).Name()).Distinct());
+        string why = request == Bf16KernelRequest.Auto ? OneDnn.HasAmxBf16 ? "auto: AMX-BF16" : "auto: no AMX-BF16" : $"{Bf16Kernels.EnvironmentVariable}={request.Name()}";
+        return $"{kernels} ({why})";
     }
 
     private static double Median(double[] sorted) => sorted.Length == 0 ? double.NaN
@@ -157,8 +186,8 @@ public static class TrainingBenchmark
         int BT = B * T, C = cfg.C;
         foreach (var (name, inC, outC) in new[] { ("qkv", C, 3 * C), ("attproj", C, C), ("fc", C, 4 * C), ("fcproj", 4 * C, C), ("head", C, cfg.Vp) })
         {
-            yield return new($"{name}.fwd", BT, outC, inC, TransB: true);
-            yield return new($"{name}.dX", BT, inC, outC);
+            yield return new($"{name}.fwd", BT, outC, inC, TransB: true, BIsWeight: true);
+            yield return new($"{name}.dX", BT, inC, outC, BIsWeight: true);
             yield return new($"{name}.dW", outC, inC, BT, TransA: true);
         }
     }
@@ -167,8 +196,8 @@ public static class TrainingBenchmark
     public static IEnumerable<GemmCeiling.Shape> ShapesOf(GptConfig cfg, int B, int T)
     {
         int BT = B * T;
-        yield return new("head.fwd", BT, cfg.Vp, cfg.C, TransB: true);
+        yield return new("head.fwd", BT, cfg.Vp, cfg.C, TransB: true, BIsWeight: true);
         yield return new("head.dW", cfg.Vp, cfg.C, BT, TransA: true);
-        yield return new("fc.fwd", BT, 4 * cfg.C, cfg.C, TransB: true);
+        yield return new("fc.fwd", BT, 4 * cfg.C, cfg.C, TransB: true, BIsWeight: true);
     }
 }

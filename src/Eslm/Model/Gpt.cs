@@ -201,7 +201,7 @@ public sealed unsafe partial class Gpt : IDisposable
     internal LayerTensors LayerWeights(int l) => _weights[l];
 
     /// <summary>The tied LM head's weight (wte) as a product operand, with its bf16 mirror slice in bf16.</summary>
-    internal Operand HeadWeight => new(Parameters.Pointer(Wte), Parameters.Bf16Mirror is { } m ? m.Pointer(Wte) : null);
+    internal Operand HeadWeight => new(Parameters.Pointer(Wte), Parameters.Bf16Mirror is { } m ? m.Pointer(Wte) : null, Parameters.Bf16Mirror);
 
     /// <summary>The LM head's input (lnf) as a product operand, with its shadow when the last forward wrote one.</summary>
     private Operand HeadInput => new(_a.Lnf, _shadowed ? _sh.Lnf : null);

@@ -11,16 +11,18 @@ public readonly unsafe struct LayerTensors
 {
     public readonly float* Ln1W, Ln1B, QkvW, QkvB, AttProjW, AttProjB, Ln2W, Ln2B, FcW, FcB, FcProjW, FcProjB;
     private readonly ushort* _qkvW, _attProjW, _fcW, _fcProjW; // bf16 mirror slices (null without a mirror)
+    private readonly Bf16Mirror? _mirror;
 
-    /// <summary>The linear layers' weights as product operands (fp32 values and bf16 mirror slice).</summary>
-    public Operand QkvWeight => new(QkvW, _qkvW);
-    public Operand AttProjWeight => new(AttProjW, _attProjW);
-    public Operand FcWeight => new(FcW, _fcW);
-    public Operand FcProjWeight => new(FcProjW, _fcProjW);
+    /// <summary>The linear layers' weights as product operands (fp32 values, bf16 mirror slice and the mirror).</summary>
+    public Operand QkvWeight => new(QkvW, _qkvW, _mirror);
+    public Operand AttProjWeight => new(AttProjW, _attProjW, _mirror);
+    public Operand FcWeight => new(FcW, _fcW, _mirror);
+    public Operand FcProjWeight => new(FcProjW, _fcProjW, _mirror);
 
     public LayerTensors(TensorBlock block, int layer, int C)
     {
         long l = layer, c = C;
+        _mirror = block.Bf16Mirror;
         if (block.Bf16Mirror is { } m)
         {
             _qkvW = m.Pointer(ParameterLayout.QkvW) + l * 3 * c * c; _attProjW = m.Pointer(ParameterLayout.AttProjW) + l * c * c;

@@ -6,7 +6,10 @@ namespace Eslm.Native;
 /// P/Invoke to oneDNN 2.6 (Debian <c>libdnnl2</c>): matrix products with bf16 (or fp32) operands, fp32 accumulation and
 /// fp32 output. OpenBLAS 0.3.21 has no bf16 GEMM and .NET 10 no AVX512-BF16 intrinsics, so oneDNN (PyTorch's CPU backend)
 /// runs the bf16 products (docs/precision.md).
-/// <para>Products go straight to oneDNN's BLAS-like jit GEMMs, <c>dnnl_gemm_bf16bf16f32</c> and <c>dnnl_sgemm</c>
+/// <para>Two kernels (<see cref="Kernel"/>; <see cref="Bf16Kernels"/> picks per CPU and shape): <see cref="Kernel.Gemm"/>,
+/// the default, and <see cref="Kernel.Matmul"/>, a cached matmul primitive per shape (<see cref="OneDnnMatmul"/>), the
+/// only way to oneDNN's AMX kernels.</para>
+/// <para>The jit GEMM products go straight to oneDNN's BLAS-like jit GEMMs, <c>dnnl_gemm_bf16bf16f32</c> and <c>dnnl_sgemm</c>
 /// (row-major, the contract of <see cref="OpenBlas.Sgemm"/>). On this engine's shapes they beat the matmul primitive,
 /// which picks its brgemm kernels for dense operands: 1.1–1.5× on the LM head's three products and on every product
 /// that accumulates (beta = 1), measured one after the other on Zen 5, 2 threads (docs/precision.md). They also need
@@ -17,12 +20,21 @@ namespace Eslm.Native;
 public static unsafe class OneDnn
 {
     private const string Library = "libdnnl.so.2", OpenMp = "libgomp.so.1";
-    private const int IsaAvx512CoreBf16 = 0xe7;
+    private const int IsaAvx512CoreBf16 = 0xe7, IsaAvx512CoreAmx = 0x3e7;
 
-    /// <summary>Operand element type.</summary>
-    public enum DataType { Bf16, Fp32 }
+    /// <summary>Operand element type (values of dnnl_data_type_t).</summary>
+    public enum DataType { Bf16 = 2, Fp32 = 3 }
 
-    private static readonly object Lock = new();
+    /// <summary>Which oneDNN entry point runs a product.</summary>
+    public enum Kernel
+    {
+        /// <summary>The BLAS-like jit GEMM (dnnl_gemm_bf16bf16f32, dnnl_sgemm): AVX512-BF16, never AMX.</summary>
+        Gemm,
+        /// <summary>A matmul primitive, created once per shape and cached: brgemm, on AMX where the CPU has it.</summary>
+        Matmul,
+    }
+
+    internal static readonly object Lock = new();
     private static readonly Lazy<string?> Unavailable = new(Probe);
     [ThreadStatic] private static int _threadsSet;
 
@@ -59,6 +71,11 @@ public static unsafe class OneDnn
     /// </summary>
     public static void Matmul(DataType type, bool transA, bool transB, int m, int n, int k, float alpha,
         void* a, int lda, void* b, int ldb, float beta, float* c, int ldc)
+        => Matmul(Kernel.Gemm, type, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+
+    /// <summary><see cref="Matmul(DataType, bool, bool, int, int, int, float, void*, int, void*, int, float, float*, int)"/> on the given kernel.</summary>
+    public static void Matmul(Kernel kernel, DataType type, bool transA, bool transB, int m, int n, int k, float alpha,
+        void* a, int lda, void* b, int ldb, float beta, float* c, int ldc)
     {
         if (m == 0 || n == 0) return;
         if (type == DataType.Bf16) EnsureBf16();
@@ -69,12 +86,16 @@ public static unsafe class OneDnn
             for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c[(long)i * ldc + j] = beta == 0 ? 0 : beta * c[(long)i * ldc + j];
             return;
         }
+        if (kernel == Kernel.Matmul)
+        {
+            lock (Lock) OneDnnMatmul.GetLocked(new(type, transA, transB, m, n, k, lda, ldb, ldc, alpha, beta)).ExecuteLocked(a, b, c);
+            return;
+        }
         GemmFlops.Add(m, n, k);
         byte ta = transA ? (byte)'T' : (byte)'N', tb = transB ? (byte)'T' : (byte)'N';
         lock (Lock)
         {
-            int threads = OpenBlas.Threads > 0 ? OpenBlas.Threads : Environment.ProcessorCount;
-            if (_threadsSet != threads) { omp_set_num_threads(threads); _threadsSet = threads; }
+            SetThreads();
             int status = type == DataType.Bf16
                 ? dnnl_gemm_bf16bf16f32(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
                 : dnnl_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
@@ -82,6 +103,22 @@ public static unsafe class OneDnn
                 throw new InvalidOperationException($"oneDNN: {type} gemm {(char)ta}{(char)tb} m={m} n={n} k={k} lda={lda} ldb={ldb} ldc={ldc} failed (dnnl_status_t {status})");
         }
     }
+
+    /// <summary>The OpenMP thread count oneDNN runs with: <see cref="OpenBlas.Threads"/> (what --threads set), else every core.</summary>
+    internal static int Threads => OpenBlas.Threads > 0 ? OpenBlas.Threads : Environment.ProcessorCount;
+
+    /// <summary>oneDNN's OpenMP threads follow <see cref="OpenBlas.Threads"/>; the caller holds <see cref="Lock"/>.</summary>
+    internal static void SetThreads()
+    {
+        int threads = Threads;
+        if (_threadsSet != threads) { omp_set_num_threads(threads); _threadsSet = threads; }
+    }
+
+    /// <summary>oneDNN's best instruction set on this CPU (dnnl_cpu_isa_t); 0 where the library is missing.</summary>
+    public static int EffectiveIsa => Bf16Unavailable is { } why && why.Contains(Library) ? 0 : dnnl_get_effective_cpu_isa();
+
+    /// <summary>Whether oneDNN can run AMX-BF16 here (the CPU has it and the kernel lets the process use its tiles).</summary>
+    public static bool HasAmxBf16 => (EffectiveIsa & IsaAvx512CoreAmx) == IsaAvx512CoreAmx;
 
     [DllImport(Library)] private static extern int dnnl_get_effective_cpu_isa();
     // Both take row-major operands (oneDNN swaps them into its column-major kernels); transposes are 'N' or 'T'.

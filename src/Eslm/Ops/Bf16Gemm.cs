@@ -10,6 +10,9 @@ namespace Eslm.Ops;
 /// is read instead of rounding (weights: the parameter block's mirror) or written by the forward for the backward to
 /// read (activations); operands without one, and output gradients, are rounded into reusable scratch just before their
 /// product. dY is converted once and feeds both dX and dW.
+/// <para>Each product runs on the oneDNN kernel <see cref="Bf16Kernels.Choose"/> picks (jit GEMM, or on AMX a matmul
+/// primitive per shape). A primitive reads a weight with a mirror in its preferred layout, which the mirror keeps and
+/// re-lays once per weight change (<see cref="Bf16Mirror.Packed"/>); activations and gradients stay row-major.</para>
 /// </summary>
 internal sealed unsafe class Bf16Gemm : GemmBackend
 {
@@ -30,8 +33,24 @@ internal sealed unsafe class Bf16Gemm : GemmBackend
     private const int MinBf16K = 16;
 
     private readonly Scratch _left = new(), _right = new(), _weightScratch = new();
+    private readonly bool _amx;
 
-    public Bf16Gemm() => OneDnn.EnsureBf16();
+    /// <summary>Tests force a kernel here; null: <see cref="Bf16Kernels.EnvironmentVariable"/> decides (unset: auto).</summary>
+    internal static Bf16KernelRequest? RequestOverride { get; set; }
+
+    /// <summary><paramref name="request"/> null: <see cref="RequestOverride"/>, else <see cref="Bf16Kernels.EnvironmentVariable"/>.</summary>
+    public Bf16Gemm(Bf16KernelRequest? request = null)
+    {
+        OneDnn.EnsureBf16();
+        Request = request ?? RequestOverride ?? Bf16Kernels.FromEnvironment();
+        _amx = OneDnn.HasAmxBf16;
+    }
+
+    /// <summary>The kernel choice this backend follows.</summary>
+    public Bf16KernelRequest Request { get; }
+
+    /// <summary>The kernel this backend runs a product C[m,n] (+)= A[m,k]·B[k,n] on.</summary>
+    public OneDnn.Kernel KernelFor(int m, int n, int k) => Bf16Kernels.Choose(Request, _amx, m, n, k);
 
     public override Precision Precision => Precision.Bf16;
 
@@ -49,7 +68,25 @@ internal sealed unsafe class Bf16Gemm : GemmBackend
             x = _right.Get((long)rows * C);
             Bf16.FromFloat(input.Values, C, x, rows, C);
         }
-        OneDnn.Matmul(OneDnn.DataType.Bf16, false, true, rows, OC, C, 1f, x, C, w, C, beta, output, OC);
+        WeightProduct(true, rows, OC, C, x, C, weight, w, beta, output, OC);
+    }
+
+    /// <summary>
+    /// C[m,n] = A[m,k]·op(W) + beta·C with the weight W ([OC, C] row-major, leading dimension C) as B: op(W) = Wᵀ when
+    /// <paramref name="transW"/>. A matmul primitive reads the weight's packed copy when its mirror can keep one.
+    /// </summary>
+    private void WeightProduct(bool transW, int m, int n, int k, ushort* a, int lda, Operand weight, ushort* w, float beta, float* c, int ldc)
+    {
+        int ldw = transW ? k : n;
+        var kernel = KernelFor(m, n, k);
+        if (kernel == OneDnn.Kernel.Gemm || weight.Mirror is null || weight.Bf16 != w)
+        {
+            OneDnn.Matmul(kernel, OneDnn.DataType.Bf16, false, transW, m, n, k, 1f, a, lda, w, ldw, beta, c, ldc);
+            return;
+        }
+        var product = OneDnnMatmul.Get(new(OneDnn.DataType.Bf16, false, transW, m, n, k, lda, ldw, ldc, 1f, beta, PackedB: true));
+        void* b = product.PackedBytes == 0 ? w : weight.Mirror.Packed(w, product.Layout, product.PackedBytes, product.PackB);
+        product.Execute(a, b, c);
     }
 
     public override void LinearBackward(float* dInput, float dInputBeta, float* dWeight, float* dOutput, Operand input, Operand weight,
@@ -76,7 +113,7 @@ internal sealed unsafe class Bf16Gemm : GemmBackend
                 x = _right.Get((long)n * C);
                 Bf16.FromFloat(input.Values + (long)r0 * C, C, x, n, C);
             }
-            Products(dInput == null ? null : dInput + (long)r0 * C, dInputBeta, dWeight, dy, OC, x, w, n, C, OC);
+            Products(dInput == null ? null : dInput + (long)r0 * C, dInputBeta, dWeight, dy, OC, x, weight, w, n, C, OC);
         }
     }
 
@@ -94,18 +131,17 @@ internal sealed unsafe class Bf16Gemm : GemmBackend
         ushort* x = _right.Get((long)count * C), dy = _left.Get((long)count * OC);
         RowGather.Gather(x, rounded, rows, count, C);
         Bf16.FromFloat(dOutput, OC, dy, count, OC);
-        Products(dInput, 0f, dWeight, dy, OC, x, Weight(weight, (long)OC * C), count, C, OC);
+        Products(dInput, 0f, dWeight, dy, OC, x, weight, Weight(weight, (long)OC * C), count, C, OC);
     }
 
     /// <summary>
     /// The backward pair on bf16 operands: dInput[n, C] = dy·w + beta·dInput (skipped when dInput is null), then
-    /// dWeight[OC, C] += dyᵀ·x; dy is [n, OC] with row stride <paramref name="ldDy"/>, x is [n, C].
+    /// dWeight[OC, C] += dyᵀ·x; dy is [n, OC] with row stride <paramref name="ldDy"/>, x is [n, C]; w is the weight's bf16 values.
     /// </summary>
-    private static void Products(float* dInput, float dInputBeta, float* dWeight, ushort* dy, int ldDy, ushort* x, ushort* w, int n, int C, int OC)
+    private void Products(float* dInput, float dInputBeta, float* dWeight, ushort* dy, int ldDy, ushort* x, Operand weight, ushort* w, int n, int C, int OC)
     {
-        if (dInput != null)
-            OneDnn.Matmul(OneDnn.DataType.Bf16, false, false, n, C, OC, 1f, dy, ldDy, w, C, dInputBeta, dInput, C);
-        OneDnn.Matmul(OneDnn.DataType.Bf16, true, false, OC, C, n, 1f, dy, ldDy, x, C, 1f, dWeight, C);
+        if (dInput != null) WeightProduct(false, n, C, OC, dy, ldDy, weight, w, dInputBeta, dInput, C);
+        OneDnn.Matmul(KernelFor(OC, C, n), OneDnn.DataType.Bf16, true, false, OC, C, n, 1f, dy, ldDy, x, C, 1f, dWeight, C);
     }
 
     public override bool TryLinearBackwardFromRows(float* dInput, float* dWeight, Operand weight, Operand input, int[]? inputRows,
@@ -116,7 +152,10 @@ internal sealed unsafe class Bf16Gemm : GemmBackend
         ushort* w = Weight(weight, (long)OC * C);
         // In place: bf16 row j goes to the first half of fp32 row j of the caller's buffer (free once row j is written),
         // so dY takes no memory of its own; its leading dimension is then 2·OC bf16 values.
-        bool inPlace = reusableRows != null;
+        // Not on matmul primitives: brgemm (AMX's only path) needs dense operands, and with dY's leading dimension 2·OC
+        // the primitive falls back to its jit GEMM for both products (ONEDNN_VERBOSE shows gemm:jit). They take dY in
+        // compact chunks instead, at most MaxChunkRowElements values (GPT-2: 155 MB; d6 B8 T256: 2 chunks of 1,024 rows, 103 MB).
+        bool inPlace = reusableRows != null && KernelFor(rows, C, OC) == OneDnn.Kernel.Gemm;
         int chunk = inPlace ? rows : ChunkRows(rows, OC);
         int ld = inPlace ? checked(2 * OC) : OC;
         // The forward rounded the head's input (lnf) into its shadow: the dense head reads those rows in place, kept rows copy theirs.
@@ -148,7 +187,7 @@ internal sealed unsafe class Bf16Gemm : GemmBackend
                 }
                 finally { NativeMemory.AlignedFree(row); }
             });
-            Products(dInput + (long)r0 * C, 0f, dWeight, dy, ld, x, w, n, C, OC);
+            Products(dInput + (long)r0 * C, 0f, dWeight, dy, ld, x, weight, w, n, C, OC);
         }
         return true;
     }

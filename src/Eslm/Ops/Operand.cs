@@ -12,15 +12,22 @@ public readonly unsafe struct Operand
     public readonly float* Values;
     public readonly ushort* Bf16;
 
-    public Operand(float* values, ushort* bf16 = null)
+    /// <summary>
+    /// A weight's: the mirror that <see cref="Bf16"/> points into, which also keeps the weight in the layouts product
+    /// kernels prefer (<see cref="Tensors.Bf16Mirror.Packed"/>); null for activations and weights without one.
+    /// </summary>
+    public readonly Tensors.Bf16Mirror? Mirror;
+
+    public Operand(float* values, ushort* bf16 = null, Tensors.Bf16Mirror? mirror = null)
     {
         Values = values;
         Bf16 = bf16;
+        Mirror = bf16 == null ? null : mirror;
     }
 
     /// <summary>An operand with no bf16 shadow (a bf16 product rounds it into scratch).</summary>
     public static implicit operator Operand(float* values) => new(values);
 
     /// <summary>The operand from element <paramref name="offset"/> on (a row range's first row), shadow included.</summary>
-    public Operand At(long offset) => new(Values + offset, Bf16 == null ? null : Bf16 + offset);
+    public Operand At(long offset) => new(Values + offset, Bf16 == null ? null : Bf16 + offset, Mirror);
 }

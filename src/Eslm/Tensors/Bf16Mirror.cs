@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Eslm.Tensors;
 
 /// <summary>
@@ -6,11 +8,17 @@ namespace Eslm.Tensors;
 /// bf16(the block's values) for the block's <see cref="TensorBlock.Version"/>: the optimizer writes it in the pass that
 /// writes the new weights (one pass over the parameters instead of two) and says so with <see cref="MarkCurrent"/>;
 /// any other change to the block is caught by the version and rounded again by <see cref="Refresh"/>.
+/// <para>It also keeps the weights in the layouts a product kernel prefers (<see cref="Packed"/>: oneDNN matmul
+/// primitives' blocked weights on AMX), re-laid from the copy once per version, i.e. once per optimizer step.</para>
 /// </summary>
 public sealed unsafe class Bf16Mirror : IDisposable
 {
     private readonly Bf16Block _copy;
     private long _version = -1; // the block version the copy holds
+    private readonly Dictionary<(long Offset, int Layout), PackedCopy> _packs = new();
+
+    /// <summary>Writes plain bf16 values (<paramref name="plain"/>) into a kernel's layout (<paramref name="packed"/>).</summary>
+    public delegate void PackWriter(void* plain, void* packed);
 
     internal Bf16Mirror(TensorBlock source)
     {
@@ -45,5 +53,50 @@ public sealed unsafe class Bf16Mirror : IDisposable
     /// <summary>The caller has written bf16(the current value) of every tensor into the copy (the optimizer's fused pass).</summary>
     public void MarkCurrent() => _version = Source.Version;
 
-    public void Dispose() => _copy.Dispose();
+    /// <summary>Bytes held by <see cref="Packed"/> copies.</summary>
+    public long PackedBytes => _packs.Values.Sum(p => p.Bytes);
+
+    /// <summary>
+    /// The matrix at <paramref name="slice"/> (a pointer into this copy) in a kernel's layout number
+    /// <paramref name="layout"/> (<paramref name="bytes"/> long), written by <paramref name="pack"/> from the copy when the
+    /// version changed since it was last written. The copy must be current (<see cref="Refresh"/>).
+    /// </summary>
+    public void* Packed(ushort* slice, int layout, long bytes, PackWriter pack)
+    {
+        if (!IsCurrent) throw new InvalidOperationException("the bf16 mirror is stale: Refresh it before products read it");
+        long offset = slice - _copy.Data;
+        if (offset < 0 || offset >= _copy.Count) throw new ArgumentOutOfRangeException(nameof(slice), "the slice is not inside this bf16 mirror");
+        if (!_packs.TryGetValue((offset, layout), out var copy) || copy.Bytes != bytes)
+        {
+            copy?.Dispose();
+            copy = new PackedCopy(bytes);
+            _packs[(offset, layout)] = copy;
+        }
+        if (copy.Version != _version)
+        {
+            pack(slice, copy.Data);
+            copy.Version = _version;
+        }
+        return copy.Data;
+    }
+
+    public void Dispose()
+    {
+        foreach (var p in _packs.Values) p.Dispose();
+        _packs.Clear();
+        _copy.Dispose();
+    }
+
+    private sealed class PackedCopy(long bytes) : IDisposable
+    {
+        public long Bytes { get; } = bytes;
+        public void* Data { get; private set; } = NativeMemory.AlignedAlloc((nuint)Math.Max(1, bytes), 64);
+        public long Version { get; set; } = -1;
+
+        public void Dispose()
+        {
+            if (Data != null) NativeMemory.AlignedFree(Data);
+            Data = null;
+        }
+    }
 }

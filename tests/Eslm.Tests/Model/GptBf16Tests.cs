@@ -44,11 +44,15 @@ public class GptBf16Tests(ITestOutputHelper output)
     }
 
     [SkippableTheory]
-    [InlineData("clm")]
-    [InlineData("eslm")]
-    public void Bf16_training_is_bit_identical_run_to_run(string strategy)
+    [InlineData("clm", Bf16KernelRequest.Gemm)]
+    [InlineData("eslm", Bf16KernelRequest.Gemm)]
+    [InlineData("clm", Bf16KernelRequest.Matmul)]
+    [InlineData("eslm", Bf16KernelRequest.Matmul)]
+    public void Bf16_training_is_bit_identical_run_to_run(string strategy, Bf16KernelRequest kernel)
     {
         SkipWithoutBf16();
+        Bf16Gemm.RequestOverride = kernel; // matmul: the primitives auto picks on AMX, forced (packed weights, re-laid every step)
+        using var restore = new Restore(() => Bf16Gemm.RequestOverride = null);
         var first = Train(strategy);
         var second = Train(strategy);
         Assert.Equal(first.Steps.Select(s => s.Loss), second.Steps.Select(s => s.Loss));
@@ -62,12 +66,16 @@ public class GptBf16Tests(ITestOutputHelper output)
     /// test output; typically well under half of that).
     /// </summary>
     [SkippableTheory]
-    [InlineData(false, false)]
-    [InlineData(true, false)]
-    [InlineData(true, true)]
-    public void Bf16_gradients_match_fp32_within_the_documented_tolerance(bool dropSomeTokens, bool smallHeadChunks)
+    [InlineData(false, false, Bf16KernelRequest.Gemm)]
+    [InlineData(true, false, Bf16KernelRequest.Gemm)]
+    [InlineData(true, true, Bf16KernelRequest.Gemm)]
+    [InlineData(false, false, Bf16KernelRequest.Matmul)]
+    [InlineData(true, true, Bf16KernelRequest.Matmul)]
+    public void Bf16_gradients_match_fp32_within_the_documented_tolerance(bool dropSomeTokens, bool smallHeadChunks, Bf16KernelRequest kernel)
     {
         SkipWithoutBf16();
+        Bf16Gemm.RequestOverride = kernel;
+        using var restoreKernel = new Restore(() => Bf16Gemm.RequestOverride = null);
         // smallHeadChunks: the kept rows' logit gradients go through several compact bf16 chunks (64 rows each here).
         Bf16Gemm.MaxChunkRowElements = smallHeadChunks ? 40L * Config.Vp : Bf16Gemm.DefaultMaxChunkRowElements;
         using var restore = new Restore(() => Bf16Gemm.MaxChunkRowElements = Bf16Gemm.DefaultMaxChunkRowElements);
@@ -107,7 +115,7 @@ public class GptBf16Tests(ITestOutputHelper output)
             }
             double relative = Relative(bf16.Gradients), fp32Relative = Relative(fp32.Gradients);
             output.WriteLine($"{name,-16} bf16 vs double {relative:E2}   (fp32 vs double {fp32Relative:E2})");
-            ErrorLog.Record($"bf16 vs double gradient {name}", relative);
+            ErrorLog.Record($"bf16 ({kernel.Name()}) vs double gradient {name}", relative);
             Assert.True(fp32Relative <= 1e-4, $"{name}: the fp32 gradient itself differs from the double reference by {fp32Relative:E2}");
             Assert.True(relative <= 0.03, $"{name}: bf16 gradient differs from the double reference by {relative:P2} (tolerance 3%)");
         }

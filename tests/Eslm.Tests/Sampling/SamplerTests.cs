@@ -7,6 +7,8 @@ using Xunit;
 
 namespace Eslm.Tests.Sampling;
 
+/// <summary>Serial: the bf16 fact sets the process-wide bf16 kernel override.</summary>
+[Collection(Eslm.Tests.Model.SerialCollection.Name)]
 public class SamplerTests
 {
     private static readonly GptConfig Config = new() { Layers = 2, Heads = 4, Channels = 32, MaxSequenceLength = 24, VocabSize = 61 };
@@ -46,10 +48,13 @@ public class SamplerTests
     }
 
     /// <summary>`eslm sample --precision bf16`: the cached decoder runs its linear layers and head on the model's bf16 backend.</summary>
-    [SkippableFact]
-    public void A_bf16_model_samples_with_bf16_products_close_to_fp32()
+    [SkippableTheory]
+    [InlineData(Eslm.Native.Bf16KernelRequest.Auto)]
+    [InlineData(Eslm.Native.Bf16KernelRequest.Matmul)] // single-row products on primitives (auto's choice on AMX)
+    public void A_bf16_model_samples_with_bf16_products_close_to_fp32(Eslm.Native.Bf16KernelRequest kernel)
     {
         Skip.If(Eslm.Native.OneDnn.Bf16Unavailable is not null, Eslm.Native.OneDnn.Bf16Unavailable);
+        Eslm.Ops.Bf16Gemm.RequestOverride = kernel;
         int T = 12, V = Config.VocabSize;
         var rng = new Rng(3);
         int[] tokens = Enumerable.Range(0, T).Select(_ => rng.NextInt(V)).ToArray();
@@ -64,7 +69,9 @@ public class SamplerTests
             return logits;
         }
         var fp32 = Logits(Precision.Fp32);
-        var bf16 = Logits(Precision.Bf16);
+        float[] bf16;
+        try { bf16 = Logits(Precision.Bf16); }
+        finally { Eslm.Ops.Bf16Gemm.RequestOverride = null; }
         double maxDiff = fp32.Zip(bf16, (a, b) => (double)Math.Abs(a - b)).Max();
         double scale = fp32.Max(x => (double)Math.Abs(x));
         Assert.True(maxDiff > 0, "bf16 sampling gave fp32's exact logits: the bf16 backend was not used");

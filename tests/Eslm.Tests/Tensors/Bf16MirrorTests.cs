@@ -63,4 +63,40 @@ public unsafe class Bf16MirrorTests
         block.DropBf16Mirror();
         Assert.Null(block.Bf16Mirror);
     }
+
+    [Fact]
+    public void A_packed_copy_is_written_once_per_block_version_and_again_after_a_change()
+    {
+        using var block = Block(1f, 2f, 3f, 4f, 5f);
+        var mirror = block.KeepBf16Mirror();
+        mirror.Refresh();
+        int writes = 0;
+        void Pack(void* plain, void* packed)
+        {
+            writes++;
+            for (int i = 0; i < 3; i++) ((ushort*)packed)[2 - i] = ((ushort*)plain)[i]; // a toy layout: reversed
+        }
+        ushort* b = mirror.Pointer("b");
+        var first = (ushort*)mirror.Packed(b, 0, 6, Pack);
+        var again = (ushort*)mirror.Packed(b, 0, 6, Pack);
+        Assert.Equal(1, writes);
+        Assert.True(first == again, "the same copy serves every product of one version");
+        Assert.Equal(Bf16.FromFloat(5f), first[0]);
+        Assert.Equal(6, mirror.PackedBytes);
+
+        block.Span("b")[2] = 9f; // e.g. an optimizer step
+        mirror.Refresh();
+        var after = (ushort*)mirror.Packed(b, 0, 6, Pack);
+        Assert.Equal(2, writes);
+        Assert.Equal(Bf16.FromFloat(9f), after[0]);
+    }
+
+    [Fact]
+    public void A_packed_copy_is_refused_while_the_mirror_is_stale()
+    {
+        using var block = Block(1f, 2f, 3f, 4f);
+        var mirror = block.KeepBf16Mirror();
+        var error = Assert.Throws<InvalidOperationException>(() => mirror.Packed(mirror.Pointer(0), 0, 4, (_, _) => { }));
+        Assert.Contains("stale", error.Message);
+    }
 }
