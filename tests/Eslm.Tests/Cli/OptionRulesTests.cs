@@ -34,6 +34,16 @@ public class OptionRulesTests
     }
 
     [Fact]
+    public void Free_text_choices_of_a_strategy_ignore_case_too()
+    {
+        using var dir = new TempDir();
+        var r = CliHarness.Run(TinyTrain(dir["run"], "--steps", "1", "--strategy", "ada-eslm", "--ada-schedule", "COSINE"));
+        Assert.True(r.Code == 0, r.Err);
+        var selection = JsonNode.Parse(File.ReadAllText(Path.Combine(dir["run"], "run.json")))!["options"]!["selection"]!;
+        Assert.Equal("cosine", selection["ada_schedule"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void An_unknown_strategy_still_lists_the_known_ones()
     {
         using var dir = new TempDir();

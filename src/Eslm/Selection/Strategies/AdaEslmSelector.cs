@@ -28,6 +28,9 @@ public sealed record AdaEslmSettings : IStrategySettings
     [Setting("ada-eslm ratio rule: highest α")]
     public double AlphaMax { get; init; } = 0.9;
 
+    /// <summary>Choice values are case-insensitive everywhere (docs/cli-rules.md): "COSINE" is read as "cosine".</summary>
+    public IStrategySettings Resolved() => this with { AdaSchedule = AdaSchedule.ToLowerInvariant() };
+
     public void Validate(bool selected)
     {
         if (AlphaStart is < 0 or >= 1 || AlphaEnd is < 0 or >= 1) throw new ArgumentException("--alpha-start and --alpha-end must be in [0, 1)");
