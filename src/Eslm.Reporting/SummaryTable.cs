@@ -72,7 +72,9 @@ public static class SummaryTable
             var armRuns = runs.Where(r => r.Arm == arm.Name).ToList();
             var finished = armRuns.Where(r => r.Finished).ToList();
             string status = armRuns.Count == 0 ? " (not started)" : finished.Count < spec.Seeds.Count ? $" ({finished.Count}/{spec.Seeds.Count} seeds done)" : "";
-            md.Append($"| **{arm.Name}**{status} | {arm.DescribeWithPrecision()} |");
+            // In an "lrs" experiment the runs here are the arm's best rate (LearningRates.AtBestRates): name it.
+            string rate = armRuns.FirstOrDefault()?.LearningRate is { } lr ? $", lr {lr.ToString("R", CultureInfo.InvariantCulture)}" : "";
+            md.Append($"| **{arm.Name}**{status} | {arm.DescribeWithPrecision()}{rate} |");
             var use = finished.Count > 0 ? finished : armRuns;
             foreach (var c in columns) md.Append(' ').Append(Cell(SeedStatistics.Of(use.Select(c.Value)), c.Format)).Append(" |");
             foreach (var c in deltas)

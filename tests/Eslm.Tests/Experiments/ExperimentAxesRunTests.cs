@@ -93,6 +93,7 @@ public class ExperimentAxesRunTests : DataTestBase
         Assert.DoesNotContain("| eslm | 8 |", md); // no verdict row where eslm did not run
         Assert.Contains("Baseline-only budgets (clm alone, extra points of its frontier for the multipliers): 2 (in-domain loss 6.0000), 8 (in-domain loss 5.0000).", md);
         Assert.Contains("## tiny*, steps 8 (baseline only", md);
+        Assert.Contains("| **eslm** | eslm loss α=0.5, lr 0.01 |", md); // the per-point tables name the best rate they show
         Assert.DoesNotContain("not started", md); // eslm is not expected at the baseline-only points
     }
 
