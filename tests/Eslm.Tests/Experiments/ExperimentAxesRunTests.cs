@@ -139,4 +139,24 @@ public class ExperimentAxesRunTests : DataTestBase
         var e = Assert.Throws<InvalidOperationException>(() => new ExperimentRunner(plain, root, new TestHost()).Run());
         Assert.Contains("grid axes", e.Message);
     }
+
+    [Fact]
+    public void Changing_a_baseline_budget_that_has_results_is_refused_but_adding_one_or_a_rate_is_fine()
+    {
+        string root = Path.Combine(Dir, "runs");
+        Directory.CreateDirectory(root);
+        string Axes(string budgets, string baseline, string lrs) =>
+            ExperimentAxesSpecTests.Spec($$""" "model": {{Model}}, "budgets": {{budgets}}, "baseline_budgets": {{baseline}}, "lrs": {{lrs}} """);
+        File.WriteAllText(Path.Combine(root, ExperimentRunner.SpecFile), Axes("""[{"flops_accounted": 1e6}]""", """[{"flops_accounted": 5e5}]""", "[0.01]"));
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel(); // the folder check comes first; nothing trains
+        // Another baseline budget and another rate: accepted (the file is rewritten, then the run stops at once).
+        string grown = Axes("""[{"flops_accounted": 1e6}]""", """[{"flops_accounted": 5e5}, {"flops_accounted": 2e6}]""", "[0.01, 0.02]");
+        Assert.Throws<OperationCanceledException>(() => new ExperimentRunner(Parse(grown), root, new TestHost()).Run(cancelled.Token));
+        Assert.Contains("2e6", File.ReadAllText(Path.Combine(root, ExperimentRunner.SpecFile)));
+        // Arms' budgets that start elsewhere would give budget-5e5 another schedule (1 nominal step, not 2): refused.
+        string shifted = Axes("""[{"flops_accounted": 2e6}]""", """[{"flops_accounted": 5e5}]""", "[0.01, 0.02]");
+        var e = Assert.Throws<InvalidOperationException>(() => new ExperimentRunner(Parse(shifted), root, new TestHost()).Run(cancelled.Token));
+        Assert.Contains("budget-5e5", e.Message);
+    }
 }
