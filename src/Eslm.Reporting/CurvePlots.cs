@@ -14,7 +14,7 @@ public static class CurvePlots
     {
         var written = new List<(string, string)>();
         var points = spec.Points.Count == 1 ? spec.Points
-            : spec.Points.GroupBy(p => p.ModelName).Select(g => g.MaxBy(p => p.BudgetIndex)!).ToList();
+            : spec.Points.Where(p => !p.BaselineOnly).GroupBy(p => p.ModelName).Select(g => g.MaxBy(p => p.BudgetIndex)!).ToList();
         foreach (var point in points)
         {
             string prefix = spec.Points.Count == 1 ? "" : GridPoint.ModelFolder(point.ModelName) + "_";

@@ -40,25 +40,27 @@ public static class ExperimentReport
                                         ?? throw new InvalidDataException($"{specPath}: expected a JSON object"));
         // Issue 21: read and write under one lock, so a rebuild that read older results can never replace a newer one.
         using var rebuild = RunLock.AcquireWaiting(Path.Combine(directory, LockFile), Path.Combine(directory, ReportFile), TimeSpan.FromMinutes(10));
-        var runs = ReadRuns(directory, spec);
+        var all = ReadRuns(directory, spec);
+        var runs = LearningRates.AtBestRates(spec, all); // each arm at its best rate ("lrs"), else every run
         string plots = Path.Combine(directory, PlotFolder);
         var curves = CurvePlots.Write(plots, spec, runs);
         var trends = spec.Points.Count > 1 ? TrendReport.WritePlots(plots, spec, runs) : [];
         if (spec.Points.Count > 1 && Baseline(spec) is { } baseline) trends.AddRange(MultiplierTable.WritePlots(plots, spec, runs, baseline));
         string path = Path.Combine(directory, ReportFile);
-        ExperimentRunner.AtomicWrite(path, Markdown(spec, runs, curves, trends));
-        ExperimentRunner.AtomicWrite(Path.Combine(directory, SummaryJson.FileName), SummaryJson.Of(spec, runs));
+        ExperimentRunner.AtomicWrite(path, Markdown(spec, runs, curves, trends, all));
+        ExperimentRunner.AtomicWrite(Path.Combine(directory, SummaryJson.FileName), SummaryJson.Of(spec, runs, all));
         return path;
     }
 
     /// <summary>The arm every other is compared with: the one named clm, else the first clm arm (null if none).</summary>
-    public static string? Baseline(ExperimentSpec spec) =>
-        spec.Arms.FirstOrDefault(a => a.Name == "clm")?.Name ?? spec.Arms.FirstOrDefault(a => a.Selection.Strategy == "clm")?.Name;
+    public static string? Baseline(ExperimentSpec spec) => spec.BaselineArm?.Name;
 
     public static string G(double v) => Budget.Format(v);
 
+    /// <param name="runs">The runs compared: in an "lrs" experiment each arm at its best rate (<see cref="LearningRates.AtBestRates"/>).</param>
+    /// <param name="allRates">Every run at every rate, for the learning-rate section (default: <paramref name="runs"/>).</param>
     public static string Markdown(ExperimentSpec spec, List<RunLog> runs, IReadOnlyList<(string File, string Caption)> curves,
-        IReadOnlyList<(string File, string Caption)> trends)
+        IReadOnlyList<(string File, string Caption)> trends, List<RunLog>? allRates = null)
     {
         var md = new StringBuilder();
         md.AppendLine($"# Experiment `{spec.Name}`").AppendLine();
@@ -66,9 +68,12 @@ public static class ExperimentReport
         var models = spec.Points.Select(p => p.ModelName).Distinct().ToList();
         string modelText = string.Join("; ", models.Select(m => $"{m} ({spec.Points.First(p => p.ModelName == m).Model})"));
         string budgets = string.Join("; ", models.Select(m => (models.Count > 1 ? m + ": " : "") +
-            string.Join(", ", spec.Points.Where(p => p.ModelName == m).Select(p => $"{G(p.Budget.Value)} ({p.NominalSteps} nominal steps)"))));
+            string.Join(", ", spec.Points.Where(p => p.ModelName == m).Select(p => $"{G(p.Budget.Value)} ({p.NominalSteps} nominal steps{(p.BaselineOnly ? ", baseline only" : "")})"))));
+        string lr = spec.LearningRates is { } rates
+            ? $"lr each of {string.Join(", ", rates.Select(r => r.ToString("R", CultureInfo.InvariantCulture)))} (each arm at its best, below)"
+            : $"lr {spec.Train.LearningRate.ToString(CultureInfo.InvariantCulture)}";
         md.AppendLine($"Model {modelText}; B={spec.Train.BatchSize}, T={spec.Train.SequenceLength}, " +
-                      $"grad accum {spec.Train.GradientAccumulation}, lr {spec.Train.LearningRate.ToString(CultureInfo.InvariantCulture)}; " +
+                      $"grad accum {spec.Train.GradientAccumulation}, {lr}; " +
                       $"data `{spec.Data}`; budget{(spec.Points.Count > 1 ? "s" : "")} **{spec.Budget.Name} = {budgets}** per arm " +
                       $"(each with its own learning-rate schedule{(spec.Budget.Kind == BudgetKind.Steps ? "" : ", stretched to each arm's budget")}); " +
                       $"seeds {string.Join(", ", spec.Seeds)}. Every arm sees the same data order and initial weights per seed. " +
@@ -83,12 +88,14 @@ public static class ExperimentReport
               "interval excludes 0."
             : "One seed: no interval can be given, so no difference is marked as better or worse; run with `\"seeds\": [1, 2, 3]` for intervals.").AppendLine();
 
+        if (spec.HasLearningRateAxis) LearningRates.Markdown(md, spec, allRates ?? runs);
         if (spec.Points.Count > 1) TrendReport.Markdown(md, spec, runs, trends);
 
         foreach (var point in spec.Points)
         {
             var here = runs.Where(r => r.Point == point).ToList();
-            if (spec.Points.Count > 1) md.AppendLine($"## {point.Label}").AppendLine();
+            if (spec.Points.Count > 1)
+                md.AppendLine($"## {point.Label}{(point.BaselineOnly ? $" (baseline only: {Baseline(spec)} alone, a point of its frontier for the multiplier)" : "")}").AppendLine();
             SummaryTable.Markdown(md, spec, point, here);
             SetTables(md, spec, here, collapse: spec.Points.Count > 1);
         }

@@ -11,21 +11,27 @@ public sealed class RunLog
     public required ulong Seed { get; init; }
     public required string Strategy { get; init; }
     public required GridPoint Point { get; init; }
+    /// <summary>The run's rate in an "lrs" experiment (null without that axis).</summary>
+    public double? LearningRate { get; init; }
     public List<TrainMetrics> Train { get; } = new();
     public List<ValidationMetrics> Validation { get; } = new();
     public JsonObject? Eval { get; set; }
     public bool Finished => Eval is not null;
 
-    /// <summary>Every run of the experiment that has logged a step or finished, in grid-point, arm, seed order.</summary>
+    /// <summary>
+    /// Every run of the experiment that has logged a step or finished, in grid-point, arm, seed, rate order (the baseline
+    /// alone at baseline-only points; every rate of "lrs").
+    /// </summary>
     public static List<RunLog> ReadAll(string directory, ExperimentSpec spec)
     {
         var runs = new List<RunLog>();
         foreach (var point in spec.Points)
-            foreach (var arm in spec.Arms)
+            foreach (var arm in spec.ArmsAt(point))
                 foreach (ulong seed in spec.Seeds)
+                foreach (double? rate in spec.RunRates)
                 {
-                    string dir = ExperimentRunner.SeedDirectory(directory, point, arm.Name, seed);
-                    var run = new RunLog { Arm = arm.Name, Seed = seed, Strategy = arm.Selection.Strategy, Point = point };
+                    string dir = ExperimentRunner.SeedDirectory(directory, point, arm.Name, seed, rate);
+                    var run = new RunLog { Arm = arm.Name, Seed = seed, Strategy = arm.Selection.Strategy, Point = point, LearningRate = rate };
                     string metrics = Path.Combine(dir, MetricsLine.FileName);
                     if (File.Exists(metrics))
                         foreach (var line in MetricsLine.ReadFile(metrics))
@@ -54,6 +60,9 @@ public sealed class RunLog
     /// <summary>The largest domain loss over every evaluation set.</summary>
     public double WorstDomainLoss =>
         (Eval?["eval"] as JsonArray)?.OfType<JsonObject>().Select(e => Num(e["worst_domain_loss"])).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max() ?? double.NaN;
+
+    /// <summary>The last periodic validation loss (the validation sample; what an "lrs" experiment's best rate is chosen on).</summary>
+    public double LastValidationLoss => Validation.Count == 0 ? double.NaN : Validation[^1].Loss;
 
     public double Last(Func<TrainMetrics, double> value) => Train.Count == 0 ? double.NaN : value(Train[^1]);
 

@@ -21,7 +21,9 @@ public static class SummaryJson
 
     private static string Key(string header) => new(header.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray());
 
-    public static string Of(ExperimentSpec spec, List<RunLog> runs)
+    /// <param name="runs">The runs compared (each arm at its best rate in an "lrs" experiment).</param>
+    /// <param name="allRates">Every run at every rate, for each arm's <c>learning_rates</c> (default: <paramref name="runs"/>).</param>
+    public static string Of(ExperimentSpec spec, List<RunLog> runs, List<RunLog>? allRates = null)
     {
         string? baseline = ExperimentReport.Baseline(spec);
         var points = new JsonArray();
@@ -29,7 +31,7 @@ public static class SummaryJson
         {
             var here = runs.Where(r => r.Point == point).ToList();
             var arms = new JsonArray();
-            foreach (var arm in spec.Arms)
+            foreach (var arm in spec.ArmsAt(point))
             {
                 var finished = here.Where(r => r.Arm == arm.Name && r.Finished).ToList();
                 var figures = new JsonObject();
@@ -51,6 +53,7 @@ public static class SummaryJson
                 }
                 var a = new JsonObject { ["arm"] = arm.Name, ["label"] = arm.DescribeWithPrecision(), ["seeds_finished"] = finished.Count, ["figures"] = figures };
                 if (deltas.Count > 0) a["delta_vs_" + baseline] = deltas;
+                if (spec.HasLearningRateAxis) a["learning_rates"] = LearningRates.Json(spec, allRates ?? runs, point, arm.Name);
                 if (baseline is not null && arm.Name != baseline && finished.Count > 0)
                 {
                     a["compute_multiplier"] = MultiplierTable.Json(MultiplierTable.Of(runs, baseline, point, arm.Name, MultiplierTable.Flops));
@@ -58,17 +61,26 @@ public static class SummaryJson
                 }
                 arms.Add(a);
             }
-            points.Add(new JsonObject
+            var p = new JsonObject
             {
                 ["model"] = point.ModelName, ["budget"] = new JsonObject { [point.Budget.Name] = point.Budget.Value },
-                ["nominal_steps"] = point.NominalSteps, ["arms"] = arms,
-            });
+                ["nominal_steps"] = point.NominalSteps,
+            };
+            if (point.BaselineOnly) p["baseline_only"] = true; // only the baseline ran here (a point of its frontier)
+            p["arms"] = arms;
+            points.Add(p);
         }
         var root = new JsonObject
         {
             ["experiment"] = spec.Name, ["seeds"] = new JsonArray(spec.Seeds.Select(s => (JsonNode)s).ToArray()), ["baseline"] = baseline,
-            ["interval"] = "95% Student t over seeds; deltas are paired by seed", ["points"] = points,
+            ["interval"] = "95% Student t over seeds; deltas are paired by seed",
         };
+        if (spec.LearningRates is { } rates)
+        {
+            root["learning_rates"] = new JsonArray(rates.Select(r => (JsonNode)r).ToArray());
+            root["best_rate_chosen_on"] = LearningRates.Criterion;
+        }
+        root["points"] = points;
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 }

@@ -56,7 +56,7 @@ public static class SummaryTable
         string? baseline = ExperimentReport.Baseline(spec);
         var present = Columns.Where(c => runs.Any(r => double.IsFinite(c.Value(r)))).ToList();
         // A column whose every arm shows the same figure says nothing about the arms (e.g. cloze exact match 0.000 for all).
-        var armMeans = present.ToDictionary(c => c, c => spec.Arms.Select(a => SeedStatistics.Of(runs.Where(r => r.Arm == a.Name && r.Finished).Select(c.Value)).Mean)
+        var armMeans = present.ToDictionary(c => c, c => spec.ArmsAt(point).Select(a => SeedStatistics.Of(runs.Where(r => r.Arm == a.Name && r.Finished).Select(c.Value)).Mean)
             .Where(double.IsFinite).Select(m => F(m, c.Format)).ToList());
         var dropped = present.Where(c => armMeans[c].Count > 1 && armMeans[c].Distinct().Count() == 1).ToList();
         var columns = present.Except(dropped).ToList();
@@ -67,12 +67,14 @@ public static class SummaryTable
         foreach (var c in deltas) md.Append($" Δ {c.Header} vs {baseline} |");
         md.AppendLine();
         md.Append("|---|---|").Append(string.Concat(Enumerable.Repeat("---:|", columns.Count + deltas.Count))).AppendLine();
-        foreach (var arm in spec.Arms)
+        foreach (var arm in spec.ArmsAt(point)) // the baseline alone at a baseline-only point
         {
             var armRuns = runs.Where(r => r.Arm == arm.Name).ToList();
             var finished = armRuns.Where(r => r.Finished).ToList();
             string status = armRuns.Count == 0 ? " (not started)" : finished.Count < spec.Seeds.Count ? $" ({finished.Count}/{spec.Seeds.Count} seeds done)" : "";
-            md.Append($"| **{arm.Name}**{status} | {arm.DescribeWithPrecision()} |");
+            // In an "lrs" experiment the runs here are the arm's best rate (LearningRates.AtBestRates): name it.
+            string rate = armRuns.FirstOrDefault()?.LearningRate is { } lr ? $", lr {lr.ToString("R", CultureInfo.InvariantCulture)}" : "";
+            md.Append($"| **{arm.Name}**{status} | {arm.DescribeWithPrecision()}{rate} |");
             var use = finished.Count > 0 ? finished : armRuns;
             foreach (var c in columns) md.Append(' ').Append(Cell(SeedStatistics.Of(use.Select(c.Value)), c.Format)).Append(" |");
             foreach (var c in deltas)

@@ -63,6 +63,16 @@ public static class TrendReport
         return written;
     }
 
+    /// <summary>The baseline-only budgets of one model with the baseline's in-domain loss there (points of its frontier).</summary>
+    private static void BaselineOnlyLine(StringBuilder md, List<RunLog> runs, string baseline, List<GridPoint> points)
+    {
+        var extra = points.Where(p => p.BaselineOnly).ToList();
+        if (extra.Count == 0) return;
+        var cells = extra.Select(p => $"{ExperimentReport.G(p.Budget.Value)} (in-domain loss " +
+            SummaryTable.Cell(SeedStatistics.Of(runs.Where(r => r.Point == p && r.Arm == baseline && r.Finished).Select(MultiplierTable.Loss)), "F4") + ")");
+        md.AppendLine($"Baseline-only budgets ({baseline} alone, extra points of its frontier for the multipliers): {string.Join(", ", cells)}.").AppendLine();
+    }
+
     public static void Markdown(StringBuilder md, ExperimentSpec spec, List<RunLog> runs, IReadOnlyList<(string File, string Caption)> plots)
     {
         string? baseline = ExperimentReport.Baseline(spec);
@@ -80,7 +90,7 @@ public static class TrendReport
             md.Append(" verdict (" + string.Join(" / ", VerdictFigures.Select(f => f.Name.Split('-')[0])) + ") | compute × | wall-clock × |").AppendLine();
             md.Append("|---|---:|").Append(string.Concat(Enumerable.Repeat("---:|", VerdictFigures.Length))).AppendLine("---|---:|---:|");
             foreach (var arm in spec.Arms.Where(a => a.Name != baseline))
-                foreach (var p in points)
+                foreach (var p in points.Where(p => !p.BaselineOnly))
                 {
                     var deltas = VerdictFigures.Select(f => Delta(runs, p, arm.Name, baseline, f.Value)).ToList();
                     md.Append($"| {arm.Name} | {ExperimentReport.G(p.Budget.Value)} |");
@@ -90,6 +100,7 @@ public static class TrendReport
                       .AppendLine($" {MultiplierTable.Of(runs, baseline, p, arm.Name, MultiplierTable.WallSeconds).Text()} |");
                 }
             md.AppendLine();
+            BaselineOnlyLine(md, runs, baseline, points);
             foreach (var (file, caption) in plots.Where(p => p.File.StartsWith($"trend_{GridPoint.ModelFolder(model)}_", StringComparison.Ordinal)
                                                              || p.File == $"multiplier_{GridPoint.ModelFolder(model)}.png"))
                 md.AppendLine($"![{caption}]({ExperimentReport.PlotFolder}/{file})").AppendLine();

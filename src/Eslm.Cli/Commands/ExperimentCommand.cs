@@ -42,8 +42,10 @@ public static class ExperimentCommand
             if (processes.Rank == 0) foreach (var w in spec.Warnings) Console.Error.WriteLine($"eslm: warning: {r.GetValue(file)}: {w}");
             if (processes.Rank == 0)
                 Console.Error.WriteLine($"eslm experiment: {spec.Name}: {spec.Arms.Count} arms × {spec.Seeds.Count} seeds" +
+                                        (spec.LearningRates is { } lrs ? $" × {lrs.Count} learning rates" : "") +
                                         (spec.Points.Count == 1 ? $", {spec.ModelName} ({spec.Model}), budget {spec.Budget.Name} {Budget.Format(spec.Budget.Value)}"
-                                            : $" × {spec.Points.Count} model-budget points ({string.Join("; ", spec.Points.Select(p => p.Label))})") + $" → {dir}" +
+                                            : $" × {spec.Points.Count} model-budget points ({string.Join("; ", spec.Points.Select(p => p.Label + (p.BaselineOnly ? " baseline only" : "")))})") +
+                                        $", {ExperimentRunner.Runs(spec, spec.Points).Count()} runs → {dir}" +
                                         (processes.Size > 1 ? $"; {processes.Size} processes, batch {spec.Train.BatchSize} per process" : ""));
             var filter = r.GetValue(onlyModels) is { Length: > 0 } m ? m : null;
             if (r.GetValue(worker) && processes.Size > 1) throw new ArgumentException("--worker shares an experiment between independent processes; under mpirun every rank already runs every arm");

@@ -23,6 +23,10 @@ public sealed record ExperimentFile
     /// <summary>One of <see cref="Budget.Names"/> with its value, e.g. {"steps": 200}.</summary>
     public JsonObject? Budget { get; init; }
     public List<JsonObject>? Budgets { get; init; }
+    /// <summary>Extra budgets at which only the baseline (clm) arm runs, densening its frontier for the multiplier (issue 23).</summary>
+    public List<JsonObject>? BaselineBudgets { get; init; }
+    /// <summary>Peak learning rates every arm × seed runs at (an axis, issue 23); instead of train.lr.</summary>
+    public List<double>? Lrs { get; init; }
     public List<ulong>? Seeds { get; init; }
     /// <summary>{"name", "train": {…}, "backward", selection keys (<see cref="Selection.SelectionBinding"/>)}.</summary>
     public List<JsonObject>? Arms { get; init; }
@@ -52,6 +56,7 @@ public sealed record ModelBudgetsFile
 {
     public JsonNode? Model { get; init; }
     public List<JsonObject>? Budgets { get; init; }
+    public List<JsonObject>? BaselineBudgets { get; init; }
 }
 
 public sealed record EvalFile

@@ -36,8 +36,13 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
 
     public static string SeedDirectory(string root, string arm, ulong seed) => Path.Combine(root, arm, $"seed{seed}");
 
-    /// <summary>One arm × seed of one grid point.</summary>
-    public static string SeedDirectory(string root, GridPoint point, string arm, ulong seed) => SeedDirectory(Path.Combine(root, point.Folder), arm, seed);
+    /// <summary>One arm × seed of one grid point (at one rate of an "lrs" experiment: an <c>lr-RATE/</c> level above the arm).</summary>
+    public static string SeedDirectory(string root, GridPoint point, string arm, ulong seed, double? rate = null) =>
+        SeedDirectory(Path.Combine(root, point.Folder, rate is { } r ? GridPoint.LearningRateFolder(r) : ""), arm, seed);
+
+    /// <summary>Every run of the points: arm × seed × rate, the baseline alone at baseline-only points.</summary>
+    public static IEnumerable<(GridPoint Point, ArmSpec Arm, ulong Seed, double? Rate)> Runs(ExperimentSpec spec, IEnumerable<GridPoint> points) =>
+        from point in points from seed in spec.Seeds from arm in spec.ArmsAt(point) from rate in spec.RunRates select (point, arm, seed, rate);
 
     /// <summary>The reference's per-token losses over the training split (for arms with "reference_losses": "@reference").</summary>
     public const string ReferenceLossesFile = "train.reference-losses.bin";
@@ -63,13 +68,11 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
             CheckInputs();
             var (reference, losses) = Spec.Reference is null ? (null, null) : TrainReference(cancel);
             // Smallest budgets first, so a partial study already has its first trend points.
-            foreach (var point in points.OrderBy(p => p.BudgetIndex))
-                foreach (ulong seed in Spec.Seeds)
-                    foreach (var arm in Spec.Arms)
-                    {
-                        cancel.ThrowIfCancellationRequested();
-                        RunArm(arm, seed, point, reference, losses, cancel);
-                    }
+            foreach (var (point, arm, seed, rate) in Runs(Spec, points.OrderBy(p => p.BudgetIndex)))
+            {
+                cancel.ThrowIfCancellationRequested();
+                RunArm(arm, seed, point, rate, reference, losses, cancel);
+            }
             return Writer ? WriteReport(points) : Directory;
         }
         finally
@@ -112,7 +115,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
     {
         if (worker)
         {
-            int left = points.Sum(p => Spec.Seeds.Sum(seed => Spec.Arms.Count(a => !File.Exists(Path.Combine(SeedDirectory(Directory, p, a.Name, seed), EvalFile)))));
+            int left = Runs(Spec, points).Count(r => !File.Exists(Path.Combine(SeedDirectory(Directory, r.Point, r.Arm.Name, r.Seed, r.Rate), EvalFile)));
             if (left > 0)
             {
                 host.Log($"{left} run{(left == 1 ? "" : "s")} not finished yet (other workers have them); the last worker to finish writes the report");
@@ -168,7 +171,8 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         if (File.Exists(path) && File.ReadAllText(path) != text)
         {
             var old = ExperimentSpec.Parse((JsonObject)JsonNode.Parse(File.ReadAllText(path))!);
-            if (old.Data != Spec.Data || !TrainOptionsBinding.SameResults(old.Train, Spec.Train) || old.HasModelAxis != Spec.HasModelAxis || old.HasBudgetAxis != Spec.HasBudgetAxis)
+            if (old.Data != Spec.Data || !TrainOptionsBinding.SameResults(old.Train, Spec.Train) || old.HasModelAxis != Spec.HasModelAxis || old.HasBudgetAxis != Spec.HasBudgetAxis
+                || old.HasLearningRateAxis != Spec.HasLearningRateAxis)
                 throw new InvalidOperationException($"{Directory}: holds an experiment with different data, training options or grid axes; " +
                                                     "use another --out or delete it");
             // A grid point may be added (a larger budget, another model); one whose folder means something else is refused.
@@ -255,11 +259,11 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         return (checkpoint, losses);
     }
 
-    private void RunArm(ArmSpec arm, ulong seed, GridPoint point, string? reference, string? losses, CancellationToken cancel)
+    private void RunArm(ArmSpec arm, ulong seed, GridPoint point, double? rate, string? reference, string? losses, CancellationToken cancel)
     {
-        string dir = SeedDirectory(Directory, point, arm.Name, seed);
+        string dir = SeedDirectory(Directory, point, arm.Name, seed, rate);
         string label = string.Join("/", new[] { Spec.HasModelAxis ? point.ModelName : null, Spec.HasBudgetAxis ? GridPoint.BudgetFolder(point.Budget) : null,
-            arm.Name, Spec.Seeds.Count > 1 ? $"seed{seed}" : null }.Where(x => x is not null));
+            rate is { } r ? GridPoint.LearningRateFolder(r) : null, arm.Name, Spec.Seeds.Count > 1 ? $"seed{seed}" : null }.Where(x => x is not null));
         if (File.Exists(Path.Combine(dir, EvalFile))) { host.Log($"{label}: finished earlier, kept"); return; }
         using var claim = worker ? Claim(dir, label) : null;
         if (worker && (claim is null || File.Exists(Path.Combine(dir, EvalFile)))) return; // another worker has it, or just finished it
@@ -268,6 +272,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         var train = budget.Kind == BudgetKind.Steps
             ? arm.Train with { Seed = seed, Steps = (int)budget.Value }
             : arm.Train with { Seed = seed, Steps = point.MaxSteps, ScheduleSteps = point.NominalSteps };
+        if (rate is { } lr) train = train with { LearningRate = (float)lr };
         bool resuming = Writer && PrepareForResume(dir);
         Sync();
         host.Log($"{label}: {selection.Strategy}, budget {budget.Name} {Budget.Format(budget.Value)}{(resuming ? " (resuming)" : "")} → {dir}");
@@ -282,6 +287,8 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         {
             ["name"] = Spec.Name, ["arm"] = arm.Name, ["budget"] = new JsonObject { [budget.Name] = budget.Value }, ["nominal_steps"] = point.NominalSteps,
         };
+        if (rate is { } rr) experiment["lr"] = rr;
+        if (point.BaselineOnly) experiment["baseline_only"] = true;
         var clock = Stopwatch.StartNew();
         string final = TrainingRun.Run(new RunOptions
         {

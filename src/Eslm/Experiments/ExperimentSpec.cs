@@ -28,6 +28,11 @@ public sealed record ExperimentSpec
     /// <summary>The file lists "models" (a folder level per model) / "budgets" (a folder level per budget).</summary>
     public bool HasModelAxis { get; init; }
     public bool HasBudgetAxis { get; init; }
+    /// <summary>"lrs": the peak learning rates every arm × seed runs at (a folder level each), or null (train.lr alone).</summary>
+    public IReadOnlyList<double>? LearningRates { get; init; }
+    public bool HasLearningRateAxis => LearningRates is not null;
+    /// <summary>The rates runs take: each of "lrs", or one null (the arm's own train.lr) when the file has none.</summary>
+    public IReadOnlyList<double?> RunRates => LearningRates?.Select(r => (double?)r).ToList() ?? [null];
     public required IReadOnlyList<ulong> Seeds { get; init; }
     public required IReadOnlyList<ArmSpec> Arms { get; init; }
     public IReadOnlyList<EvalSet> Eval { get; init; } = [];
@@ -41,6 +46,12 @@ public sealed record ExperimentSpec
     public required JsonObject Source { get; init; }
     /// <summary>What the file says that no run will use (e.g. "alpha" on a rho1 arm); `experiment run` prints them.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    /// <summary>The arm every other is compared with: the one named clm, else the first clm arm (null if none).</summary>
+    public ArmSpec? BaselineArm => Arms.FirstOrDefault(a => a.Name == "clm") ?? Arms.FirstOrDefault(a => a.Selection.Strategy == "clm");
+
+    /// <summary>The arms that run at a point: every arm, or the baseline alone at a baseline-only point.</summary>
+    public IReadOnlyList<ArmSpec> ArmsAt(GridPoint point) => !point.BaselineOnly ? Arms : BaselineArm is { } b ? [b] : [];
 
     /// <summary>The most steps any arm may take (a step budget, or the cap of the others).</summary>
     public const int MaxStepCap = int.MaxValue - 1;
@@ -74,10 +85,16 @@ public sealed record ExperimentSpec
             throw new ArgumentException("needs \"budget\", e.g. {\"steps\": 200} or {\"flops_accounted\": 1e13} (or \"budgets\": a list of them)");
         var budget = (models[0].Budgets ?? topBudgets!)[0];
         if (budget.Kind == BudgetKind.Steps) train = train with { Steps = (int)budget.Value };
-        bool modelAxis = file.Models is not null, budgetAxis = file.Budgets is not null || models.Any(m => m.Budgets is not null);
+        var topBaseline = file.BaselineBudgets is { } bb ? ParseBudgetSet(bb, "\"baseline_budgets\"") : null;
+        bool modelAxis = file.Models is not null,
+            budgetAxis = file.Budgets is not null || models.Any(m => m.Budgets is not null) || topBaseline is not null || models.Any(m => m.BaselineBudgets is not null);
         var seeds = file.Seeds ?? [train.Seed];
         if (seeds.Count == 0 || seeds.Distinct().Count() != seeds.Count) throw new ArgumentException("\"seeds\" must be a non-empty list of distinct integers");
         var arms = ParseArms(file, train, budget);
+        var rates = ParseRates(file);
+        if ((topBaseline is not null || models.Any(m => m.BaselineBudgets is not null))
+            && !arms.Any(a => a.Name == "clm" || a.Selection.Strategy == "clm"))
+            throw new ArgumentException("\"baseline_budgets\" needs a clm arm (the baseline whose frontier they extend)");
         var reference = ParseReference(file.Reference, models[0], train);
         CheckArmPaths(arms, reference);
         return new ExperimentSpec
@@ -85,7 +102,8 @@ public sealed record ExperimentSpec
             Name = name, Description = file.Description ?? "", ModelName = models[0].Name, Model = models[0].Config, Train = train.Validate(),
             Data = file.Data ?? throw new ArgumentException("needs \"data\" (the training dataset)"), ValidationData = file.ValData,
             Seeds = seeds, Arms = arms, Eval = ParseEval(file.Eval), Tasks = ParseTasks(file.Tasks),
-            Points = GridPoints(models, topBudgets, train.Steps, modelAxis, budgetAxis), HasModelAxis = modelAxis, HasBudgetAxis = budgetAxis,
+            Points = GridPoints(models, topBudgets, topBaseline, train.Steps, modelAxis, budgetAxis), HasModelAxis = modelAxis, HasBudgetAxis = budgetAxis,
+            LearningRates = rates,
             EvalMaxTokens = file.EvalMaxTokens ?? 0, Reference = reference, Source = (JsonObject)root.DeepClone(),
             Warnings = UnusedSharedKeys(file.Arms!, arms),
         };
@@ -249,7 +267,7 @@ public sealed record ExperimentSpec
         return (custom ? name + "*" : name, c.Validated());
     }
 
-    private sealed record ModelEntry(string Name, GptConfig Config, IReadOnlyList<Budget>? Budgets);
+    private sealed record ModelEntry(string Name, GptConfig Config, IReadOnlyList<Budget>? Budgets, IReadOnlyList<Budget>? BaselineBudgets = null);
 
     /// <summary>"model" (one) or "models" (a list of presets, model objects, or {"model": …, "budgets": […]}).</summary>
     private static List<ModelEntry> ParseModels(ExperimentFile file)
@@ -270,7 +288,8 @@ public sealed record ExperimentSpec
             {
                 var withBudgets = JsonRecords.Bind<ModelBudgetsFile>(o, $"models[{i}].");
                 var (n, c) = ParseModel(withBudgets.Model!, $"models[{i}].model");
-                entry = new ModelEntry(n, c, withBudgets.Budgets is { } b ? ParseBudgetList(b, $"model {n}: \"budgets\"") : null);
+                entry = new ModelEntry(n, c, withBudgets.Budgets is { } b ? ParseBudgetList(b, $"model {n}: \"budgets\"") : null,
+                    withBudgets.BaselineBudgets is { } bb ? ParseBudgetSet(bb, $"model {n}: \"baseline_budgets\"") : null);
             }
             else
             {
@@ -306,22 +325,67 @@ public sealed record ExperimentSpec
         return budgets;
     }
 
-    /// <summary>Every model × its budgets (its own list, else the file's), with each budget's schedule length and folder.</summary>
-    private static List<GridPoint> GridPoints(List<ModelEntry> models, IReadOnlyList<Budget>? topBudgets, int firstNominalSteps, bool modelAxis, bool budgetAxis)
+    /// <summary>
+    /// "lrs": distinct, positive, finite peak learning rates (each run's train.lr). Refused beside a train.lr, which no run
+    /// would use.
+    /// </summary>
+    private static List<double>? ParseRates(ExperimentFile file)
+    {
+        if (file.Lrs is not { } lrs) return null;
+        if (lrs.Count == 0) throw new ArgumentException("\"lrs\" must be a non-empty list of learning rates, e.g. [0.0015, 0.003, 0.006]");
+        foreach (double r in lrs)
+            if (!(r > 0) || !double.IsFinite(r) || !((float)r > 0) || !float.IsFinite((float)r))
+                throw new ArgumentException($"\"lrs\": every rate must be positive and finite (got {r.ToString(CultureInfo.InvariantCulture)})");
+        // Two rates of one float (or one folder) would train the same runs twice.
+        if (lrs.Select(r => (float)r).Distinct().Count() != lrs.Count || lrs.Select(GridPoint.LearningRateFolder).Distinct().Count() != lrs.Count)
+            throw new ArgumentException($"\"lrs\" must be distinct (got {string.Join(", ", lrs.Select(r => r.ToString(CultureInfo.InvariantCulture)))})");
+        if (file.Train?.ContainsKey("lr") == true) throw new ArgumentException("give \"lrs\" or train.lr, not both (every run takes its rate from \"lrs\")");
+        if (file.Arms?.FirstOrDefault(a => (a["train"] as JsonObject)?.ContainsKey("lr") == true) is { } arm)
+            throw new ArgumentException($"arm {arm["name"] ?? arm["strategy"]}: train.lr beside \"lrs\" (every run takes its rate from \"lrs\")");
+        return lrs;
+    }
+
+    /// <summary>"baseline_budgets": budgets of one kind, distinct (any order).</summary>
+    private static List<Budget> ParseBudgetSet(List<JsonObject> list, string where)
+    {
+        if (list.Count == 0) throw new ArgumentException($"{where} must be a non-empty list of budgets (or left out)");
+        var budgets = list.Select(b => ParseBudget(b, where)).ToList();
+        if (budgets.Select(b => b.Kind).Distinct().Count() > 1)
+            throw new ArgumentException($"{where}: every budget must be of one kind (got {string.Join(", ", budgets.Select(b => b.Name).Distinct())})");
+        if (budgets.Distinct().Count() != budgets.Count) throw new ArgumentException($"{where}: a budget is listed twice");
+        return budgets;
+    }
+
+    /// <summary>
+    /// Every model × its budgets (its own list, else the file's) and its baseline-only budgets (its own, else the file's),
+    /// ordered by budget, with each budget's schedule length and folder.
+    /// </summary>
+    private static List<GridPoint> GridPoints(List<ModelEntry> models, IReadOnlyList<Budget>? topBudgets, IReadOnlyList<Budget>? topBaseline,
+        int firstNominalSteps, bool modelAxis, bool budgetAxis)
     {
         var points = new List<GridPoint>();
         foreach (var m in models)
         {
             var budgets = m.Budgets ?? topBudgets!;
-            for (int i = 0; i < budgets.Count; i++)
+            var baseline = m.BaselineBudgets ?? topBaseline ?? [];
+            foreach (var b in baseline)
             {
-                var b = budgets[i];
+                if (b.Kind != budgets[0].Kind)
+                    throw new ArgumentException($"model {m.Name}: \"baseline_budgets\" are {b.Name} but the budgets are {budgets[0].Name} (give them in one kind)");
+                if (budgets.Contains(b))
+                    throw new ArgumentException($"model {m.Name}: baseline budget {b.Name} {Budget.Format(b.Value)} is also an arms' budget (every arm runs there already)");
+            }
+            var all = budgets.Select(b => (Budget: b, BaselineOnly: false)).Concat(baseline.Select(b => (Budget: b, BaselineOnly: true)))
+                .OrderBy(x => x.Budget.Value).ToList();
+            for (int i = 0; i < all.Count; i++)
+            {
+                var b = all[i].Budget;
                 // train.steps is the schedule at a model's first budget; a larger budget stretches it in proportion.
                 long nominal = b.Kind == BudgetKind.Steps ? (long)b.Value : (long)Math.Round(firstNominalSteps * (b.Value / budgets[0].Value));
                 if (nominal < 1 || nominal > MaxStepCap)
                     throw new ArgumentException($"model {m.Name}, budget {b.Name} {b.Value.ToString("G4", CultureInfo.InvariantCulture)}: its schedule would be {nominal} steps (allowed 1 to {MaxStepCap})");
                 string folder = Path.Combine(modelAxis ? GridPoint.ModelFolder(m.Name) : "", budgetAxis ? GridPoint.BudgetFolder(b) : "");
-                points.Add(new GridPoint(m.Name, m.Config, b, (int)nominal, i, folder));
+                points.Add(new GridPoint(m.Name, m.Config, b, (int)nominal, i, folder, all[i].BaselineOnly));
             }
         }
         return points;

@@ -14,8 +14,10 @@ namespace Eslm.Experiments;
 /// when it has "budgets".</param>
 /// <param name="NominalSteps">The learning-rate schedule's length at this budget: a step budget's steps, else
 /// <c>train.steps</c> scaled by this budget over the model's first budget.</param>
-/// <param name="BudgetIndex">Position of the budget in its model's list (0 = the smallest listed first).</param>
-public sealed record GridPoint(string ModelName, GptConfig Model, Budget Budget, int NominalSteps, int BudgetIndex, string Folder)
+/// <param name="BudgetIndex">Rank of the budget among its model's budgets, baseline-only ones included (0 = the smallest).</param>
+/// <param name="BaselineOnly">A point of "baseline_budgets": only the baseline arm (<see cref="ExperimentSpec.BaselineArm"/>)
+/// runs here, to extend its frontier for the compute multiplier (issue 23).</param>
+public sealed record GridPoint(string ModelName, GptConfig Model, Budget Budget, int NominalSteps, int BudgetIndex, string Folder, bool BaselineOnly = false)
 {
     /// <summary>Hard cap on steps for non-step budgets (a guard against budgets that are never reached).</summary>
     public int MaxSteps => Budget.Kind == BudgetKind.Steps
@@ -27,6 +29,10 @@ public sealed record GridPoint(string ModelName, GptConfig Model, Budget Budget,
 
     /// <summary>The budget folder's name: <c>budget-</c> and the value as written (<see cref="Budget.Format"/>: "budget-8.16e11").</summary>
     public static string BudgetFolder(Budget budget) => "budget-" + Budget.Format(budget.Value);
+
+    /// <summary>The learning-rate folder of an "lrs" experiment: <c>lr-</c> and the rate as written ("lr-0.003", "lr-1e-5").</summary>
+    public static string LearningRateFolder(double rate) =>
+        "lr-" + rate.ToString("R", CultureInfo.InvariantCulture).Replace("E+", "e").Replace("E-0", "e-").Replace("E-", "e-");
 
     /// <summary>The folder of one model label ("d2*" for a customised preset becomes "d2-custom").</summary>
     public static string ModelFolder(string modelName) => modelName.Replace("*", "-custom");
