@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Eslm.Experiments;
-using Eslm.Tensors;
+using Eslm.IO;
 
 namespace Eslm.Reporting;
 

@@ -7,6 +7,7 @@ using Eslm.Selection;
 using Eslm.Data;
 using Eslm.Distributed;
 using Eslm.Tensors;
+using Eslm.IO;
 
 namespace Eslm.Training;
 
