@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Eslm.Experiments;
 using Eslm.IO;
+using Eslm.Selection.Strategies;
 
 namespace Eslm.Reporting;
 
@@ -53,7 +54,7 @@ public static class ExperimentReport
 
     /// <summary>The arm every other is compared with: the one named clm, else the first clm arm (null if none).</summary>
     public static string? Baseline(ExperimentSpec spec) =>
-        spec.Arms.FirstOrDefault(a => a.Name == "clm")?.Name ?? spec.Arms.FirstOrDefault(a => a.Selection.Strategy == "clm")?.Name;
+        spec.Arms.FirstOrDefault(a => a.Name == ClmSelector.StrategyName)?.Name ?? spec.Arms.FirstOrDefault(a => a.Selection.Strategy == ClmSelector.StrategyName)?.Name;
 
     public static string G(double v) => Budget.Format(v);
 
