@@ -5,6 +5,7 @@ using Eslm.Model;
 using Eslm.Training;
 using Eslm.Data;
 using Eslm.Distributed;
+using Eslm.Selection.Strategies;
 
 namespace Eslm.Cli;
 
@@ -58,6 +59,6 @@ public sealed class CliExperimentHost(IDistributed? processes = null) : IExperim
         if (Processes.Rank != 0) return;
         if (!_bars.TryGetValue(arm, out var bar)) _bars[arm] = bar = new ProgressReporter(arm, 100, "%");
         bar.Report((long)Math.Floor(fraction * 100), $"| step {step.Step + 1} | loss {step.Loss:F3}" +
-                                                     (step.Strategy == "clm" ? "" : $" | kept {step.Selection.KeptFraction * 100:F0}%"));
+                                                     (step.Strategy == ClmSelector.StrategyName ? "" : $" | kept {step.Selection.KeptFraction * 100:F0}%"));
     }
 }

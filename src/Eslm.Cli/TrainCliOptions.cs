@@ -33,9 +33,6 @@ public sealed class TrainCliOptions
         return basis;
     }
 
-    /// <summary>Whether <paramref name="key"/>'s option was given on the command line.</summary>
-    public bool Given(ParseResult r, string key) => r.GetResult(_options.First(o => o.Descriptor.Key == key).Option) is { Implicit: false };
-
     private static object? Parse(TrainOptionDescriptor d, object? value) =>
         d.Type.IsEnum ? SelectionCliOptions.ParseEnum(d.Type, (string)value!, d.Flag) : value;
 

@@ -2,7 +2,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Eslm.Experiments;
-using Eslm.Tensors;
+using Eslm.IO;
+using Eslm.Selection.Strategies;
 
 namespace Eslm.Reporting;
 

@@ -1,5 +1,5 @@
 using ScottPlot;
-using Eslm.Tensors;
+using Eslm.IO;
 
 namespace Eslm.Reporting;
 

@@ -7,6 +7,7 @@ using Eslm.Native;
 using Eslm.Selection;
 using Eslm.Training;
 using Eslm.Tensors;
+using Eslm.Selection.Strategies;
 
 namespace Eslm.Cli.Commands;
 
@@ -62,7 +63,7 @@ public static class BenchCommand
             string strategyName = selectionOptions.Strategy;
             // Per-step times redraw one line on a terminal; logs and TERM=dumb get only the table (docs/cli-rules.md).
             bool showSteps = !r.GetValue(json) && ProgressReporter.Redraws(Console.IsErrorRedirected, Environment.GetEnvironmentVariable("TERM"));
-            bool withBaseline = r.GetValue(baseline) && (strategyName != "clm" || baselineChosen != chosen);
+            bool withBaseline = r.GetValue(baseline) && (strategyName != ClmSelector.StrategyName || baselineChosen != chosen);
             var result = TrainingBenchmark.Run(new BenchmarkOptions
             {
                 Model = cfg, ModelName = name, BatchSize = B, SequenceLength = T, Steps = r.GetValue(steps), WarmupSteps = r.GetValue(warmup),
@@ -121,14 +122,14 @@ public static class BenchCommand
 
     private static void PrintTable(BenchmarkResult r, BackwardMode backwardMode)
     {
-        string backward = r.Strategy == "clm" ? "" : $"  backward {backwardMode.Name()}";
+        string backward = r.Strategy == ClmSelector.StrategyName ? "" : $"  backward {backwardMode.Name()}";
         Console.WriteLine($"model {r.Model}  B={r.Batch} T={r.Seq}  strategy {r.Strategy}{backward}  precision {r.Precision.Name()}  ({r.Steps} measured steps)");
         Console.WriteLine($"  median step      {r.MedianMs,10:F1} ms   (min {r.MinMs:F1}, mean {r.MeanMs:F1})");
         if (!double.IsNaN(r.BaselineMedianMs))
             Console.WriteLine($"  clm {r.BaselinePrecision.Name()} (alternated) {r.BaselineMedianMs,6:F1} ms   → {r.Strategy} {r.Precision.Name()} / clm {r.BaselinePrecision.Name()} = {r.RatioVsBaseline:F3}");
         Console.WriteLine($"  tokens/s         {r.TokensPerS,10:F0}");
         Console.WriteLine($"  FLOPs/step       {r.FlopsPerStep / 1e9,10:F2} GFLOP (6·N·B·T + 12·L·C·T·B·T); GEMMs executed {r.ExecutedFlopsPerStep / 1e9:F2} GFLOP");
-        if (r.Strategy != "clm")
+        if (r.Strategy != ClmSelector.StrategyName)
             Console.WriteLine($"  selection        kept {r.KeptFraction * 100:F1} % of tokens; accounted {r.AccountedFlopsPerStep / 1e9:F2} GFLOP/step (2·N·M + 4·N·kept + auxiliary)");
         Console.WriteLine($"  achieved         {r.GflopsPerS,10:F1} GFLOP/s" + (r.FlopsBasis == "formula" ? "" : " (from the GEMM FLOPs executed)"));
         Console.WriteLine($"  SGEMM ceiling    {r.GemmCeilingGflops,10:F1} GFLOP/s (best of {string.Join(", ", r.Ceiling.Select(c => $"{c.Shape.Name} {c.GflopsPerSecond:F0}"))})");

@@ -79,24 +79,35 @@ public static class PrepareCommand
                 ValFraction = r.GetValue(valFraction), ValDocuments = r.GetValue(valDocs), Seed = r.GetValue(seed), ShardTokens = r.GetValue(shardTokens),
                 Shuffle = !r.GetValue(noShuffle), Overwrite = r.GetValue(overwrite), Threads = r.GetValue(threads), CleanShare = share, MaxInputBytes = limit,
             };
-            ProgressReporter? bar = null;
-            string phase = "";
-            var result = CorpusPreparer.Prepare(options, p =>
-            {
-                if (p.Phase != phase) { phase = p.Phase; bar = p.Phase == "read" ? new ProgressReporter("tokenize", p.Total, "B") : new ProgressReporter("write", p.Total, "tokens"); }
-                bar!.Total = Math.Max(bar.Total, p.Total);
-                bar.Report(p.Done);
-            });
-            foreach (var warning in result.Warnings) Console.Error.WriteLine($"eslm: warning: {warning}");
-            Console.WriteLine($"{result.Directory}: train {result.Train.Documents:N0} documents, {result.Train.Tokens:N0} tokens; " +
-                              $"val {result.Val.Documents:N0} documents, {result.Val.Tokens:N0} tokens; {result.Domains} domains");
-            if (result.ValHoldout == "document-tails")
-                Console.WriteLine($"  val: too few documents to hold out whole ones, so the last {options.ValFraction * 100:0.#}% of each document " +
-                                  "(cut at a line break where possible) is held out instead (manifest: val_holdout = document-tails)");
-            Console.WriteLine($"  {result.TextBytes / 1e6:F2} MB of text in {result.Seconds:F1} s ({result.MegabytesPerSecond:F1} MB/s)");
+            var result = CorpusPreparer.Prepare(options, ShowProgress());
+            PrintSummary(result, options);
             return 0;
         }, outOfMemoryHint: $"lower {InputLimit.Option} or split large inputs into smaller files"));
         return command;
+    }
+
+    /// <summary>A progress bar per phase: "tokenize" (bytes read) then "write" (tokens written).</summary>
+    private static Action<PrepareProgress> ShowProgress()
+    {
+        ProgressReporter? bar = null;
+        string phase = "";
+        return p =>
+        {
+            if (p.Phase != phase) { phase = p.Phase; bar = p.Phase == "read" ? new ProgressReporter("tokenize", p.Total, "B") : new ProgressReporter("write", p.Total, "tokens"); }
+            bar!.Total = Math.Max(bar.Total, p.Total);
+            bar.Report(p.Done);
+        };
+    }
+
+    private static void PrintSummary(PrepareResult result, PrepareOptions options)
+    {
+        foreach (var warning in result.Warnings) Console.Error.WriteLine($"eslm: warning: {warning}");
+        Console.WriteLine($"{result.Directory}: train {result.Train.Documents:N0} documents, {result.Train.Tokens:N0} tokens; " +
+                          $"val {result.Val.Documents:N0} documents, {result.Val.Tokens:N0} tokens; {result.Domains} domains");
+        if (result.ValHoldout == "document-tails")
+            Console.WriteLine($"  val: too few documents to hold out whole ones, so the last {options.ValFraction * 100:0.#}% of each document " +
+                              "(cut at a line break where possible) is held out instead (manifest: val_holdout = document-tails)");
+        Console.WriteLine($"  {result.TextBytes / 1e6:F2} MB of text in {result.Seconds:F1} s ({result.MegabytesPerSecond:F1} MB/s)");
     }
 
     /// <summary>Standard input, at most <paramref name="limit"/> bytes (`prepare - &lt; /dev/zero` stops with a message).</summary>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Eslm.Data;
 using Eslm.Training;
+using Eslm.IO;
 
 namespace Eslm.Cli.Commands;
 
@@ -29,7 +30,7 @@ public static class ScoreCommand
             ModelLoader.CheckExists(r.GetValue(reference), "--reference");
             // Issue 13: two scorings into one sidecar at once would interleave; the check above is repeated under the lock.
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
-            var outputLock = Eslm.Tensors.RunLock.AcquireFile(outPath, m => Console.Error.WriteLine($"eslm: warning: {m}"));
+            var outputLock = RunLock.AcquireFile(outPath, m => Console.Error.WriteLine($"eslm: warning: {m}"));
             try
             {
                 if (File.Exists(outPath) && !r.GetValue(overwrite)) throw new IOException($"{outPath}: already exists (pass --overwrite to replace it)");
@@ -50,7 +51,7 @@ public static class ScoreCommand
                 // it just before may then lock the removed file while a third locks a new one, but each re-checks the
                 // output under its lock, and sidecars are written atomically, so at worst one complete sidecar replaces
                 // another (with --overwrite); the run-folder locks keep their lock files for that reason (docs/cli-rules.md).
-                try { File.Delete(Eslm.Tensors.RunLock.FileForFile(outPath)); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+                try { File.Delete(RunLock.FileForFile(outPath)); } catch (IOException) { } catch (UnauthorizedAccessException) { }
                 outputLock.Dispose();
             }
             return 0;

@@ -3,6 +3,7 @@ using Eslm.Reporting;
 using Eslm.Experiments;
 using Eslm.Selection;
 using Eslm.Training;
+using Eslm.IO;
 
 namespace Eslm.Cli.Commands;
 
@@ -41,7 +42,7 @@ public static class ShowSelectionCommand
             string description = $"Strategy {ArmSpec.Describe(sel, backward.Resolve(r, new Training.TrainOptions()).Backward)}{models} on {Path.GetFileName(textPath)} " +
                                  $"with {r.GetValue(checkpoint)} ({model.Config}). Selection runs over the whole text as one micro-batch " +
                                  "(per window for --selection-scope sequence); the colour is the score's rank.";
-            Eslm.Tensors.AtomicFile.WriteAllText(outPath, SelectionPage.Html(scored, $"What {sel.Strategy} keeps", description), flushToDisk: false); // issue 21: a page appears only when complete
+            AtomicFile.WriteAllText(outPath, SelectionPage.Html(scored, $"What {sel.Strategy} keeps", description), flushToDisk: false); // issue 21: a page appears only when complete
             Console.Error.WriteLine($"eslm show-selection: {scored.Count} tokens, {scored.Count(t => t.Kept)} kept");
             Console.WriteLine(outPath);
             return 0;

@@ -4,6 +4,7 @@ using Eslm.Distributed;
 using Eslm.Training;
 using Eslm.Data;
 using Eslm.Model;
+using Eslm.Selection.Strategies;
 
 namespace Eslm.Cli.Commands;
 
@@ -75,7 +76,7 @@ public static class TrainCommand
             if (!talk) return;
             if (p.Train is { } s)
                 bar.Report(p.Step, $"| loss {s.Loss:F4} | lr {s.LearningRate:E1} | {s.Milliseconds:F0} ms/step | {s.TokensPerSecond:F0} tok/s" +
-                                   (s.Strategy == "clm" ? "" : $" | kept {s.Selection.KeptFraction * 100:F0}%"));
+                                   (s.Strategy == ClmSelector.StrategyName ? "" : $" | kept {s.Selection.KeptFraction * 100:F0}%"));
             if (p.ValidationLoss is { } v) bar.Note($"step {p.Step}: val loss {v:F4} (ppl {Math.Exp(v):F1})");
             if (p.Checkpoint is { } c) bar.Note($"step {p.Step}: checkpoint {c}");
         });

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Eslm.Model;
 using Eslm.Tensors;
+using Eslm.IO;
 
 namespace Eslm.Checkpoints;
 

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Eslm.Model;
 using Eslm.Tensors;
 using static Eslm.Model.ParameterLayout;
+using Eslm.IO;
 
 namespace Eslm.Checkpoints;
 

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using Eslm.Model;
-using Eslm.Tensors;
+using Eslm.IO;
 
 namespace Eslm.Checkpoints;
 

@@ -1,4 +1,4 @@
-using Eslm.Tensors;
+using Eslm.IO;
 
 namespace Eslm.Data;
 

@@ -31,18 +31,6 @@ public static class GzipInput
         return output;
     }
 
-    private static readonly uint[] s_table = Enumerable.Range(0, 256).Select(n =>
-    {
-        uint c = (uint)n;
-        for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        return c;
-    }).ToArray();
-
-    /// <summary>CRC-32 as gzip uses it (IEEE 802.3, reflected, init and final xor 0xFFFFFFFF).</summary>
-    public static uint Crc32(ReadOnlySpan<byte> bytes)
-    {
-        uint c = 0xFFFFFFFFu;
-        foreach (byte b in bytes) c = s_table[(c ^ b) & 0xFF] ^ (c >> 8);
-        return c ^ 0xFFFFFFFFu;
-    }
+    /// <summary>CRC-32 as gzip uses it (IEEE 802.3, reflected, init and final xor 0xFFFFFFFF): System.IO.Hashing's.</summary>
+    public static uint Crc32(ReadOnlySpan<byte> bytes) => System.IO.Hashing.Crc32.HashToUInt32(bytes);
 }

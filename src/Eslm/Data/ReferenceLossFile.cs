@@ -2,7 +2,7 @@ using System.IO.MemoryMappedFiles;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Eslm.Tensors;
+using Eslm.IO;
 
 namespace Eslm.Data;
 

@@ -3,6 +3,7 @@ using Eslm.Native;
 using Eslm.Training;
 using Eslm.Data;
 using Eslm.Tensors;
+using Eslm.Selection.Strategies;
 
 namespace Eslm.Diagnostics;
 
@@ -14,7 +15,7 @@ public sealed record BenchmarkOptions
     public int SequenceLength { get; init; } = 256;
     public int Steps { get; init; } = 10;
     public int WarmupSteps { get; init; } = 2;
-    public string Strategy { get; init; } = "clm";
+    public string Strategy { get; init; } = ClmSelector.StrategyName;
     public bool Profile { get; init; }
     public bool MeasureCeiling { get; init; } = true;
     /// <summary>Also time plain `clm` in the same process, alternating steps with the strategy, and report the ratio.</summary>
@@ -145,7 +146,7 @@ public static class TrainingBenchmark
         double bf16CeilingGflops = bf16Ceiling.Count == 0 ? double.NaN : bf16Ceiling.Max(m => m.GflopsPerSecond);
         // clm: the nanoGPT/llm.c formula (comparable with peers). Selection strategies do less work than the formula
         // counts, so their achieved rate uses the FLOPs our GEMMs actually executed (else MFU would exceed 100%).
-        bool formula = options.Strategy == "clm";
+        bool formula = options.Strategy == ClmSelector.StrategyName;
         double executedPerStep = times.Count == 0 ? 0 : (double)executed / times.Count;
         double gflops = (formula ? flops : executedPerStep) / (median / 1000.0) / 1e9;
         // The theoretical peak of the cores the run used (OpenBLAS's thread count, which --threads sets).

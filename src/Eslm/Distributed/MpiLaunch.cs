@@ -8,12 +8,6 @@ namespace Eslm.Distributed;
 /// </summary>
 public static class MpiLaunch
 {
-    /// <summary>Processes in the job according to mpirun's environment, or 1 without mpirun.</summary>
-    public static int WorldSize => ReadInt("OMPI_COMM_WORLD_SIZE") ?? 1;
-
-    /// <summary>This process's rank according to mpirun's environment, or 0.</summary>
-    public static int WorldRank => ReadInt("OMPI_COMM_WORLD_RANK") ?? 0;
-
     /// <summary>Processes of this job on this host (they share its cores), or 1.</summary>
     public static int LocalSize => ReadInt("OMPI_COMM_WORLD_LOCAL_SIZE") ?? 1;
 

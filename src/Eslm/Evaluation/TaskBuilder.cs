@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Eslm.Tensors;
+using Eslm.IO;
 
 namespace Eslm.Evaluation;
 

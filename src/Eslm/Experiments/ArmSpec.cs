@@ -2,6 +2,7 @@ using Eslm.Model;
 using Eslm.Selection;
 using Eslm.Tensors;
 using Eslm.Training;
+using Eslm.Selection.Strategies;
 
 namespace Eslm.Experiments;
 
@@ -21,7 +22,7 @@ public sealed record ArmSpec(string Name, SelectionOptions Selection, TrainOptio
     public static string Describe(SelectionOptions s, BackwardMode backward)
     {
         // The backward mode matters only when tokens are dropped; named when it is not the default.
-        string mode = s.Strategy == "clm" || backward == new TrainOptions().Backward ? "" : $", {backward.Name()} backward";
+        string mode = s.Strategy == ClmSelector.StrategyName || backward == new TrainOptions().Backward ? "" : $", {backward.Name()} backward";
         return StrategyRegistry.Get(s.Strategy).Describe(s) + mode;
     }
 

@@ -7,6 +7,7 @@ using Eslm.Model;
 using Eslm.Selection;
 using Eslm.Tensors;
 using Eslm.Training;
+using Eslm.IO;
 
 namespace Eslm.Experiments;
 

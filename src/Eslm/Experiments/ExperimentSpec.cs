@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Eslm.Model;
 using Eslm.Records;
 using Eslm.Selection;
+using Eslm.Selection.Strategies;
 using Eslm.Training;
 
 namespace Eslm.Experiments;
@@ -48,7 +49,7 @@ public sealed record ExperimentSpec
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
     /// <summary>The arm every other is compared with: the one named clm, else the first clm arm (null if none).</summary>
-    public ArmSpec? BaselineArm => Arms.FirstOrDefault(a => a.Name == "clm") ?? Arms.FirstOrDefault(a => a.Selection.Strategy == "clm");
+    public ArmSpec? BaselineArm => Arms.FirstOrDefault(a => a.Name == ClmSelector.StrategyName) ?? Arms.FirstOrDefault(a => a.Selection.Strategy == ClmSelector.StrategyName);
 
     /// <summary>The arms that run at a point: every arm, or the baseline alone at a baseline-only point.</summary>
     public IReadOnlyList<ArmSpec> ArmsAt(GridPoint point) => !point.BaselineOnly ? Arms : BaselineArm is { } b ? [b] : [];
@@ -93,7 +94,7 @@ public sealed record ExperimentSpec
         var arms = ParseArms(file, train, budget);
         var rates = ParseRates(file);
         if ((topBaseline is not null || models.Any(m => m.BaselineBudgets is not null))
-            && !arms.Any(a => a.Name == "clm" || a.Selection.Strategy == "clm"))
+            && !arms.Any(a => a.Name == ClmSelector.StrategyName || a.Selection.Strategy == ClmSelector.StrategyName))
             throw new ArgumentException("\"baseline_budgets\" needs a clm arm (the baseline whose frontier they extend)");
         var reference = ParseReference(file.Reference, models[0], train);
         CheckArmPaths(arms, reference);

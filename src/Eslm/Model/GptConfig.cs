@@ -17,7 +17,6 @@ public sealed record GptConfig
     public int L => Layers;
     public int NH => Heads;
     public int C => Channels;
-    public int HeadSize => Channels / Heads;
     public int Vp => PaddedVocabSize > 0 ? PaddedVocabSize : (VocabSize + 127) / 128 * 128;
 
     /// <summary>Parameters counted the usual way: both embeddings, unpadded vocabulary.</summary>

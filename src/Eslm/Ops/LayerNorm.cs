@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.Intrinsics;
+using System.Numerics.Tensors;
 using Eslm.Tensors;
 
 namespace Eslm.Ops;
@@ -62,8 +63,8 @@ public static unsafe class LayerNorm
             });
             for (int k = 0; k < chunks; k++)
             {
-                Simd.AddInPlace(dWeight, part + (long)k * 2 * C, C);
-                Simd.AddInPlace(dBias, part + (long)k * 2 * C + C, C);
+                TensorPrimitives.Add(new ReadOnlySpan<float>(dWeight, C), new ReadOnlySpan<float>(part + (long)k * 2 * C, C), new Span<float>(dWeight, C));
+                TensorPrimitives.Add(new ReadOnlySpan<float>(dBias, C), new ReadOnlySpan<float>(part + (long)k * 2 * C + C, C), new Span<float>(dBias, C));
             }
         }
         ArrayPool<float>.Shared.Return(partialArray);

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Eslm.Tensors;
 
 namespace Eslm.Ops;
@@ -24,7 +25,7 @@ public static unsafe class MatMul
                 for (int r = start; r < end; r++)
                 {
                     float* o = output + (long)r * OC;
-                    if (accumulate) Simd.AddInPlace(o, bias, OC);
+                    if (accumulate) TensorPrimitives.Add(new ReadOnlySpan<float>(o, OC), new ReadOnlySpan<float>(bias, OC), new Span<float>(o, OC));
                     else Buffer.MemoryCopy(bias, o, OC * sizeof(float), OC * sizeof(float));
                 }
             });
@@ -65,7 +66,8 @@ public static unsafe class MatMul
     {
         Parallelism.For(columns, 64, (c0, c1) =>
         {
-            for (int r = 0; r < rows; r++) Simd.AddInPlace(sums + c0, matrix + (long)r * columns + c0, c1 - c0);
+            var slice = new Span<float>(sums + c0, c1 - c0);
+            for (int r = 0; r < rows; r++) TensorPrimitives.Add(slice, new ReadOnlySpan<float>(matrix + (long)r * columns + c0, c1 - c0), slice);
         });
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Eslm.Selection.Strategies;
 
 namespace Eslm.Selection;
 
@@ -35,7 +36,7 @@ public enum ScoreKind { Loss, Entropy }
 /// </summary>
 public sealed record SelectionOptions
 {
-    public string Strategy { get; init; } = "clm";
+    public string Strategy { get; init; } = ClmSelector.StrategyName;
     /// <summary>What score-based strategies rank by.</summary>
     public ScoreKind Score { get; init; } = ScoreKind.Loss;
     /// <summary>ESLM's risk level α ∈ [0, 1): tokens scoring below VaR_α are dropped (α = 0 keeps all).</summary>

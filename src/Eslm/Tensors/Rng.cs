@@ -38,8 +38,6 @@ public sealed class Rng
         return result;
     }
 
-    public uint NextUInt32() => (uint)(NextUInt64() >> 32);
-
     /// <summary>Uniform integer in [0, maxExclusive), without modulo bias (the same draw as <see cref="NextInt64"/>).</summary>
     public int NextInt(int maxExclusive) => (int)NextInt64(maxExclusive);
 
@@ -59,9 +57,6 @@ public sealed class Rng
 
     /// <summary>Uniform in [0, 1) with 53 random bits.</summary>
     public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
-
-    /// <summary>Uniform in [0, 1) with 24 random bits.</summary>
-    public float NextSingle() => (NextUInt64() >> 40) * (1f / (1 << 24));
 
     /// <summary>Standard normal (Box–Muller; two uniforms per draw, nothing cached, so the state stays four words).</summary>
     public double NextGaussian()

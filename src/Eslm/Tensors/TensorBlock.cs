@@ -33,7 +33,7 @@ public sealed unsafe class TensorBlock : IDisposable
 
     /// <summary>
     /// Bumped whenever the contents may have changed, so derived copies (the <see cref="Bf16Mirror"/>) know when
-    /// to refresh. The span accessors, <see cref="CopyFrom"/> and <see cref="Clear"/> bump it; code that writes through raw
+    /// to refresh. The span accessors and <see cref="Clear"/> bump it; code that writes through raw
     /// pointers (the optimizer) calls <see cref="MarkModified"/> itself.
     /// </summary>
     public long Version { get; private set; }
@@ -78,13 +78,6 @@ public sealed unsafe class TensorBlock : IDisposable
     {
         Version++;
         NativeMemory.Clear(Data, (nuint)(Count * sizeof(float)));
-    }
-
-    public void CopyFrom(TensorBlock other)
-    {
-        if (other.Count != Count) throw new ArgumentException("tensor blocks differ in size");
-        Version++;
-        Buffer.MemoryCopy(other.Data, Data, Count * sizeof(float), Count * sizeof(float));
     }
 
     /// <summary>The block's bf16 mirror, kept while bf16 products read it (null otherwise; see <see cref="KeepBf16Mirror"/>).</summary>

@@ -51,7 +51,6 @@ public sealed class Gpt2Tokenizer
         }
     }
 
-    public Gpt2Vocabulary Vocabulary => _vocab;
     public int VocabularySize => _vocab.Count;
 
     /// <summary>Identifies the vocabulary and merges (goes into dataset manifests).</summary>

@@ -7,6 +7,8 @@ using Eslm.Selection;
 using Eslm.Data;
 using Eslm.Distributed;
 using Eslm.Tensors;
+using Eslm.IO;
+using Eslm.Selection.Strategies;
 
 namespace Eslm.Training;
 
@@ -214,7 +216,7 @@ public static class TrainingRun
             // Checkpoints from before --backward existed were trained with the exact backward. clm never drops a token,
             // so for it the two modes are the same computation.
             string backward = s["backward"]?.GetValue<string>() ?? BackwardMode.Exact.Name();
-            if (trainer.Selector.Name != "clm" && backward != trainer.Options.Backward.Name())
+            if (trainer.Selector.Name != ClmSelector.StrategyName && backward != trainer.Options.Backward.Name())
                 throw new InvalidDataException($"{checkpoint}: was trained with --backward {backward}, not {trainer.Options.Backward.Name()}; " +
                                                $"resume it with --backward {backward}, or start a new run from its weights with --init-from");
             int processes = s["processes"]?.GetValue<int>() ?? 1;

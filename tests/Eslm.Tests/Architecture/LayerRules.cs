@@ -13,6 +13,7 @@ public static class LayerRules
     public static readonly IReadOnlyDictionary<string, string[]> Allowed = new Dictionary<string, string[]>
     {
         ["Native"] = [],
+        ["IO"] = [],                                      // AtomicFile (complete files only) and RunLock (one writer per folder)
         ["Records"] = [],                                 // plain records written below and read by Reporting
         ["Tokenization"] = [],
         ["Tensors"] = ["Native"],                         // with Rng and OpTimer
@@ -21,14 +22,14 @@ public static class LayerRules
         ["Sampling"] = ["Model"],                         // the KV-cache sampler sits just above the model
         ["Optim"] = ["Tensors"],                          // weight decay is TensorSpec.Decay, not a Model name list
         ["Selection"] = ["Tensors", "Records"],       // Records: StrictJson, the one way config files are read
-        ["Data"] = ["Tokenization", "Tensors"],           // with the batch-source interfaces
+        ["Data"] = ["Tokenization", "Tensors", "IO"],     // with the batch-source interfaces
         ["Distributed"] = ["Data", "Selection", "Tensors", "Native"], // owns IDistributed
-        ["Checkpoints"] = ["Model", "Optim", "Tensors"],
+        ["Checkpoints"] = ["Model", "Optim", "Tensors", "IO"],
         ["Training"] = ["Model", "Optim", "Selection", "Data", "Checkpoints", "Distributed", "Records"],
         ["Evaluation"] = ["Model", "Data", "Sampling", "Selection", "Records"], // Selection: ValueAtRisk for the document CVaR
         ["Experiments"] = ["Training", "Evaluation"],
         ["Diagnostics"] = ["Training"],                   // benchmark, GEMM ceiling, machine info
-        ["Reporting"] = ["Experiments", "Records"],       // the Eslm.Reporting project: reads records, draws them
+        ["Reporting"] = ["Experiments", "Records", "IO"], // the Eslm.Reporting project: reads records, draws them (written atomically)
         ["Cli"] = ["Diagnostics", "Experiments", "Reporting", "Sampling", "Tokenization"],
     };
 

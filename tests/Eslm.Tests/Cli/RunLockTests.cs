@@ -1,4 +1,4 @@
-using Eslm.Tensors;
+using Eslm.IO;
 using Eslm.Tests.Checkpoints;
 using Xunit;
 

@@ -1,5 +1,5 @@
 using Eslm.Data;
-using Eslm.Tensors;
+using Eslm.IO;
 using Xunit;
 
 namespace Eslm.Tests.Data;

@@ -4,7 +4,7 @@ using Eslm.Reporting;
 using Eslm.Tests.Cli;
 using Eslm.Tests.Data;
 using Eslm.Tests.Reference;
-using Eslm.Tensors;
+using Eslm.IO;
 using Xunit;
 
 namespace Eslm.Tests.Experiments;

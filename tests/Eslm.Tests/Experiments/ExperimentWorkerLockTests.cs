@@ -4,7 +4,7 @@ using Eslm.Evaluation;
 using Eslm.Experiments;
 using Eslm.Model;
 using Eslm.Reporting;
-using Eslm.Tensors;
+using Eslm.IO;
 using Eslm.Tests.Data;
 using Eslm.Tests.Reference;
 using Eslm.Training;

@@ -14,7 +14,8 @@ namespace Eslm.Tests.Golden;
 /// recorded (before the architecture redesign of issue 12). Goldens are per OpenBLAS kernel family, because Haswell and
 /// SkylakeX kernels round differently; a kernel family without goldens reports a skip.
 /// To record: <c>ESLM_WRITE_GOLDEN=1 ./test.sh --filter GoldenRunTests</c>, once with the environment's kernels and once
-/// with <c>env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE</c> (dev/record-golden-runs.sh does both).
+/// with <c>env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE</c> (dev/record-golden-runs.sh does both); each arm then skips,
+/// naming the file it wrote.
 /// </summary>
 public sealed class GoldenRunTests : IClassFixture<GoldenRunTests.Workspace>
 {
@@ -69,7 +70,8 @@ public sealed class GoldenRunTests : IClassFixture<GoldenRunTests.Workspace>
         {
             Directory.CreateDirectory(Path.GetDirectoryName(goldenFile)!);
             File.WriteAllText(goldenFile, actual.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-            return;
+            // A recording run checks nothing, so it reports a skip naming what it wrote, never a pass.
+            throw new SkipException($"ESLM_WRITE_GOLDEN=1: recorded {goldenFile}");
         }
         var expected = JsonNode.Parse(File.ReadAllText(goldenFile))!.AsObject();
         foreach (var (key, value) in expected)

@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Eslm.Tensors;
+using Eslm.IO;
 
 namespace Eslm.Data.Corpora;
 

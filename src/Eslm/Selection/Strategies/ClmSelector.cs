@@ -3,7 +3,10 @@ namespace Eslm.Selection.Strategies;
 /// <summary>`clm`: every token, mean loss (the baseline).</summary>
 public sealed class ClmSelector(SelectionOptions options) : TokenSelector(options), IStrategy
 {
-    public static StrategyDefinition Definition { get; } = new("clm", "every token (plain causal language modelling, the baseline)", o => new ClmSelector(o))
+    /// <summary>The baseline's name, spelt once: code that treats the baseline specially compares with this.</summary>
+    public const string StrategyName = "clm";
+
+    public static StrategyDefinition Definition { get; } = new(StrategyName, "every token (plain causal language modelling, the baseline)", o => new ClmSelector(o))
     {
         Order = 10, Uses = SharedOptions.None,
     };

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Eslm.Tensors;
+namespace Eslm.IO;
 
 /// <summary>
 /// Crash-safe writes: the content goes to a hidden temporary sibling (<see cref="TemporarySibling"/>), optionally flushed

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Eslm.Tensors;
+namespace Eslm.IO;
 
 /// <summary>
 /// A lock on an output folder (a run, an experiment) or file (a sidecar), held for the life of a command, so two processes
