@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Eslm.Experiments;
 using Eslm.IO;
-using Eslm.Selection.Strategies;
 
 namespace Eslm.Reporting;
 
