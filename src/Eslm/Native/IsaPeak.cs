@@ -8,7 +8,8 @@ namespace Eslm.Native;
 /// <list type="bullet">
 /// <item>fp32 FMA: lanes × 2 (multiply and add) × FMA pipes. AVX-512 on Intel Xeon and Zen 5: 16 × 2 × 2 = 64; Zen 4
 /// runs AVX-512 on two 256-bit pipes: 32; AVX2 with two FMA pipes: 32.</item>
-/// <item>bf16 dot products (AVX512-BF16, VDPBF16PS): two products per 32-bit lane at the FMA's rate, so 2 × fp32.</item>
+/// <item>bf16 dot products (AVX512-BF16, VDPBF16PS): two products per 32-bit lane at the FMA's rate, so 2 × fp32. An upper
+/// bound on Intel cores without AMX: oneDNN reached 29% of it on a Xeon (benchmarks/results/2026-12-06-xeon-bf16-kernels.md).</item>
 /// <item>AMX-BF16 (TDPBF16PS): 16 × 16 × 32 multiply-adds per 16 cycles = 1,024.</item>
 /// </list>
 /// The clock is /proc/cpuinfo's "cpu MHz" (under a hypervisor the nominal clock; turbo can exceed it, so a measured rate
