@@ -184,7 +184,7 @@ public static class BenchCommand
         double EngineRate((GemmCeiling.Shape, double, double, double DnnBf16, double Matmul, string, OneDnn.Kernel Engine) x) =>
             x.Engine == OneDnn.Kernel.Matmul ? x.Matmul : x.DnnBf16;
         string kernels = TrainingBenchmark.DescribeBf16Kernels(shapes);
-        var peak = IsaPeak.OfThisMachine() is { } p ? p with { Cores = OpenBlas.Threads > 0 ? OpenBlas.Threads : p.Cores } : null;
+        var peak = IsaPeak.OfThisProcess();
         if (json)
         {
             var o = new JsonObject
@@ -229,7 +229,7 @@ public static class BenchCommand
 
     private static int PrintCeiling(IReadOnlyList<GemmCeiling.Measurement> ms, bool json)
     {
-        var peak = IsaPeak.OfThisMachine() is { } p ? p with { Cores = OpenBlas.Threads > 0 ? OpenBlas.Threads : p.Cores } : null;
+        var peak = IsaPeak.OfThisProcess();
         if (json)
         {
             var o = new JsonObject

@@ -7,9 +7,6 @@ public static class MachineInfo
 {
     public static string CpuModel => CpuInfoField("model name");
 
-    /// <summary>"cpu family" from /proc/cpuinfo (26 = AMD Zen 5, 25 = Zen 3/4).</summary>
-    public static string CpuFamily => CpuInfoField("cpu family");
-
     /// <summary>The first value of a /proc/cpuinfo field, or "unknown".</summary>
     private static string CpuInfoField(string name)
     {

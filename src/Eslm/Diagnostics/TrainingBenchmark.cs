@@ -150,7 +150,7 @@ public static class TrainingBenchmark
         double executedPerStep = times.Count == 0 ? 0 : (double)executed / times.Count;
         double gflops = (formula ? flops : executedPerStep) / (median / 1000.0) / 1e9;
         // The theoretical peak of the cores the run used (OpenBLAS's thread count, which --threads sets).
-        var isa = IsaPeak.OfThisMachine() is { } p ? p with { Cores = OpenBlas.Threads > 0 ? OpenBlas.Threads : p.Cores } : null;
+        var isa = IsaPeak.OfThisProcess();
         double isaPeak = isa is null ? double.NaN : bf16 ? isa.Bf16Gflops : isa.Fp32Gflops;
         return new BenchmarkResult
         {

@@ -33,6 +33,9 @@ public sealed record IsaPeak(string Cpu, int Cores, double Ghz, string Fp32Isa, 
         catch (UnauthorizedAccessException) { return null; }
     }
 
+    /// <summary>This machine's peak over the cores this process computes on (OpenBLAS's thread count when set).</summary>
+    public static IsaPeak? OfThisProcess() => OfThisMachine() is { } p ? p with { Cores = OpenBlas.Threads > 0 ? OpenBlas.Threads : p.Cores } : null;
+
     /// <summary>Reads the first processor's block of /proc/cpuinfo; <paramref name="cores"/> is the logical CPUs this process may use.</summary>
     public static IsaPeak? FromCpuInfo(string cpuInfo, int cores)
     {
