@@ -27,6 +27,10 @@ public sealed record InputOptions
     /// <summary>Domain for documents without one (default: the input's file name without extensions, "stdin" for stdin).</summary>
     public string? Domain { get; init; }
     public InvalidUtf8 InvalidUtf8 { get; init; } = InvalidUtf8.Error;
+    /// <summary>Bytes per read of a streamed text input (<see cref="InputDocuments"/>; tests make it tiny to cross every boundary).</summary>
+    internal int StreamChunkBytes { get; init; } = 1 << 20;
+    /// <summary>Least characters per piece of a streamed one-document file (<see cref="TextPieces"/>).</summary>
+    internal int PieceChars { get; init; } = 1 << 18;
 }
 
 /// <summary>One document: its text, domain label and where it came from (file, or file:line for JSONL).</summary>
@@ -214,23 +218,38 @@ public static class DocumentReader
     }
 
     /// <summary>Paragraphs: maximal runs of lines that are not blank, joined with their original line ends (the last one dropped).</summary>
-    public static IEnumerable<string> SplitParagraphs(string text)
+    public static IEnumerable<string> SplitParagraphs(string text) => Paragraphs([text]);
+
+    /// <summary><see cref="SplitParagraphs"/> of a text that arrives in chunks (a line may span chunks): each paragraph as soon as it ends.</summary>
+    public static IEnumerable<string> Paragraphs(IEnumerable<string> chunks)
     {
         var current = new System.Text.StringBuilder();
-        int i = 0;
-        while (i < text.Length)
+        var line = new System.Text.StringBuilder(); // the line being read, up to and including its "\n"
+        foreach (string chunk in chunks)
         {
-            int end = text.IndexOf('\n', i);
-            int next = end < 0 ? text.Length : end + 1;
-            var line = text.AsSpan(i, next - i);
-            if (line.IsWhiteSpace())
+            for (int i = 0; i < chunk.Length;)
             {
-                if (current.Length > 0) { yield return TrimLineEnd(current.ToString()); current.Clear(); }
+                int end = chunk.IndexOf('\n', i);
+                int next = end < 0 ? chunk.Length : end + 1;
+                line.Append(chunk, i, next - i);
+                i = next;
+                if (end >= 0 && EndLine(line, current) is { } paragraph) yield return paragraph;
             }
-            else current.Append(line);
-            i = next;
         }
+        if (line.Length > 0 && EndLine(line, current) is { } last) yield return last;
         if (current.Length > 0) yield return TrimLineEnd(current.ToString());
+    }
+
+    /// <summary>Adds a finished line to the paragraph, or, for a blank line, returns the paragraph it ends (null when none).</summary>
+    private static string? EndLine(System.Text.StringBuilder line, System.Text.StringBuilder current)
+    {
+        bool blank = true;
+        foreach (var part in line.GetChunks()) blank &= part.Span.IsWhiteSpace();
+        string? paragraph = null;
+        if (!blank) current.Append(line);
+        else if (current.Length > 0) { paragraph = TrimLineEnd(current.ToString()); current.Clear(); }
+        line.Clear();
+        return paragraph;
     }
 
     private static string TrimLineEnd(string s) => s.EndsWith("\r\n", StringComparison.Ordinal) ? s[..^2] : s.EndsWith('\n') ? s[..^1] : s;
