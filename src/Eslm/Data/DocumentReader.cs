@@ -28,7 +28,7 @@ public sealed record InputOptions
     public string? Domain { get; init; }
     public InvalidUtf8 InvalidUtf8 { get; init; } = InvalidUtf8.Error;
     /// <summary>Bytes per read of a streamed text input (<see cref="InputDocuments"/>; tests make it tiny to cross every boundary).</summary>
-    internal int StreamChunkBytes { get; init; } = 1 << 20;
+    internal int StreamChunkBytes { get; init; } = 1 << 15; // small: each read's text stays off the large-object heap
     /// <summary>Least characters per piece of a streamed one-document file (<see cref="TextPieces"/>).</summary>
     internal int PieceChars { get; init; } = 1 << 18;
 }
@@ -44,6 +44,8 @@ public sealed record InputFile(string Path)
     public string? Group { get; init; }
     /// <summary>In-memory content (e.g. the built-in corpus); <see cref="Path"/> is then only its name.</summary>
     public Func<byte[]>? Content { get; init; }
+    /// <summary>Standard input as a stream, read as it comes (prepare); without it, standard input is <see cref="Content"/>.</summary>
+    public Func<Stream>? OpenStream { get; init; }
     /// <summary>Domain for its documents without one, instead of the file name (set by <see cref="DocumentReader.Expand"/>).</summary>
     public string? Domain { get; init; }
 }
@@ -146,7 +148,12 @@ public static class DocumentReader
         bool gz = !file.IsStdin && file.Path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
         byte[] stored;
         if (file.Content is not null) stored = file.Content();
-        else if (file.IsStdin) throw new ArgumentException("standard input (-) must be given as an InputFile with Content (the CLI reads it)");
+        else if (file.IsStdin)
+        {
+            if (file.OpenStream is null) throw new ArgumentException("standard input (-) must be given as an InputFile with Content or OpenStream (the CLI gives it)");
+            using var stdin = file.OpenStream();
+            stored = InputLimit.ReadAll(stdin, limit, "<stdin>", size: null, text: true);
+        }
         else
         {
             if (!File.Exists(file.Path)) throw new FileNotFoundException($"{file.Path}: no such file");

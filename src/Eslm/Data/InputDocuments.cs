@@ -9,8 +9,9 @@ public readonly record struct DocumentPart(TextDocument Doc, bool ContinuesPrevi
 /// The documents of one input, read as a stream where the format allows it (issue 21: memory bounded whatever the input's
 /// size): an uncompressed JSONL file is read a chunk at a time and handed over a line at a time; an uncompressed
 /// blank-line file a paragraph at a time; an uncompressed one-document file in pieces cut where a pre-token boundary is
-/// certain (<see cref="TextPieces"/>), so only what the caller has not consumed yet is in memory. Other inputs (.gz, whose
-/// trailer is checked over the whole output; stdin; in-memory content) are read whole, at most --max-input-mb.
+/// certain (<see cref="TextPieces"/>), so only what the caller has not consumed yet is in memory; the same for .gz files
+/// and standard input (<see cref="InputFile.OpenStream"/>). JSONL from .gz or stdin, and in-memory content, are read whole
+/// (at most --max-input-mb).
 /// After the enumeration, <see cref="Sha256"/> and <see cref="StoredBytes"/> describe the bytes as stored.
 /// </summary>
 public sealed class InputDocuments(InputFile file, InputOptions options, long limit)
@@ -24,25 +25,29 @@ public sealed class InputDocuments(InputFile file, InputOptions options, long li
 
     public IEnumerable<DocumentPart> Read()
     {
-        bool wholeFile = file.IsStdin || file.Content is not null || file.Path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
+        bool gz = !file.IsStdin && file.Path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
         var split = DocumentReader.Resolve(options.Split, file);
-        if (!wholeFile && split == DocumentSplit.Jsonl) return StreamJsonl().Select(d => new DocumentPart(d, false));
-        if (!wholeFile) return StreamText(split);
-        var (bytes, sha, stored) = DocumentReader.ReadBytes(file, limit);
-        (Sha256, StoredBytes) = (sha, stored);
-        return DocumentReader.Split(bytes, file, options).Select(d => new DocumentPart(d, false));
+        bool whole = file.Content is not null || (file.IsStdin && file.OpenStream is null) || (split == DocumentSplit.Jsonl && (gz || file.IsStdin));
+        if (whole)
+        {
+            var (bytes, sha, stored) = DocumentReader.ReadBytes(file, limit);
+            (Sha256, StoredBytes) = (sha, stored);
+            return DocumentReader.Split(bytes, file, options).Select(d => new DocumentPart(d, false));
+        }
+        return split == DocumentSplit.Jsonl ? StreamJsonl().Select(d => new DocumentPart(d, false)) : StreamText(split);
     }
 
     /// <summary>A plain-text file: its paragraphs (blank-line split) or its one document in pieces (dropped when only whitespace).</summary>
     private IEnumerable<DocumentPart> StreamText(DocumentSplit split)
     {
         string domain = options.Domain ?? file.Domain ?? DocumentReader.DefaultDomain(file);
-        _text = new StreamedText(file.Path, options.InvalidUtf8, limit, options.StreamChunkBytes);
+        _text = StreamedText.Of(file, file.OpenStream, options.InvalidUtf8, limit, options.StreamChunkBytes);
+        string name = file.IsStdin ? "<stdin>" : file.Path;
         if (split == DocumentSplit.BlankLine)
         {
             int paragraph = 0;
             foreach (string part in DocumentReader.Paragraphs(_text.Chunks()))
-                yield return new DocumentPart(new TextDocument(part, domain, $"{file.Path}#{++paragraph}"), false);
+                yield return new DocumentPart(new TextDocument(part, domain, $"{name}#{++paragraph}"), false);
         }
         else
         {
@@ -51,7 +56,7 @@ public sealed class InputDocuments(InputFile file, InputOptions options, long li
             foreach (string piece in TextPieces.Cut(_text.Chunks(), options.PieceChars))
             {
                 if (first && string.IsNullOrWhiteSpace(piece)) break;
-                yield return new DocumentPart(new TextDocument(piece, domain, file.Path), !first);
+                yield return new DocumentPart(new TextDocument(piece, domain, name), !first);
                 first = false;
             }
         }

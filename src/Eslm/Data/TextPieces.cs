@@ -13,26 +13,24 @@ public static class TextPieces
 {
     public static IEnumerable<string> Cut(IEnumerable<string> chunks, int pieceChars)
     {
-        var carry = new StringBuilder();
-        int searched = 0; // carry[..searched] holds no cut (checked before)
+        var carry = new StringBuilder(); // text after the last cut: no cut was found in it, so only new chunks are searched
         foreach (string chunk in chunks)
         {
-            carry.Append(chunk);
-            if (carry.Length < pieceChars) continue;
-            string text = carry.ToString();
-            int cut = LastSafeCut(text, Math.Max(1, searched));
-            if (cut < 0) { searched = Math.Max(1, text.Length - 1); continue; }
-            yield return text[..cut];
-            carry.Clear().Append(text, cut, text.Length - cut);
-            searched = 0;
+            int cut = LastSafeCut(chunk, carry.Length > 0 ? carry[^1] : null);
+            if (cut < 0 || carry.Length + cut < pieceChars) { carry.Append(chunk); continue; }
+            carry.Append(chunk, 0, cut);
+            yield return carry.ToString();
+            carry.Clear().Append(chunk, cut, chunk.Length - cut);
         }
         if (carry.Length > 0) yield return carry.ToString();
     }
 
-    private static int LastSafeCut(string text, int from)
+    /// <summary>The last position of <paramref name="chunk"/> where a cut is certain, counting its start when the character
+    /// before it (<paramref name="before"/>, the end of the text so far) makes one; -1 when none.</summary>
+    private static int LastSafeCut(string chunk, char? before)
     {
-        for (int p = text.Length - 1; p >= from; p--)
-            if (PreTokenizer.IsSafeCut(text, p)) return p;
-        return -1;
+        for (int p = chunk.Length - 1; p >= 1; p--)
+            if (PreTokenizer.IsSafeCut(chunk, p)) return p;
+        return before is char c && chunk.Length > 0 && PreTokenizer.IsSafeCut([c, chunk[0]], 1) ? 0 : -1;
     }
 }
