@@ -62,7 +62,7 @@ public static class PrepareCommand
             else
             {
                 if (given.Length == 0) throw new ArgumentException("no inputs: give files, directories, globs or - (stdin), or --recipe");
-                files = DocumentReader.Expand(given, m => Console.Error.WriteLine($"eslm: warning: {m}"), r.GetValue(fileNameDomains)).Select(f => f.IsStdin ? f with { Content = () => ReadStdin(limit) } : f).ToList();
+                files = DocumentReader.Expand(given, m => Console.Error.WriteLine($"eslm: warning: {m}"), r.GetValue(fileNameDomains)).Select(f => f.IsStdin ? f with { OpenStream = Console.OpenStandardInput } : f).ToList();
             }
             if (r.GetValue(threads) < 0) throw new ArgumentException($"--threads must be >= 0 (0 = all cores; got {r.GetValue(threads)})");
             // --val-docs replaces --val-fraction; both given would silently ignore one of them.

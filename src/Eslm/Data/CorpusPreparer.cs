@@ -127,7 +127,7 @@ public static class CorpusPreparer
         // made 100,000 tiny files quadratic), and documents are tokenized in batches that span files (a batch per file
         // paid the parallel start-up once per tiny file).
         private readonly Dictionary<string, string> _firstWithContent = new(StringComparer.Ordinal);
-        private readonly List<(TextDocument Doc, int Source, int Group)> _pending = new();
+        private readonly List<(DocumentPart Part, int Source, int Group)> _pending = new();
         private long _pendingChars, _readBytes;
         private readonly long _totalBytes = options.Inputs.Where(f => !f.IsStdin && File.Exists(f.Path)).Sum(f => new FileInfo(f.Path).Length);
 
@@ -139,12 +139,12 @@ public static class CorpusPreparer
                 string name = file.IsStdin ? "<stdin>" : file.Path;
                 int sourceId = Sources.Count, group = file.Group is null ? -1 : IdOf(Groups, file.Group), count = 0;
                 var input = new InputDocuments(file, options.Input, options.MaxInputBytes);
-                foreach (var doc in input.Read())
+                foreach (var part in input.Read())
                 {
-                    if (_pending.Count > 0 && _pendingChars + doc.Text.Length > BatchChars) Tokenize();
-                    _pending.Add((doc, sourceId, group));
-                    _pendingChars += doc.Text.Length;
-                    count++;
+                    if (_pending.Count > 0 && _pendingChars + part.Doc.Text.Length > BatchChars) Tokenize(input);
+                    _pending.Add((part, sourceId, group));
+                    _pendingChars += part.Doc.Text.Length;
+                    if (!part.ContinuesPrevious) count++;
                 }
                 // Same bytes under another name (a copy): its documents may land in both splits, so say so.
                 if (input.StoredBytes > 0 && !_firstWithContent.TryAdd(input.Sha256, name))
@@ -153,30 +153,34 @@ public static class CorpusPreparer
                 Sources.Add((file.IsStdin ? "-" : file.Path, input.Sha256, input.StoredBytes, count));
                 _readBytes += input.StoredBytes;
             }
-            Tokenize();
+            Tokenize(null);
             if (Docs.Count == 0)
                 throw new InvalidDataException(empty.Count == 1 ? $"{empty[0]}: empty input (no text)"
                     : $"no documents in the inputs ({string.Join(", ", empty.Take(5))}{(empty.Count > 5 ? ", …" : "")} are empty)");
         }
 
-        private void Tokenize()
+        /// <summary>Tokenizes the pending documents into the spill; a piece that continues a document extends it
+        /// (its tokens follow the document's in the spill). <paramref name="reading"/>: the input being read, for progress.</summary>
+        private void Tokenize(InputDocuments? reading)
         {
             if (_pending.Count == 0) return;
             var ids = _pending.Count == 1
-                ? [tokenizer.EncodeLarge(_pending[0].Doc.Text, options.Threads)]
-                : tokenizer.EncodeBatch(_pending.Select(d => d.Doc.Text).ToList(), options.Threads);
+                ? [tokenizer.EncodeLarge(_pending[0].Part.Doc.Text, options.Threads)]
+                : tokenizer.EncodeBatch(_pending.Select(d => d.Part.Doc.Text).ToList(), options.Threads);
             for (int i = 0; i < _pending.Count; i++)
             {
                 long offset = spill.Append(ids[i]);
-                var (doc, source, group) = _pending[i];
+                var ((doc, continues), source, group) = _pending[i];
                 long docBytes = Encoding.UTF8.GetByteCount(doc.Text);
                 TextBytes += docBytes;
+                if (continues) { Docs[^1] = Docs[^1] with { Tokens = checked(Docs[^1].Tokens + ids[i].Length), Bytes = Docs[^1].Bytes + docBytes }; continue; }
                 if (!_domainIds.TryGetValue(doc.Domain, out int d)) { d = Domains.Count; Domains.Add(doc.Domain); _domainIds[doc.Domain] = d; }
                 Docs.Add(new Doc(offset, ids[i].Length, docBytes, d, source, group, Docs.Count));
             }
             _pending.Clear();
             _pendingChars = 0;
-            progress?.Invoke(new PrepareProgress("read", _readBytes, Math.Max(_totalBytes, _readBytes)));
+            long done = _readBytes + (reading?.BytesRead ?? 0);
+            progress?.Invoke(new PrepareProgress("read", done, Math.Max(_totalBytes, done)));
         }
     }
 
@@ -188,10 +192,11 @@ public static class CorpusPreparer
         var tailDocs = new List<Doc>();
         foreach (var d in docs)
         {
-            var tokens = spill.Read(d.Offset, d.Tokens); // fewer than 4 documents: reading them whole is fine
-            int cut = DocumentTails.CutPoint(tokens, fraction, tokenizer);
-            if (cut < 0) { heads.Add(d); continue; }
-            long headBytes = DocumentTails.Bytes(tokens.AsSpan(0, cut), tokenizer);
+            if (d.Tokens < 2) { heads.Add(d); continue; } // too short to cut
+            // Only the tokens the cut looks at are read (a one-book input is one long document).
+            int from = DocumentTails.WindowStart(d.Tokens, fraction);
+            int cut = DocumentTails.CutPoint(spill.Read(d.Offset + from, d.Tokens - from), from, d.Tokens, fraction, tokenizer);
+            long headBytes = SpilledBytes(spill, d.Offset, cut, tokenizer);
             heads.Add(d with { Tokens = cut, Bytes = headBytes });
             tailDocs.Add(d with { Offset = d.Offset + cut, Tokens = d.Tokens - cut, Bytes = d.Bytes - headBytes });
         }
@@ -200,6 +205,21 @@ public static class CorpusPreparer
         var val = Enumerable.Range(heads.Count, tailDocs.Count).ToArray();
         if (rng is not null) { rng.Shuffle(train.AsSpan()); rng.Shuffle(val.AsSpan()); }
         return (all, train, val);
+    }
+
+    /// <summary>UTF-8 bytes of <paramref name="count"/> spilled tokens, read a million at a time.</summary>
+    private static long SpilledBytes(TokenSpill spill, long offset, int count, Gpt2Tokenizer tokenizer)
+    {
+        var buffer = new ushort[Math.Min(count, 1 << 20)];
+        long bytes = 0;
+        for (int done = 0; done < count;)
+        {
+            int n = Math.Min(buffer.Length, count - done);
+            spill.Read(offset + done, buffer.AsSpan(0, n));
+            bytes += DocumentTails.Bytes(buffer.AsSpan(0, n), tokenizer);
+            done += n;
+        }
+        return bytes;
     }
 
     private static int IdOf(List<string> list, string name)

@@ -27,6 +27,10 @@ public sealed record InputOptions
     /// <summary>Domain for documents without one (default: the input's file name without extensions, "stdin" for stdin).</summary>
     public string? Domain { get; init; }
     public InvalidUtf8 InvalidUtf8 { get; init; } = InvalidUtf8.Error;
+    /// <summary>Bytes per read of a streamed text input (<see cref="InputDocuments"/>; tests make it tiny to cross every boundary).</summary>
+    internal int StreamChunkBytes { get; init; } = 1 << 15; // small: each read's text stays off the large-object heap
+    /// <summary>Least characters per piece of a streamed one-document file (<see cref="TextPieces"/>).</summary>
+    internal int PieceChars { get; init; } = 1 << 18;
 }
 
 /// <summary>One document: its text, domain label and where it came from (file, or file:line for JSONL).</summary>
@@ -40,6 +44,8 @@ public sealed record InputFile(string Path)
     public string? Group { get; init; }
     /// <summary>In-memory content (e.g. the built-in corpus); <see cref="Path"/> is then only its name.</summary>
     public Func<byte[]>? Content { get; init; }
+    /// <summary>Standard input as a stream, read as it comes (prepare); without it, standard input is <see cref="Content"/>.</summary>
+    public Func<Stream>? OpenStream { get; init; }
     /// <summary>Domain for its documents without one, instead of the file name (set by <see cref="DocumentReader.Expand"/>).</summary>
     public string? Domain { get; init; }
 }
@@ -142,7 +148,12 @@ public static class DocumentReader
         bool gz = !file.IsStdin && file.Path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
         byte[] stored;
         if (file.Content is not null) stored = file.Content();
-        else if (file.IsStdin) throw new ArgumentException("standard input (-) must be given as an InputFile with Content (the CLI reads it)");
+        else if (file.IsStdin)
+        {
+            if (file.OpenStream is null) throw new ArgumentException("standard input (-) must be given as an InputFile with Content or OpenStream (the CLI gives it)");
+            using var stdin = file.OpenStream();
+            stored = InputLimit.ReadAll(stdin, limit, "<stdin>", size: null, text: true);
+        }
         else
         {
             if (!File.Exists(file.Path)) throw new FileNotFoundException($"{file.Path}: no such file");
@@ -214,23 +225,38 @@ public static class DocumentReader
     }
 
     /// <summary>Paragraphs: maximal runs of lines that are not blank, joined with their original line ends (the last one dropped).</summary>
-    public static IEnumerable<string> SplitParagraphs(string text)
+    public static IEnumerable<string> SplitParagraphs(string text) => Paragraphs([text]);
+
+    /// <summary><see cref="SplitParagraphs"/> of a text that arrives in chunks (a line may span chunks): each paragraph as soon as it ends.</summary>
+    public static IEnumerable<string> Paragraphs(IEnumerable<string> chunks)
     {
         var current = new System.Text.StringBuilder();
-        int i = 0;
-        while (i < text.Length)
+        var line = new System.Text.StringBuilder(); // the line being read, up to and including its "\n"
+        foreach (string chunk in chunks)
         {
-            int end = text.IndexOf('\n', i);
-            int next = end < 0 ? text.Length : end + 1;
-            var line = text.AsSpan(i, next - i);
-            if (line.IsWhiteSpace())
+            for (int i = 0; i < chunk.Length;)
             {
-                if (current.Length > 0) { yield return TrimLineEnd(current.ToString()); current.Clear(); }
+                int end = chunk.IndexOf('\n', i);
+                int next = end < 0 ? chunk.Length : end + 1;
+                line.Append(chunk, i, next - i);
+                i = next;
+                if (end >= 0 && EndLine(line, current) is { } paragraph) yield return paragraph;
             }
-            else current.Append(line);
-            i = next;
         }
+        if (line.Length > 0 && EndLine(line, current) is { } last) yield return last;
         if (current.Length > 0) yield return TrimLineEnd(current.ToString());
+    }
+
+    /// <summary>Adds a finished line to the paragraph, or, for a blank line, returns the paragraph it ends (null when none).</summary>
+    private static string? EndLine(System.Text.StringBuilder line, System.Text.StringBuilder current)
+    {
+        bool blank = true;
+        foreach (var part in line.GetChunks()) blank &= part.Span.IsWhiteSpace();
+        string? paragraph = null;
+        if (!blank) current.Append(line);
+        else if (current.Length > 0) { paragraph = TrimLineEnd(current.ToString()); current.Clear(); }
+        line.Clear();
+        return paragraph;
     }
 
     private static string TrimLineEnd(string s) => s.EndsWith("\r\n", StringComparison.Ordinal) ? s[..^2] : s.EndsWith('\n') ? s[..^1] : s;

@@ -21,14 +21,23 @@ public static class GzipInput
             output = InputLimit.ReadAll(gzip, limit, name, size: null, text: true);
         }
         catch (InvalidDataException e) when (!e.Message.StartsWith(name + ": ", StringComparison.Ordinal)) { throw new InvalidDataException($"{name}: not a valid gzip file ({e.Message})"); }
-        if (stored.Length < 18) throw new InvalidDataException($"{name}: truncated gzip file ({stored.Length} bytes, shorter than a gzip header and trailer)");
-        uint crc = BinaryPrimitives.ReadUInt32LittleEndian(stored.AsSpan(stored.Length - 8));
-        uint size = BinaryPrimitives.ReadUInt32LittleEndian(stored.AsSpan(stored.Length - 4));
-        // ISIZE is the member's length mod 2^32; members above 4 GiB are not expected for text inputs read into memory.
-        if (size > output.Length || Crc32(output.AsSpan(output.Length - (int)size)) != crc)
-            throw new InvalidDataException($"{name}: truncated or corrupt gzip file (its end is not a gzip trailer; " +
-                                           $"{output.Length} bytes were readable): re-download or re-compress it");
+        CheckTrailer(name, stored.Length, stored.AsSpan(Math.Max(0, stored.Length - 8)), output.Length, n => Crc32(output.AsSpan(output.Length - (int)n)));
         return output;
+    }
+
+    /// <summary>
+    /// Refuses a gzip file whose last 8 bytes (<paramref name="trailer"/>) are not the trailer of the output's final member:
+    /// ISIZE at most the output's length and CRC32 that of the output's last ISIZE bytes (<paramref name="suffixCrc"/>).
+    /// </summary>
+    internal static void CheckTrailer(string name, long stored, ReadOnlySpan<byte> trailer, long outputLength, Func<uint, uint> suffixCrc)
+    {
+        if (stored < 18) throw new InvalidDataException($"{name}: truncated gzip file ({stored} bytes, shorter than a gzip header and trailer)");
+        uint crc = BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+        uint size = BinaryPrimitives.ReadUInt32LittleEndian(trailer[4..]);
+        // ISIZE is the member's length mod 2^32; members above 4 GiB are not expected for text inputs.
+        if (size > outputLength || suffixCrc(size) != crc)
+            throw new InvalidDataException($"{name}: truncated or corrupt gzip file (its end is not a gzip trailer; " +
+                                           $"{outputLength} bytes were readable): re-download or re-compress it");
     }
 
     /// <summary>CRC-32 as gzip uses it (IEEE 802.3, reflected, init and final xor 0xFFFFFFFF): System.IO.Hashing's.</summary>

@@ -2,26 +2,65 @@ using System.Security.Cryptography;
 
 namespace Eslm.Data;
 
+/// <summary>A document, or a later piece of the document before it (<see cref="ContinuesPrevious"/>: a long one-document file).</summary>
+public readonly record struct DocumentPart(TextDocument Doc, bool ContinuesPrevious);
+
 /// <summary>
 /// The documents of one input, read as a stream where the format allows it (issue 21: memory bounded whatever the input's
-/// size): an uncompressed JSONL file is read a chunk at a time and handed over a line at a time, so only the documents
-/// the caller has not consumed yet are in memory. Other inputs (plain text, whose one document is the file; blank-line
-/// paragraphs; .gz, whose trailer is checked over the whole output; stdin) are read whole, at most --max-input-mb.
+/// size): an uncompressed JSONL file is read a chunk at a time and handed over a line at a time; an uncompressed
+/// blank-line file a paragraph at a time; an uncompressed one-document file in pieces cut where a pre-token boundary is
+/// certain (<see cref="TextPieces"/>), so only what the caller has not consumed yet is in memory; the same for .gz files
+/// and standard input (<see cref="InputFile.OpenStream"/>). JSONL from .gz or stdin, and in-memory content, are read whole
+/// (at most --max-input-mb).
 /// After the enumeration, <see cref="Sha256"/> and <see cref="StoredBytes"/> describe the bytes as stored.
 /// </summary>
 public sealed class InputDocuments(InputFile file, InputOptions options, long limit)
 {
     public string Sha256 { get; private set; } = "";
     public long StoredBytes { get; private set; }
+    /// <summary>Bytes read so far (for progress): all of them once the enumeration is over.</summary>
+    public long BytesRead => _text?.BytesRead ?? StoredBytes;
 
-    public IEnumerable<TextDocument> Read()
+    private StreamedText? _text;
+
+    public IEnumerable<DocumentPart> Read()
     {
-        bool streamable = !file.IsStdin && file.Content is null && !file.Path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)
-                          && DocumentReader.Resolve(options.Split, file) == DocumentSplit.Jsonl;
-        if (streamable) return StreamJsonl();
-        var (bytes, sha, stored) = DocumentReader.ReadBytes(file, limit);
-        (Sha256, StoredBytes) = (sha, stored);
-        return DocumentReader.Split(bytes, file, options);
+        bool gz = !file.IsStdin && file.Path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
+        var split = DocumentReader.Resolve(options.Split, file);
+        bool whole = file.Content is not null || (file.IsStdin && file.OpenStream is null) || (split == DocumentSplit.Jsonl && (gz || file.IsStdin));
+        if (whole)
+        {
+            var (bytes, sha, stored) = DocumentReader.ReadBytes(file, limit);
+            (Sha256, StoredBytes) = (sha, stored);
+            return DocumentReader.Split(bytes, file, options).Select(d => new DocumentPart(d, false));
+        }
+        return split == DocumentSplit.Jsonl ? StreamJsonl().Select(d => new DocumentPart(d, false)) : StreamText(split);
+    }
+
+    /// <summary>A plain-text file: its paragraphs (blank-line split) or its one document in pieces (dropped when only whitespace).</summary>
+    private IEnumerable<DocumentPart> StreamText(DocumentSplit split)
+    {
+        string domain = options.Domain ?? file.Domain ?? DocumentReader.DefaultDomain(file);
+        _text = StreamedText.Of(file, file.OpenStream, options.InvalidUtf8, limit, options.StreamChunkBytes);
+        string name = file.IsStdin ? "<stdin>" : file.Path;
+        if (split == DocumentSplit.BlankLine)
+        {
+            int paragraph = 0;
+            foreach (string part in DocumentReader.Paragraphs(_text.Chunks()))
+                yield return new DocumentPart(new TextDocument(part, domain, $"{name}#{++paragraph}"), false);
+        }
+        else
+        {
+            // The first piece ends at the first cut, which follows a non-space: it is whitespace only when the whole text is.
+            bool first = true;
+            foreach (string piece in TextPieces.Cut(_text.Chunks(), options.PieceChars))
+            {
+                if (first && string.IsNullOrWhiteSpace(piece)) break;
+                yield return new DocumentPart(new TextDocument(piece, domain, name), !first);
+                first = false;
+            }
+        }
+        (Sha256, StoredBytes) = (_text.Sha256, _text.StoredBytes);
     }
 
     private IEnumerable<TextDocument> StreamJsonl()
