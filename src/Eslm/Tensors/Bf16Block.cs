@@ -9,23 +9,15 @@ namespace Eslm.Tensors;
 /// </summary>
 public sealed unsafe class Bf16Block : IDisposable
 {
-    private readonly Dictionary<string, int> _index = new();
-    private readonly long[] _offsets;
+    private readonly BlockLayout _layout;
     private ushort* _data;
 
     public Bf16Block(IReadOnlyList<TensorSpec> specs)
     {
+        _layout = new BlockLayout(specs);
         Specs = specs;
-        _offsets = new long[specs.Count];
-        long offset = 0;
-        for (int i = 0; i < specs.Count; i++)
-        {
-            if (!_index.TryAdd(specs[i].Name, i)) throw new ArgumentException($"duplicate tensor name '{specs[i].Name}'");
-            _offsets[i] = offset;
-            offset += specs[i].Count;
-        }
-        Count = offset;
-        _data = (ushort*)NativeMemory.AlignedAlloc((nuint)(Math.Max(1, offset) * sizeof(ushort)), 64);
+        Count = _layout.Count;
+        _data = (ushort*)NativeMemory.AlignedAlloc((nuint)(Math.Max(1, Count) * sizeof(ushort)), 64);
     }
 
     public IReadOnlyList<TensorSpec> Specs { get; }
@@ -35,10 +27,9 @@ public sealed unsafe class Bf16Block : IDisposable
 
     public ushort* Data => _data != null ? _data : throw new ObjectDisposedException(nameof(Bf16Block));
 
-    public ushort* Pointer(int index) => Data + _offsets[index];
+    public ushort* Pointer(int index) => Data + _layout.OffsetOf(index);
 
-    public ushort* Pointer(string name) =>
-        _index.TryGetValue(name, out int i) ? Pointer(i) : throw new KeyNotFoundException($"no tensor named '{name}'");
+    public ushort* Pointer(string name) => Pointer(_layout.IndexOf(name));
 
     public void Dispose()
     {

@@ -9,23 +9,15 @@ namespace Eslm.Tensors;
 /// </summary>
 public sealed unsafe class TensorBlock : IDisposable
 {
-    private readonly Dictionary<string, int> _index = new();
-    private readonly long[] _offsets;
+    private readonly BlockLayout _layout;
     private float* _data;
 
     public TensorBlock(IReadOnlyList<TensorSpec> specs)
     {
+        _layout = new BlockLayout(specs);
         Specs = specs;
-        _offsets = new long[specs.Count];
-        long offset = 0;
-        for (int i = 0; i < specs.Count; i++)
-        {
-            if (!_index.TryAdd(specs[i].Name, i)) throw new ArgumentException($"duplicate tensor name '{specs[i].Name}'");
-            _offsets[i] = offset;
-            offset += specs[i].Count;
-        }
-        Count = offset;
-        _data = (float*)NativeMemory.AlignedAlloc((nuint)(Math.Max(1, offset) * sizeof(float)), 64);
+        Count = _layout.Count;
+        _data = (float*)NativeMemory.AlignedAlloc((nuint)(Math.Max(1, Count) * sizeof(float)), 64);
         Clear();
     }
 
@@ -45,16 +37,15 @@ public sealed unsafe class TensorBlock : IDisposable
 
     public float* Data => _data != null ? _data : throw new ObjectDisposedException(nameof(TensorBlock));
 
-    public float* Pointer(string name) => Data + _offsets[IndexOf(name)];
+    public float* Pointer(string name) => Data + _layout.OffsetOf(IndexOf(name));
 
-    public float* Pointer(int index) => Data + _offsets[index];
+    public float* Pointer(int index) => Data + _layout.OffsetOf(index);
 
-    public long OffsetOf(int index) => _offsets[index];
+    public long OffsetOf(int index) => _layout.OffsetOf(index);
 
-    public int IndexOf(string name) =>
-        _index.TryGetValue(name, out int i) ? i : throw new KeyNotFoundException($"no tensor named '{name}'");
+    public int IndexOf(string name) => _layout.IndexOf(name);
 
-    public bool Contains(string name) => _index.ContainsKey(name);
+    public bool Contains(string name) => _layout.Contains(name);
 
     public Span<float> Span(string name) => Span(IndexOf(name));
 
