@@ -4,7 +4,7 @@ using Eslm.Records;
 
 namespace Eslm.Reporting;
 
-/// <summary>One arm × seed of one grid point, as read back from disk (metrics.jsonl and eval.json).</summary>
+/// <summary>One arm × seed of one grid point, as read back from disk (metrics.jsonl or its committed .gz, and eval.json).</summary>
 public sealed class RunLog
 {
     public required string Arm { get; init; }
@@ -32,8 +32,7 @@ public sealed class RunLog
                 {
                     string dir = ExperimentRunner.SeedDirectory(directory, point, arm.Name, seed, rate);
                     var run = new RunLog { Arm = arm.Name, Seed = seed, Strategy = arm.Selection.Strategy, Point = point, LearningRate = rate };
-                    string metrics = Path.Combine(dir, MetricsLine.FileName);
-                    if (File.Exists(metrics))
+                    if (CommittedRuns.MetricsFile(dir) is { } metrics) // metrics.jsonl, or the committed metrics.jsonl.gz
                         foreach (var line in MetricsLine.ReadFile(metrics))
                             if (line is ValidationMetrics v) run.Validation.Add(v); else run.Train.Add((TrainMetrics)line);
                     string eval = Path.Combine(dir, ExperimentRunner.EvalFile);

@@ -74,6 +74,7 @@ public static class SummaryJson
         {
             ["experiment"] = spec.Name, ["seeds"] = new JsonArray(spec.Seeds.Select(s => (JsonNode)s).ToArray()), ["baseline"] = baseline,
             ["interval"] = "95% Student t over seeds; deltas are paired by seed",
+            ["progress"] = StudyProgress.Json(spec, allRates ?? runs),
         };
         if (spec.LearningRates is { } rates)
         {

@@ -67,7 +67,8 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         {
             if (Writer) WriteSpec();
             CheckInputs();
-            var (reference, losses) = Spec.Reference is null ? (null, null) : TrainReference(cancel);
+            if (Writer) { CommittedRuns.WriteIgnoreFile(Directory); PackFinishedRuns(points); }
+            var (reference, losses) = Spec.Reference is null ? (null, null) : TrainReference(points, cancel);
             // Smallest budgets first, so a partial study already has its first trend points.
             foreach (var (point, arm, seed, rate) in Runs(Spec, points.OrderBy(p => p.BudgetIndex)))
             {
@@ -221,30 +222,28 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
     /// <summary>
     /// Trains the reference model (for arms naming "@reference") unless done, and scores the training split with it when an
     /// arm reads its loss sidecar; returns its final checkpoint and the sidecar (or null).
+    /// <para>Issue 23: done.json names the checkpoint relative to the reference's folder, so a committed study moves with its
+    /// clone. A committed reference has no checkpoint on a fresh machine: it is trained again (into
+    /// <see cref="RebuiltReferenceFolder"/>, beside the committed log it must not replace) only while runs that use it are
+    /// left; the returned checkpoint is then null, and no arm asks for it.</para>
     /// </summary>
-    private (string Checkpoint, string? Losses) TrainReference(CancellationToken cancel)
+    private (string? Checkpoint, string? Losses) TrainReference(List<GridPoint> points, CancellationToken cancel)
     {
-        var r = Spec.Reference!;
         string dir = Path.Combine(Directory, "reference");
         string done = Path.Combine(dir, DoneFile);
-        string checkpoint;
         // Workers train (and score) the reference one at a time; the others wait for it, since every arm needs it.
         using var claim = worker && !(File.Exists(done) && File.Exists(Path.Combine(dir, ReferenceLossesFile))) ? WaitForClaim(dir, "reference") : null;
-        if (File.Exists(done)) checkpoint = (string)JsonNode.Parse(File.ReadAllText(done))!["checkpoint"]!;
-        else
+        string checkpoint = File.Exists(done) ? RecordedCheckpoint(dir) : TrainReferenceInto(dir, cancel);
+        if (Writer) CommittedRuns.Pack(dir);
+        if (!System.IO.Directory.Exists(checkpoint) && !File.Exists(checkpoint))
         {
-            host.Log($"reference: {r.ModelName} on {r.Data}, {r.Train.Steps} steps → {dir}");
-            if (Writer) PrepareForResume(dir);
-            Sync();
-            var train = host.OpenTrain(r.Data, r.Train.BatchSize, r.Train.SequenceLength, r.Train.Seed);
-            var validation = host.OpenValidation(r.Data, r.Train.BatchSize, r.Train.SequenceLength, r.Train.ValidationBatches);
-            string final = TrainingRun.Run(new RunOptions
-            {
-                Model = r.Model, Train = r.Train, OutputDirectory = dir, Resume = true, Distributed = host.Processes,
-                Command = "experiment reference", ModelName = r.ModelName, Data = r.Data, Experiment = new JsonObject { ["name"] = Spec.Name },
-            }, train, validation, host.LoadModel, p => { if (p.Train is { } s) host.Progress("reference", (double)p.Step / r.Train.Steps, s); }, cancel);
-            checkpoint = Path.GetFullPath(final);
-            if (Writer) AtomicWrite(done, new JsonObject { ["checkpoint"] = checkpoint }.ToJsonString());
+            int left = Runs(Spec, points).Count(r => UsesReference(r.Arm) && !File.Exists(Path.Combine(SeedDirectory(Directory, r.Point, r.Arm.Name, r.Seed, r.Rate), EvalFile)));
+            if (left == 0) return (null, null);
+            string rebuilt = Path.Combine(dir, RebuiltReferenceFolder);
+            host.Log($"reference: its checkpoint {checkpoint} is not on this machine (a committed study?); {left} run{(left == 1 ? "" : "s")} left use it, " +
+                     $"so it is trained again with the recorded options into {rebuilt}");
+            checkpoint = File.Exists(Path.Combine(rebuilt, DoneFile)) ? RecordedCheckpoint(rebuilt) : TrainReferenceInto(rebuilt, cancel);
+            dir = rebuilt;
         }
         if (!Spec.Arms.Any(ExperimentSpec.UsesReferenceLosses)) return (checkpoint, null);
         string losses = Path.GetFullPath(Path.Combine(dir, ReferenceLossesFile));
@@ -258,6 +257,33 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         }
         Sync();
         return (checkpoint, losses);
+    }
+
+    /// <summary>Where a reference whose committed checkpoint is missing is trained again (ignored by the study's .gitignore).</summary>
+    public const string RebuiltReferenceFolder = "rebuilt";
+
+    private static bool UsesReference(ArmSpec arm) => SelectionBinding.Paths(arm.Selection).Any(p => p.Path == ExperimentSpec.ReferenceName);
+
+    /// <summary>The checkpoint a done.json names (relative to its folder; older files hold an absolute path).</summary>
+    private static string RecordedCheckpoint(string dir) =>
+        Path.GetFullPath(Path.Combine(dir, (string)JsonNode.Parse(File.ReadAllText(Path.Combine(dir, DoneFile)))!["checkpoint"]!));
+
+    /// <summary>Trains (or resumes) the reference into <paramref name="dir"/> and marks it done; returns its final checkpoint.</summary>
+    private string TrainReferenceInto(string dir, CancellationToken cancel)
+    {
+        var r = Spec.Reference!;
+        host.Log($"reference: {r.ModelName} on {r.Data}, {r.Train.Steps} steps → {dir}");
+        if (Writer) PrepareForResume(dir);
+        Sync();
+        var train = host.OpenTrain(r.Data, r.Train.BatchSize, r.Train.SequenceLength, r.Train.Seed);
+        var validation = host.OpenValidation(r.Data, r.Train.BatchSize, r.Train.SequenceLength, r.Train.ValidationBatches);
+        string final = Path.GetFullPath(TrainingRun.Run(new RunOptions
+        {
+            Model = r.Model, Train = r.Train, OutputDirectory = dir, Resume = true, Distributed = host.Processes,
+            Command = "experiment reference", ModelName = r.ModelName, Data = r.Data, Experiment = new JsonObject { ["name"] = Spec.Name },
+        }, train, validation, host.LoadModel, p => { if (p.Train is { } s) host.Progress("reference", (double)p.Step / r.Train.Steps, s); }, cancel));
+        if (Writer) AtomicWrite(Path.Combine(dir, DoneFile), new JsonObject { ["checkpoint"] = Path.GetRelativePath(Path.GetFullPath(dir), final) }.ToJsonString());
+        return final;
     }
 
     private void RunArm(ArmSpec arm, ulong seed, GridPoint point, double? rate, string? reference, string? losses, CancellationToken cancel)
@@ -307,8 +333,19 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         {
             var eval = Evaluate(final, label);
             AtomicWrite(Path.Combine(dir, EvalFile), eval.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            CommittedRuns.Pack(dir);
         }
         Trained.Add(label);
+    }
+
+    /// <summary>Issue 23: finished runs of older versions (or whose log changed) get their compressed log, the part a study commits.</summary>
+    private void PackFinishedRuns(List<GridPoint> points)
+    {
+        foreach (var (point, arm, seed, rate) in Runs(Spec, points))
+        {
+            string dir = SeedDirectory(Directory, point, arm.Name, seed, rate);
+            if (File.Exists(Path.Combine(dir, EvalFile))) CommittedRuns.Pack(dir);
+        }
     }
 
     /// <summary>Claims one arm × seed for this worker (a lock beside its folder), or null when another worker holds it.</summary>

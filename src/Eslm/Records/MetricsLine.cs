@@ -13,6 +13,8 @@ public abstract record MetricsLine
 {
     /// <summary>The file name inside a run directory.</summary>
     public const string FileName = "metrics.jsonl";
+    /// <summary>The gzip copy of a finished run's log, what a committed study keeps (Experiments.CommittedRuns).</summary>
+    public const string CompressedFileName = FileName + ".gz";
 
     /// <summary>
     /// Train lines: the 0-based index of the step just taken. Validation lines: the number of steps completed (as in
@@ -48,16 +50,32 @@ public abstract record MetricsLine
     public static MetricsLine Parse(JsonObject o) =>
         (string?)o["type"] == ValidationMetrics.Type ? ValidationMetrics.From(o) : TrainMetrics.From(o);
 
-    /// <summary>Every readable line of a metrics file; blank lines and a torn last line of a killed run are skipped.</summary>
+    /// <summary>
+    /// Every readable line of a metrics file (metrics.jsonl, or its committed gzip copy metrics.jsonl.gz); blank lines and a
+    /// torn last line of a killed run are skipped.
+    /// </summary>
     public static IEnumerable<MetricsLine> ReadFile(string path)
     {
-        foreach (var line in File.ReadLines(path))
+        foreach (var line in ReadLines(path))
         {
             if (string.IsNullOrWhiteSpace(line)) continue;
             JsonObject? o;
             try { o = JsonNode.Parse(line) as JsonObject; }
             catch (JsonException) { continue; }
             if (o is not null) yield return Parse(o);
+        }
+    }
+
+    /// <summary>The lines of a log, plain or gzipped (by the <c>.gz</c> extension).</summary>
+    public static IEnumerable<string> ReadLines(string path)
+    {
+        if (!path.EndsWith(".gz", StringComparison.Ordinal)) return File.ReadLines(path);
+        return Decompressed(path);
+
+        static IEnumerable<string> Decompressed(string path)
+        {
+            using var reader = new StreamReader(new System.IO.Compression.GZipStream(File.OpenRead(path), System.IO.Compression.CompressionMode.Decompress));
+            while (reader.ReadLine() is { } line) yield return line;
         }
     }
 

@@ -1,0 +1,117 @@
+using System.Text.Json.Nodes;
+using Eslm.Experiments;
+using Eslm.Records;
+using Eslm.Reporting;
+using Eslm.Tests.Data;
+using Eslm.Tests.Reference;
+using Xunit;
+
+namespace Eslm.Tests.Experiments;
+
+/// <summary>
+/// Issue 23: a study run in parts and committed between them. Only each run's small files are committed (run.json,
+/// eval.json, metrics.jsonl.gz); a fresh clone rebuilds the same report from them and continues with the runs left,
+/// training the reference again only when a run left needs it.
+/// </summary>
+public class CommittedStudyTests : DataTestBase
+{
+    private const string Model = """{"preset": "tiny", "layers": 1, "heads": 2, "channels": 16, "context": 8, "vocab": 101}""";
+
+    private static ExperimentSpec Spec() => ExperimentSpec.Parse((JsonObject)JsonNode.Parse(ExperimentAxesSpecTests.Spec(
+        $$$""" "model": {{{Model}}}, "budgets": [{"steps": 2}, {"steps": 4}], "reference": {"data": "clean", "model": {{{Model}}}, "train": {"steps": 2}} """,
+        arms: """[{"name": "clm", "strategy": "clm"}, {"name": "rho1", "strategy": "rho1", "keep": 0.5, "reference": "@reference"}]"""))!);
+
+    /// <summary>What `git add` takes of an experiment folder under the .gitignore the runner writes (mirrored here by hand).</summary>
+    private static void CopyCommitted(string from, string to)
+    {
+        foreach (string file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            string rel = Path.GetRelativePath(from, file);
+            string name = Path.GetFileName(file);
+            if (rel.Split(Path.DirectorySeparatorChar).Any(part => part.StartsWith("step-", StringComparison.Ordinal))
+                || name is MetricsLine.FileName or ".lock" || name.EndsWith(".lock", StringComparison.Ordinal) || name.EndsWith(".reference-losses.bin", StringComparison.Ordinal))
+                continue;
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(to, rel))!);
+            File.Copy(file, Path.Combine(to, rel));
+        }
+    }
+
+    private static string WithoutTimestamp(string report) => string.Join("\n", report.Split('\n').Where(l => !l.StartsWith("_Rebuild with", StringComparison.Ordinal)));
+
+    private static double InDomainLoss(string runDir) =>
+        (double)JsonNode.Parse(File.ReadAllText(Path.Combine(runDir, ExperimentRunner.EvalFile)))!["eval"]![0]!["loss"]!;
+
+    [Fact]
+    public void A_committed_study_rebuilds_its_report_and_continues_with_the_runs_left()
+    {
+        Blas.Ensure();
+        var spec = Spec();
+        string trained = Path.Combine(Dir, "trained");
+        new ExperimentRunner(spec, trained, new TestHost()).Run();
+        string ignore = File.ReadAllText(Path.Combine(trained, ".gitignore"));
+        foreach (string pattern in new[] { "step-*/", "metrics.jsonl\n", "*.lock", "*.reference-losses.bin", "reference/rebuilt/" }) Assert.Contains(pattern, ignore);
+        var runDirs = ExperimentRunner.Runs(spec, spec.Points).Select(r => ExperimentRunner.SeedDirectory(trained, r.Point, r.Arm.Name, r.Seed)).ToList();
+        Assert.All(runDirs, d => Assert.True(File.Exists(Path.Combine(d, CommittedRuns.CompressedMetricsFile))));
+        Assert.True(File.Exists(Path.Combine(trained, "reference", CommittedRuns.CompressedMetricsFile)));
+        // done.json names the checkpoint inside its folder, so the study moves with its clone
+        Assert.StartsWith("step-", (string)JsonNode.Parse(File.ReadAllText(Path.Combine(trained, "reference", ExperimentRunner.DoneFile)))!["checkpoint"]!);
+
+        // A fresh clone: the committed files alone give the same report and summary (apart from the time stamp).
+        string clone = Path.Combine(Dir, "clone");
+        CopyCommitted(trained, clone);
+        Assert.Empty(Directory.GetDirectories(clone, "step-*", SearchOption.AllDirectories));
+        Assert.Equal(WithoutTimestamp(File.ReadAllText(Path.Combine(trained, ExperimentReport.ReportFile))),
+                     WithoutTimestamp(File.ReadAllText(ExperimentReport.Write(clone))));
+        Assert.Equal(File.ReadAllText(Path.Combine(trained, SummaryJson.FileName)), File.ReadAllText(Path.Combine(clone, SummaryJson.FileName)));
+
+        // Finished there: nothing trains, and the reference (whose checkpoint stayed behind) is not trained again.
+        var host = new TestHost();
+        var runner = new ExperimentRunner(spec, clone, host);
+        runner.Run();
+        Assert.Empty(runner.Trained);
+        Assert.DoesNotContain(host.Logs, l => l.Contains("trained again"));
+
+        // A study committed part-way: the last rho1 run is left. Only it trains; the reference is trained again for it (in
+        // reference/rebuilt, beside the committed log) and gives the same result as on the first machine.
+        string lastRho1 = ExperimentRunner.SeedDirectory(clone, spec.Points[1], "rho1", 1);
+        double expected = InDomainLoss(lastRho1);
+        Directory.Delete(lastRho1, recursive: true);
+        File.Delete(Path.Combine(clone, SummaryJson.FileName));
+        string partial = File.ReadAllText(ExperimentReport.Write(clone));
+        Assert.Contains("**Progress: 3 of 4 runs finished", partial);
+        Assert.Contains("- tiny*, steps 4: rho1 (seed 1)", partial);
+        Assert.Equal(3, (int)JsonNode.Parse(File.ReadAllText(Path.Combine(clone, SummaryJson.FileName)))!["progress"]!["runs_finished"]!);
+
+        host = new TestHost();
+        runner = new ExperimentRunner(spec, clone, host);
+        runner.Run();
+        Assert.Equal(["budget-4/rho1"], runner.Trained);
+        Assert.Contains(host.Logs, l => l.Contains("trained again"));
+        Assert.True(File.Exists(Path.Combine(clone, "reference", ExperimentRunner.RebuiltReferenceFolder, ExperimentRunner.DoneFile)));
+        Assert.False(File.Exists(Path.Combine(clone, "reference", MetricsLine.FileName))); // the committed reference log is untouched
+        Assert.Equal(expected, InDomainLoss(lastRho1));
+        Assert.DoesNotContain("Progress", File.ReadAllText(Path.Combine(clone, ExperimentReport.ReportFile)));
+    }
+
+    [Fact]
+    public void Packing_a_log_is_deterministic_and_reads_back_the_same_lines()
+    {
+        string dir = Path.Combine(Dir, "run");
+        Directory.CreateDirectory(dir);
+        string plain = Path.Combine(dir, MetricsLine.FileName);
+        File.WriteAllText(plain, """{"type": "train", "step": 0, "loss": 7.5, "total_flops_accounted": 10, "total_seconds": 1}""" + "\n" +
+                                 """{"type": "val", "step": 1, "val_loss": 7.25, "val_tokens": 16, "total_flops_accounted": 10, "total_seconds": 1}""" + "\n");
+        CommittedRuns.Pack(dir);
+        string packed = Path.Combine(dir, CommittedRuns.CompressedMetricsFile);
+        byte[] first = File.ReadAllBytes(packed);
+        File.Delete(packed);
+        CommittedRuns.Pack(dir);
+        Assert.Equal(first, File.ReadAllBytes(packed)); // no name or time in the gzip header
+        Assert.Equal(0, first[4] | first[5] | first[6] | first[7]);
+        var fromPlain = MetricsLine.ReadFile(plain).ToList();
+        File.Delete(plain);
+        Assert.Equal(packed, CommittedRuns.MetricsFile(dir));
+        Assert.Equal(fromPlain, MetricsLine.ReadFile(packed).ToList());
+        Assert.Equal(7.25, ((ValidationMetrics)MetricsLine.ReadFile(packed).Last()).Loss);
+    }
+}
