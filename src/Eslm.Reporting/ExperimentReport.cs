@@ -89,6 +89,7 @@ public static class ExperimentReport
             : "One seed: no interval can be given, so no difference is marked as better or worse; run with `\"seeds\": [1, 2, 3]` for intervals.").AppendLine();
 
         StudyProgress.Markdown(md, spec, allRates ?? runs);
+        StudyProgress.Machines(md, allRates ?? runs);
         if (spec.HasLearningRateAxis) LearningRates.Markdown(md, spec, allRates ?? runs);
         if (spec.Points.Count > 1) TrendReport.Markdown(md, spec, runs, trends);
 

@@ -49,4 +49,18 @@ public static class StudyProgress
         var (planned, left) = Of(spec, all);
         return new JsonObject { ["runs_planned"] = planned, ["runs_finished"] = planned - left.Count };
     }
+
+    /// <summary>
+    /// Where the finished runs trained (eval.json's "machine": CPU and threads), one line, when any run records it: wall-clock
+    /// figures compare fairly only between runs of one machine and thread count.
+    /// </summary>
+    public static void Machines(StringBuilder md, List<RunLog> all)
+    {
+        var machines = all.Where(r => r.Finished && r.Eval!["machine"] is JsonObject)
+            .GroupBy(r => $"{(string?)r.Eval!["machine"]!["cpu"]}, {(int?)r.Eval!["machine"]!["threads"]} threads")
+            .Select(g => $"{g.Key} ({g.Count()} run{(g.Count() == 1 ? "" : "s")})").ToList();
+        if (machines.Count == 0) return;
+        md.AppendLine($"Trained on: {string.Join("; ", machines)}." +
+                      (machines.Count > 1 ? " Wall-clock figures (and the wall-clock multiplier) compare runs measured on different machines." : "")).AppendLine();
+    }
 }

@@ -47,7 +47,7 @@ public static class CommittedRuns
         step-*/
         metrics.jsonl
         *.lock
-        .lock
+        *.lock.*
         *.reference-losses.bin
         reference/rebuilt/
 

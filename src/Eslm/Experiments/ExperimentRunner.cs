@@ -419,8 +419,17 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
                 tasks.Add(EvalJson.Of(r, task.File));
             }
         }
-        return new JsonObject { ["checkpoint"] = Path.GetFullPath(checkpoint), ["eval"] = sets, ["tasks"] = tasks };
+        return new JsonObject { ["checkpoint"] = Path.GetFullPath(checkpoint), ["eval"] = sets, ["tasks"] = tasks, ["machine"] = Machine() };
     }
+
+    /// <summary>
+    /// Issue 23: the CPU and thread count the run trained on, so a study run in parts on several machines says which
+    /// wall-clock figures were measured where (the report lists them).
+    /// </summary>
+    private static JsonObject Machine() => new()
+    {
+        ["cpu"] = Eslm.Native.IsaPeak.OfThisMachine()?.Cpu ?? "unknown", ["threads"] = Parallelism.Threads,
+    };
 
     private readonly Dictionary<string, EvalCorpus> _corpora = new();
     private readonly Dictionary<string, List<MultipleChoiceItem>> _mc = new();

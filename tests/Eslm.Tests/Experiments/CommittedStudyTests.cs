@@ -29,7 +29,7 @@ public class CommittedStudyTests : DataTestBase
             string rel = Path.GetRelativePath(from, file);
             string name = Path.GetFileName(file);
             if (rel.Split(Path.DirectorySeparatorChar).Any(part => part.StartsWith("step-", StringComparison.Ordinal))
-                || name is MetricsLine.FileName or ".lock" || name.EndsWith(".lock", StringComparison.Ordinal) || name.EndsWith(".reference-losses.bin", StringComparison.Ordinal))
+                || name == MetricsLine.FileName || name.EndsWith(".lock", StringComparison.Ordinal) || name.Contains(".lock.", StringComparison.Ordinal) || name.EndsWith(".reference-losses.bin", StringComparison.Ordinal))
                 continue;
             Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(to, rel))!);
             File.Copy(file, Path.Combine(to, rel));
@@ -49,7 +49,7 @@ public class CommittedStudyTests : DataTestBase
         string trained = Path.Combine(Dir, "trained");
         new ExperimentRunner(spec, trained, new TestHost()).Run();
         string ignore = File.ReadAllText(Path.Combine(trained, ".gitignore"));
-        foreach (string pattern in new[] { "step-*/", "metrics.jsonl\n", "*.lock", "*.reference-losses.bin", "reference/rebuilt/" }) Assert.Contains(pattern, ignore);
+        foreach (string pattern in new[] { "step-*/", "metrics.jsonl\n", "*.lock\n", "*.lock.*", "*.reference-losses.bin", "reference/rebuilt/" }) Assert.Contains(pattern, ignore);
         var runDirs = ExperimentRunner.Runs(spec, spec.Points).Select(r => ExperimentRunner.SeedDirectory(trained, r.Point, r.Arm.Name, r.Seed)).ToList();
         Assert.All(runDirs, d => Assert.True(File.Exists(Path.Combine(d, CommittedRuns.CompressedMetricsFile))));
         Assert.True(File.Exists(Path.Combine(trained, "reference", CommittedRuns.CompressedMetricsFile)));
@@ -80,6 +80,7 @@ public class CommittedStudyTests : DataTestBase
         string partial = File.ReadAllText(ExperimentReport.Write(clone));
         Assert.Contains("**Progress: 3 of 4 runs finished", partial);
         Assert.Contains("- tiny*, steps 4: rho1 (seed 1)", partial);
+        Assert.Matches(@"Trained on: .+ \(family \d+ model \d+\), \d+ threads \(3 runs\)\.", partial); // eval.json's "machine"
         Assert.Equal(3, (int)JsonNode.Parse(File.ReadAllText(Path.Combine(clone, SummaryJson.FileName)))!["progress"]!["runs_finished"]!);
 
         host = new TestHost();
