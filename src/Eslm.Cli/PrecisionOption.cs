@@ -28,4 +28,11 @@ public sealed class PrecisionOption
         if (precision == Precision.Bf16) OneDnn.EnsureBf16();
         return precision;
     }
+
+    /// <summary>Issue 24: says on stderr (once per command) when bf16 is measured slower than fp32 on this CPU; it still runs.</summary>
+    public static void WarnIfSlowerThanFp32(Precision precision)
+    {
+        if (precision == Precision.Bf16 && IsaPeak.OfThisMachine()?.Bf16SlowerThanFp32Warning is { } warning)
+            Console.Error.WriteLine($"eslm: warning: {warning}");
+    }
 }

@@ -40,6 +40,8 @@ public static class ExperimentCommand
             CliRunner.ConfigureThreads(spec.Train.Threads == 0 && Eslm.Distributed.MpiLaunch.UnderMpirun ? Eslm.Distributed.MpiLaunch.DefaultThreads : spec.Train.Threads);
             string dir = r.GetValue(output) ?? Path.Combine("runs", spec.Name);
             if (processes.Rank == 0) foreach (var w in spec.Warnings) Console.Error.WriteLine($"eslm: warning: {r.GetValue(file)}: {w}");
+            if (processes.Rank == 0 && (spec.Arms.Any(a => a.Train.Precision == Eslm.Tensors.Precision.Bf16) || spec.Reference?.Train.Precision == Eslm.Tensors.Precision.Bf16))
+                PrecisionOption.WarnIfSlowerThanFp32(Eslm.Tensors.Precision.Bf16);
             if (processes.Rank == 0)
                 Console.Error.WriteLine($"eslm experiment: {spec.Name}: {spec.Arms.Count} arms × {spec.Seeds.Count} seeds" +
                                         (spec.LearningRates is { } lrs ? $" × {lrs.Count} learning rates" : "") +

@@ -106,6 +106,7 @@ public static class TrainCommand
         var (modelName, cfg) = ResolveModel(r, f, recorded, initFrom);
         train = train.ForModel(cfg).Validate();
         if (train.Precision == Eslm.Tensors.Precision.Bf16) Eslm.Native.OneDnn.EnsureBf16();
+        if (processes.Rank == 0) PrecisionOption.WarnIfSlowerThanFp32(train.Precision);
         TrainingMemory.Estimate(cfg, train.BatchSize, train.SequenceLength)
             .RequireFits($"training {modelName} ({cfg}) with B={train.BatchSize} T={train.SequenceLength}", TrainingMemory.MachineBytes);
         var sel = f.Selection.Resolve(r, recorded?.Selection);

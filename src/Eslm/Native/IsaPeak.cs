@@ -17,6 +17,19 @@ namespace Eslm.Native;
 /// </summary>
 public sealed record IsaPeak(string Cpu, int Cores, double Ghz, string Fp32Isa, double Fp32FlopPerCycle, string Bf16Isa, double Bf16FlopPerCycle)
 {
+    /// <summary>An Intel CPU whose bf16 arithmetic is AVX512-BF16 without AMX (Cooper Lake, or a Xeon whose hypervisor hides AMX).</summary>
+    public bool IntelWithoutAmx { get; init; }
+
+    /// <summary>
+    /// Issue 24: a warning for <c>--precision bf16</c> where it is measured slower than fp32 (null elsewhere). On such an
+    /// Intel core oneDNN's bf16 GEMM reached 162–171 GFLOP/s against OpenBLAS SGEMM's 288–301, and whole steps were 1.4–1.6×
+    /// the fp32 step (benchmarks/results/2026-12-06-xeon-bf16-kernels.md). A rule, not a timing, so runs repeat.
+    /// </summary>
+    public string? Bf16SlowerThanFp32Warning => IntelWithoutAmx
+        ? "bf16 products on this Intel CPU run on AVX512-BF16 dot products without AMX, measured 1.4–1.6× slower per step than fp32 " +
+          "on such a Xeon (docs/precision.md); --precision fp32 is faster here"
+        : null;
+
     public double Fp32Gflops => Cores * Ghz * Fp32FlopPerCycle;
     /// <summary>NaN when the CPU has no bf16 arithmetic.</summary>
     public double Bf16Gflops => Cores * Ghz * Bf16FlopPerCycle;
@@ -62,6 +75,10 @@ public sealed record IsaPeak(string Cpu, int Cores, double Ghz, string Fp32Isa, 
         var (bf16Isa, bf16) = flags.Contains("amx_bf16") ? ("AMX-BF16", 1024.0)
             : flags.Contains("avx512_bf16") ? ("AVX512-BF16 dot products", 2 * fp32)
             : ("none", double.NaN);
-        return new IsaPeak(cpu, cores, mhz / 1000, fp32Isa, fp32, bf16Isa, bf16);
+        bool intel = fields.GetValueOrDefault("vendor_id") == "GenuineIntel";
+        return new IsaPeak(cpu, cores, mhz / 1000, fp32Isa, fp32, bf16Isa, bf16)
+        {
+            IntelWithoutAmx = intel && flags.Contains("avx512_bf16") && !flags.Contains("amx_bf16"),
+        };
     }
 }
