@@ -19,13 +19,22 @@ public static class MultiplierTable
 
     public static double WallSeconds(RunLog r) => r.Last(t => t.TotalSeconds);
 
-    /// <summary>The multiplier of <paramref name="arm"/> at <paramref name="point"/> for one cost measure.</summary>
-    public static MultiplierEstimate Of(List<RunLog> runs, string baseline, GridPoint point, string arm, Func<RunLog, double> cost)
+    /// <summary>The wall-clock multiplier: as <see cref="Of"/>, pairing each run only with baseline runs timed on its machine.</summary>
+    public static MultiplierEstimate OfWallClock(List<RunLog> runs, string baseline, GridPoint point, string arm) =>
+        Of(runs, baseline, point, arm, WallSeconds, sameMachine: true);
+
+    /// <summary>
+    /// The multiplier of <paramref name="arm"/> at <paramref name="point"/> for one cost measure. With
+    /// <paramref name="sameMachine"/> the baseline's frontier holds only its runs finished on the arm run's machine and
+    /// thread count (eval.json's "machine"; runs without it count as one machine): seconds from two CPUs do not compare.
+    /// </summary>
+    public static MultiplierEstimate Of(List<RunLog> runs, string baseline, GridPoint point, string arm, Func<RunLog, double> cost, bool sameMachine = false)
     {
         var seeds = new List<SeedMultiplier>();
         foreach (var run in runs.Where(r => r.Finished && r.Arm == arm && r.Point == point))
         {
-            var clm = runs.Where(r => r.Finished && r.Arm == baseline && r.Seed == run.Seed && r.Point.ModelName == point.ModelName)
+            var clm = runs.Where(r => r.Finished && r.Arm == baseline && r.Seed == run.Seed && r.Point.ModelName == point.ModelName
+                                      && (!sameMachine || r.Machine == run.Machine))
                 .Select(r => new CostLoss(cost(r), Loss(r))).Where(p => double.IsFinite(p.Loss) && p.Cost > 0).ToList();
             if (clm.Count == 0) continue;
             seeds.Add(ComputeMultiplier.OfSeed(clm, new CostLoss(cost(run), Loss(run))));
@@ -47,7 +56,8 @@ public static class MultiplierTable
         $"Compute × (wall-clock ×): the accounted FLOPs (training wall-clock) at which {baseline} reaches the arm's final in-domain " +
         $"loss, over the arm's own; above 1 the rule saves compute. {baseline}'s curve is, per seed, its best loss with at most that " +
         "cost over its budgets, interpolated linearly in log cost; geometric mean over seeds with the 95% interval taken on the log. " +
-        $"\"> x×\" / \"< x×\" mark an arm whose loss lies outside {baseline}'s range: a bound, not an extrapolation; \"mixed\": seeds fell outside it on both sides.";
+        $"\"> x×\" / \"< x×\" mark an arm whose loss lies outside {baseline}'s range: a bound, not an extrapolation; \"mixed\": seeds fell outside it on both sides. " +
+        $"The wall-clock multiplier uses only {baseline}'s runs timed on the arm run's machine and thread count.";
 
     /// <summary>Per model: the compute multiplier against budget (log x), with its interval, and a line at 1.</summary>
     public static List<(string File, string Caption)> WritePlots(string folder, ExperimentSpec spec, List<RunLog> runs, string baseline)

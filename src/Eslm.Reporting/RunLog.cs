@@ -56,6 +56,9 @@ public sealed class RunLog
     public JsonObject? Task(string task) =>
         (Eval?["tasks"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(e => (string?)e["task"] == task);
 
+    /// <summary>Where the run finished (eval.json's "machine": "CPU, N threads"), null in runs from before it was recorded.</summary>
+    public string? Machine => Eval?["machine"] is JsonObject m ? $"{(string?)m["cpu"]}, {(int?)m["threads"]} threads" : null;
+
     /// <summary>The largest domain loss over every evaluation set.</summary>
     public double WorstDomainLoss =>
         (Eval?["eval"] as JsonArray)?.OfType<JsonObject>().Select(e => Num(e["worst_domain_loss"])).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max() ?? double.NaN;

@@ -56,11 +56,10 @@ public static class StudyProgress
     /// </summary>
     public static void Machines(StringBuilder md, List<RunLog> all)
     {
-        var machines = all.Where(r => r.Finished && r.Eval!["machine"] is JsonObject)
-            .GroupBy(r => $"{(string?)r.Eval!["machine"]!["cpu"]}, {(int?)r.Eval!["machine"]!["threads"]} threads")
+        var machines = all.Where(r => r.Finished && r.Machine is not null).GroupBy(r => r.Machine!)
             .Select(g => $"{g.Key} ({g.Count()} run{(g.Count() == 1 ? "" : "s")})").ToList();
         if (machines.Count == 0) return;
         md.AppendLine($"Trained on: {string.Join("; ", machines)}." +
-                      (machines.Count > 1 ? " Wall-clock figures (and the wall-clock multiplier) compare runs measured on different machines." : "")).AppendLine();
+                      (machines.Count > 1 ? " Wall-clock figures in the tables mix these machines; the wall-clock multiplier pairs each run only with the baseline's runs timed on its own machine." : "")).AppendLine();
     }
 }

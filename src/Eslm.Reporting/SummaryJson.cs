@@ -57,7 +57,7 @@ public static class SummaryJson
                 if (baseline is not null && arm.Name != baseline && finished.Count > 0)
                 {
                     a["compute_multiplier"] = MultiplierTable.Json(MultiplierTable.Of(runs, baseline, point, arm.Name, MultiplierTable.Flops));
-                    a["wall_multiplier"] = MultiplierTable.Json(MultiplierTable.Of(runs, baseline, point, arm.Name, MultiplierTable.WallSeconds));
+                    a["wall_multiplier"] = MultiplierTable.Json(MultiplierTable.OfWallClock(runs, baseline, point, arm.Name));
                 }
                 arms.Add(a);
             }

@@ -97,7 +97,7 @@ public static class TrendReport
                     foreach (var d in deltas) md.Append(' ').Append(SummaryTable.DeltaCell(d, "F4", lowerIsBetter: true)).Append(" |");
                     md.Append(' ').Append(string.Join(" / ", deltas.Select(d => double.IsFinite(d.Mean) ? SeedStatistics.Word(SeedStatistics.Judge(d, true)) : "–"))).Append(" |");
                     md.Append($" {MultiplierTable.Of(runs, baseline, p, arm.Name, MultiplierTable.Flops).Text()} |")
-                      .AppendLine($" {MultiplierTable.Of(runs, baseline, p, arm.Name, MultiplierTable.WallSeconds).Text()} |");
+                      .AppendLine($" {MultiplierTable.OfWallClock(runs, baseline, p, arm.Name).Text()} |");
                 }
             md.AppendLine();
             BaselineOnlyLine(md, runs, baseline, points);

@@ -115,4 +115,36 @@ public class CommittedStudyTests : DataTestBase
         Assert.Equal(fromPlain, MetricsLine.ReadFile(packed).ToList());
         Assert.Equal(7.25, ((ValidationMetrics)MetricsLine.ReadFile(packed).Last()).Loss);
     }
+
+    private static RunLog Finished(GridPoint point, string arm, double flops, double seconds, double loss, string cpu)
+    {
+        var run = new RunLog { Arm = arm, Seed = 1, Strategy = arm, Point = point };
+        run.Train.Add((TrainMetrics)MetricsLine.Parse(JsonNode.Parse(
+            $$"""{"type": "train", "step": 0, "total_flops_accounted": {{flops}}, "total_seconds": {{seconds}}}""")!.AsObject()));
+        run.Eval = JsonNode.Parse($$$"""{"eval": [{"name": "mix", "domain": "in", "loss": {{{loss}}}}], "machine": {"cpu": "{{{cpu}}}", "threads": 2}}""")!.AsObject();
+        return run;
+    }
+
+    [Fact]
+    public void The_wall_clock_multiplier_pairs_a_run_only_with_baseline_runs_timed_on_its_machine()
+    {
+        var spec = Spec();
+        var (small, large) = (spec.Points[0], spec.Points[1]);
+        // clm on machine A: 100 s → loss 6, 400 s → loss 5. The same runs' FLOPs: 1e12 and 4e12. On machine B (twice as
+        // fast) clm's 400-FLOP-unit run took 100 s. The arm on A reaches 5.5 in 100 s: half-way in log between A's points,
+        // so 200 s of clm = 2×; mixing in B's (100 s, 5.0) would put clm below the arm at its cheapest point: "< 1×".
+        var runs = new List<RunLog>
+        {
+            Finished(small, "clm", 1e12, 100, 6.0, "A"), Finished(large, "clm", 4e12, 400, 5.0, "A"),
+            Finished(large, "clm", 4e12, 100, 5.0, "B"),
+            Finished(large, "rho1", 1e12, 100, 5.5, "A"),
+        };
+        Assert.Equal(2.0, MultiplierTable.OfWallClock(runs, "clm", large, "rho1").Mean, 1e-9);
+        Assert.Equal(2.0, MultiplierTable.Of(runs, "clm", large, "rho1", MultiplierTable.Flops).Mean, 1e-9); // FLOPs are machine-free
+        Assert.Equal(BoundSide.AtMost, MultiplierTable.Of(runs, "clm", large, "rho1", MultiplierTable.WallSeconds).Bound); // mixed: "< 1×"
+
+        var md = new System.Text.StringBuilder();
+        StudyProgress.Machines(md, runs);
+        Assert.Contains("Trained on: A, 2 threads (3 runs); B, 2 threads (1 run).", md.ToString());
+    }
 }
