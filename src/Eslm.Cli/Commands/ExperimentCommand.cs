@@ -19,12 +19,18 @@ public static class ExperimentCommand
                           "once the reference is trained",
             AllowMultipleArgumentsPerToken = false,
         };
+        var onlySeeds = new Option<ulong[]>("--seed")
+        {
+            Description = "Run only this seed of the experiment (repeatable), e.g. one whole seed per sitting of a long study; the report still covers every seed",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var run = new Command("run", "Run every arm × seed on the same data until the matched budget is spent, evaluate, and write report.md with plots. " +
                                      "Running again skips finished arms and resumes a half-finished one from its checkpoint.");
         run.Arguments.Add(file);
         run.Options.Add(output);
         threads.AddTo(run);
         run.Options.Add(onlyModels);
+        run.Options.Add(onlySeeds);
         var worker = new Option<bool>("--worker")
         {
             Description = "Share the experiment with other --worker processes (e.g. one per core, with --threads 1): each arm × seed is claimed " +
@@ -51,7 +57,8 @@ public static class ExperimentCommand
                                         (processes.Size > 1 ? $"; {processes.Size} processes, batch {spec.Train.BatchSize} per process" : ""));
             var filter = r.GetValue(onlyModels) is { Length: > 0 } m ? m : null;
             if (r.GetValue(worker) && processes.Size > 1) throw new ArgumentException("--worker shares an experiment between independent processes; under mpirun every rank already runs every arm");
-            string report = Run(spec, dir, processes, filter, r.GetValue(worker));
+            var seedFilter = r.GetValue(onlySeeds) is { Length: > 0 } sd ? sd : null;
+            string report = Run(spec, dir, processes, filter, r.GetValue(worker), seedFilter);
             if (processes.Rank == 0) Console.WriteLine(report);
             return 0;
         }));
@@ -73,9 +80,9 @@ public static class ExperimentCommand
 
     /// <summary>Runs (or resumes) an experiment with the CLI's data and progress; returns the report's path.</summary>
     public static string Run(ExperimentSpec spec, string directory, IDistributed? processes = null, IReadOnlyCollection<string>? models = null,
-        bool worker = false)
+        bool worker = false, IReadOnlyCollection<ulong>? seeds = null)
     {
         using var cancel = new CancellationTokenSource();
-        return new ExperimentRunner(spec, directory, new CliExperimentHost(processes), models, worker).Run(cancel.Token);
+        return new ExperimentRunner(spec, directory, new CliExperimentHost(processes), models, worker, seeds).Run(cancel.Token);
     }
 }

@@ -24,8 +24,10 @@ namespace Eslm.Experiments;
 /// <param name="worker">Share the (selected) runs with other worker processes: instead of locking whole folders, each
 /// arm × seed is claimed while it trains and evaluates, and runs another worker has claimed are skipped. Every process on
 /// the experiment must then be a worker; one that is not is detected by its folder lock.</param>
+/// <param name="seeds">Run only these seeds (null = all): a study run in parts can finish whole seeds per sitting (issue 23),
+/// so that each seed's runs, whose wall-clock the multiplier pairs, are timed on one machine.</param>
 public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExperimentHost host, IReadOnlyCollection<string>? models = null,
-    bool worker = false)
+    bool worker = false, IReadOnlyCollection<ulong>? seeds = null)
 {
     public const string SpecFile = "experiment.json", EvalFile = "eval.json", DoneFile = "done.json";
 
@@ -61,6 +63,8 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
     public string Run(CancellationToken cancel = default)
     {
         var points = SelectedPoints();
+        foreach (ulong s in seeds ?? [])
+            if (!Spec.Seeds.Contains(s)) throw new ArgumentException($"{Spec.Name}: no seed {s} (the experiment has {string.Join(", ", Spec.Seeds)})");
         System.IO.Directory.CreateDirectory(Directory);
         var locks = Writer ? LockFolders(points) : [];
         try
@@ -70,7 +74,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
             if (Writer) { CommittedRuns.WriteIgnoreFile(Directory); PackFinishedRuns(points); }
             var (reference, losses) = Spec.Reference is null ? (null, null) : TrainReference(points, cancel);
             // Smallest budgets first, so a partial study already has its first trend points.
-            foreach (var (point, arm, seed, rate) in Runs(Spec, points.OrderBy(p => p.BudgetIndex)))
+            foreach (var (point, arm, seed, rate) in Runs(Spec, points.OrderBy(p => p.BudgetIndex)).Where(r => seeds is null || seeds.Contains(r.Seed)))
             {
                 cancel.ThrowIfCancellationRequested();
                 RunArm(arm, seed, point, rate, reference, losses, cancel);
@@ -237,7 +241,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         if (Writer) CommittedRuns.Pack(dir);
         if (!System.IO.Directory.Exists(checkpoint) && !File.Exists(checkpoint))
         {
-            int left = Runs(Spec, points).Count(r => UsesReference(r.Arm) && !File.Exists(Path.Combine(SeedDirectory(Directory, r.Point, r.Arm.Name, r.Seed, r.Rate), EvalFile)));
+            int left = Runs(Spec, points).Count(r => (seeds is null || seeds.Contains(r.Seed)) && UsesReference(r.Arm) && !File.Exists(Path.Combine(SeedDirectory(Directory, r.Point, r.Arm.Name, r.Seed, r.Rate), EvalFile)));
             if (left == 0) return (null, null);
             string rebuilt = Path.Combine(dir, RebuiltReferenceFolder);
             host.Log($"reference: its checkpoint {checkpoint} is not on this machine (a committed study?); {left} run{(left == 1 ? "" : "s")} left use it, " +

@@ -17,9 +17,10 @@ public class CommittedStudyTests : DataTestBase
 {
     private const string Model = """{"preset": "tiny", "layers": 1, "heads": 2, "channels": 16, "context": 8, "vocab": 101}""";
 
-    private static ExperimentSpec Spec() => ExperimentSpec.Parse((JsonObject)JsonNode.Parse(ExperimentAxesSpecTests.Spec(
+    private static ExperimentSpec Spec(string seeds = "[1]") => ExperimentSpec.Parse((JsonObject)JsonNode.Parse(ExperimentAxesSpecTests.Spec(
         $$$""" "model": {{{Model}}}, "budgets": [{"steps": 2}, {"steps": 4}], "reference": {"data": "clean", "model": {{{Model}}}, "train": {"steps": 2}} """,
-        arms: """[{"name": "clm", "strategy": "clm"}, {"name": "rho1", "strategy": "rho1", "keep": 0.5, "reference": "@reference"}]"""))!);
+        arms: """[{"name": "clm", "strategy": "clm"}, {"name": "rho1", "strategy": "rho1", "keep": 0.5, "reference": "@reference"}]""")
+        .Replace("\"seeds\": [1]", "\"seeds\": " + seeds, StringComparison.Ordinal))!);
 
     /// <summary>What `git add` takes of an experiment folder under the .gitignore the runner writes (mirrored here by hand).</summary>
     private static void CopyCommitted(string from, string to)
@@ -146,5 +147,22 @@ public class CommittedStudyTests : DataTestBase
         var md = new System.Text.StringBuilder();
         StudyProgress.Machines(md, runs);
         Assert.Contains("Trained on: A, 2 threads (3 runs); B, 2 threads (1 run).", md.ToString());
+    }
+
+    [Fact]
+    public void A_seed_filter_runs_one_whole_seed_and_the_report_lists_the_other_as_left()
+    {
+        Blas.Ensure();
+        var spec = Spec("[1, 2]");
+        Assert.Equal([1UL, 2UL], spec.Seeds);
+        string root = Path.Combine(Dir, "seeded");
+        var runner = new ExperimentRunner(spec, root, new TestHost(), seeds: [2]);
+        runner.Run();
+        Assert.Equal(["budget-2/clm/seed2", "budget-2/rho1/seed2", "budget-4/clm/seed2", "budget-4/rho1/seed2"], runner.Trained);
+        string md = File.ReadAllText(Path.Combine(root, ExperimentReport.ReportFile));
+        Assert.Contains("**Progress: 4 of 8 runs finished", md);
+        Assert.Contains("- tiny*, steps 2: clm (seed 1); rho1 (seed 1)", md);
+        var e = Assert.Throws<ArgumentException>(() => new ExperimentRunner(spec, root, new TestHost(), seeds: [3]).Run());
+        Assert.Contains("no seed 3", e.Message);
     }
 }
