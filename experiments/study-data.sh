@@ -4,8 +4,9 @@
 #                         plus clean books (tidytext books + Moby Dick), about a fifth of the tokens; 1.2% of documents held out
 #   data/study/reference  clean data for Rho-1's reference model: the Brown corpus (not in the mix, not in evaluation)
 #   data/study/reference-ham  the d6 study's reference data (issue 23): the legitimate (ham) SpamAssassin mail the mix does
-#                         not use (5 of every 6 documents) plus the Brown corpus; clean (no spam), none of it in the mix
-#                         or in evaluation
+#                         not use (5 of every 6 documents): clean in-domain mail, none of it in the mix or in evaluation.
+#                         (With the Brown corpus added, half its validation tokens were Brown's literary prose, where d6
+#                         stays above 6 nats at this scale: the 5.0-nat bar of issue 23 was out of reach.)
 #   data/study/ood        out-of-domain evaluation: Austen and the King James Bible (never trained on), 2% held out
 # The subsets keep the sidecar scoring and the whole-split evaluations of ~100 runs within minutes on 2 cores.
 set -euo pipefail
@@ -26,5 +27,5 @@ prepare() { # OUT ARGS… (skipped when the dataset exists)
 prepare data/study/mix "$sub/mail.jsonl" "$sub/chat.jsonl" "$raw/fortunes/documents.jsonl" "$raw/books/documents.jsonl" \
   "$raw/mobydick/documents.jsonl" --val-fraction 0.012
 prepare data/study/reference "$raw/brown/documents.jsonl" --val-fraction 0.02
-prepare data/study/reference-ham "$sub/ham-unused.jsonl" "$raw/brown/documents.jsonl" --val-fraction 0.02
+prepare data/study/reference-ham "$sub/ham-unused.jsonl" --val-fraction 0.02
 prepare data/study/ood "$raw/austen/documents.jsonl" "$raw/kjv/documents.jsonl" --val-fraction 0.02
