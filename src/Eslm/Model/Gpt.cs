@@ -176,13 +176,13 @@ public sealed unsafe partial class Gpt : IDisposable
         var w = _weights[l];
         var x = Layer(l);
         float* residual = LayerInput(l);
-        // bf16: LayerNorm and GELU write their outputs' shadows in the pass that writes the outputs (null in fp32), and
+        // bf16: LayerNorm, attention and GELU write their outputs' shadows in the pass that writes the outputs (null in fp32), and
         // the products that read them are told so (WithBf16Written) instead of rounding again; the bits are the same.
         using (Timer.Measure("layernorm.fwd")) LayerNorm.Forward(x.Ln1, x.Ln1Mean, x.Ln1Rstd, residual, w.Ln1W, w.Ln1B, BT, C, x.QkvInput.Bf16);
         using (Timer.Measure("matmul.fwd")) MatMul.Forward(x.Qkv, x.QkvInput.WithBf16Written(), w.QkvWeight, w.QkvB, BT, C, 3 * C, gemm: _gemm);
-        using (Timer.Measure("attention.fwd")) Attention.Forward(x.Atty, x.Att, x.Qkv, B, T, C, NH);
+        using (Timer.Measure("attention.fwd")) Attention.Forward(x.Atty, x.Att, x.Qkv, B, T, C, NH, x.AttProjInput.Bf16);
         using (Timer.Measure("matmul.fwd"))
-            MatMul.Forward(x.Residual2, x.AttProjInput, w.AttProjWeight, w.AttProjB, BT, C, C, gemm: _gemm, residual: residual);
+            MatMul.Forward(x.Residual2, x.AttProjInput.WithBf16Written(), w.AttProjWeight, w.AttProjB, BT, C, C, gemm: _gemm, residual: residual);
         using (Timer.Measure("layernorm.fwd")) LayerNorm.Forward(x.Ln2, x.Ln2Mean, x.Ln2Rstd, x.Residual2, w.Ln2W, w.Ln2B, BT, C, x.FcInput.Bf16);
         using (Timer.Measure("matmul.fwd")) MatMul.Forward(x.Fch, x.FcInput.WithBf16Written(), w.FcWeight, w.FcB, BT, C, 4 * C, gemm: _gemm);
         using (Timer.Measure("gelu.fwd")) Gelu.Forward(x.FchGelu, x.Fch, (long)BT * 4 * C, x.FcProjInput.Bf16);

@@ -17,7 +17,13 @@ public static unsafe partial class Attention
 {
     public const int BlockSize = 128;
 
-    public static void Forward(float* output, float* att, float* qkv, int batchSize, int sequenceLength, int channels, int heads)
+    /// <summary>
+    /// Forward. With <paramref name="outputBf16"/> ([B,T,C], may be null) each block of output rows is also rounded to
+    /// bf16 (<see cref="Bf16.FromFloat(float*, ushort*, long)"/>) right after its product writes it, while it is in cache:
+    /// the shadow the attention projection's bf16 product reads, without a separate rounding pass.
+    /// </summary>
+    public static void Forward(float* output, float* att, float* qkv, int batchSize, int sequenceLength, int channels, int heads,
+        ushort* outputBf16 = null)
     {
         int B = batchSize, T = sequenceLength, C = channels, NH = heads, HS = C / NH, C3 = 3 * C;
         float scale = 1f / MathF.Sqrt(HS);
@@ -34,6 +40,7 @@ public static unsafe partial class Attention
                 OpenBlas.Sgemm(false, true, rows, i1, HS, scale, q + (long)i0 * C3, C3, k, C3, 0f, aBlock, T);
                 for (int t = i0; t < i1; t++) CausalSoftmaxRow(a + (long)t * T, t + 1, T);
                 OpenBlas.Sgemm(false, false, rows, HS, i1, 1f, aBlock, T, v, C3, 0f, o + (long)i0 * C, C);
+                if (outputBf16 != null) RoundRows(o + (long)i0 * C, C, outputBf16 + (o - output) + (long)i0 * C, C, rows, HS);
             }
         });
     }
@@ -77,6 +84,12 @@ public static unsafe partial class Attention
             });
         }
         ArrayPool<float>.Shared.Return(scratchArray);
+    }
+
+    /// <summary>destination row r = bf16(source row r), <paramref name="columns"/> values a row, rows at the given strides.</summary>
+    private static void RoundRows(float* source, long sourceStride, ushort* destination, long destinationStride, int rows, int columns)
+    {
+        for (int r = 0; r < rows; r++) Bf16.FromFloat(source + r * sourceStride, destination + r * destinationStride, columns);
     }
 
     /// <summary>Softmax over row[0..visible), zeros in row[visible..width).</summary>

@@ -54,8 +54,8 @@ public class Bf16ShadowTests
         using var gpt = ModelTestSupport.Create(Config, c.Parameters);
         gpt.Precision = Precision.Bf16;
         gpt.Forward(c.Inputs, c.Targets, B, T);
-        // LayerNorm and GELU write their shadows themselves (the products trust them and do not round again); atty's is
-        // written by its product. A wrong or missing fused write shows here, and in the dW products that read it.
+        // LayerNorm, attention and GELU write their shadows themselves (the products trust them and do not round again).
+        // A wrong or missing fused write shows here, and in the dW products that read it.
         var shadows = gpt.ActivationShadows!;
         foreach (var spec in shadows.Specs)
         {

@@ -62,6 +62,22 @@ public unsafe class FusedBf16OutputTests
     }
 
     [Theory]
+    [InlineData(1, 1, 4, 1)] [InlineData(2, 17, 12, 3)] [InlineData(1, 130, 8, 2)] [InlineData(1, 257, 6, 2)] [InlineData(2, 33, 128, 2)]
+    public void Attention_writes_the_same_output_and_its_bf16_rounding_in_one_pass(int B, int T, int C, int NH)
+    {
+        var qkv = Randn(new Random(T * 7 + C), B * T * 3 * C, 1.5);
+        float[] plain = new float[B * T * C], fused = new float[B * T * C], att = new float[B * NH * T * T];
+        var shadow = new ushort[plain.Length];
+        fixed (float* pq = qkv, po = plain, pf = fused, pa = att) fixed (ushort* sh = shadow)
+        {
+            Attention.Forward(po, pa, pq, B, T, C, NH);
+            Attention.Forward(pf, pa, pq, B, T, C, NH, sh);
+        }
+        Assert.True(plain.AsSpan().SequenceEqual(fused), "the fp32 output changed when the rounding was fused");
+        Assert.True(RoundingPass(plain).AsSpan().SequenceEqual(shadow), "the fused bf16 output differs from the rounding pass");
+    }
+
+    [Theory]
     [InlineData(1, 16, 1, true)] [InlineData(3, 16, 7, true)] [InlineData(5, 24, 33, true)] [InlineData(7, 40, 1000, true)]
     [InlineData(4, 16, 33, false)]
     public void Residual_add_fused_into_the_bias_pass_equals_a_copy_then_accumulate(int rows, int inChannels, int outChannels, bool bias)
