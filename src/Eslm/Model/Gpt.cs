@@ -180,7 +180,7 @@ public sealed unsafe partial class Gpt : IDisposable
         // the products that read them are told so (WithBf16Written) instead of rounding again; the bits are the same.
         using (Timer.Measure("layernorm.fwd")) LayerNorm.Forward(x.Ln1, x.Ln1Mean, x.Ln1Rstd, residual, w.Ln1W, w.Ln1B, BT, C, x.QkvInput.Bf16);
         using (Timer.Measure("matmul.fwd")) MatMul.Forward(x.Qkv, x.QkvInput.WithBf16Written(), w.QkvWeight, w.QkvB, BT, C, 3 * C, gemm: _gemm);
-        using (Timer.Measure("attention.fwd")) Attention.Forward(x.Atty, x.Att, x.Qkv, B, T, C, NH, x.AttProjInput.Bf16);
+        using (Timer.Measure("attention.fwd")) Attention.Forward(x.Atty, x.Att, x.Qkv, B, T, C, NH, x.AttProjInput.Bf16, _gemm.Precision);
         using (Timer.Measure("matmul.fwd"))
             MatMul.Forward(x.Residual2, x.AttProjInput.WithBf16Written(), w.AttProjWeight, w.AttProjB, BT, C, C, gemm: _gemm, residual: residual);
         using (Timer.Measure("layernorm.fwd")) LayerNorm.Forward(x.Ln2, x.Ln2Mean, x.Ln2Rstd, x.Residual2, w.Ln2W, w.Ln2B, BT, C, x.FcInput.Bf16);
