@@ -45,20 +45,18 @@ public static unsafe partial class Attention
                 float* q = qKept + (long)o * C + h * HS, dq = dQkvKept + (long)o * C3 + h * HS;
                 float* dOut = dOutKept + (long)o * C + h * HS;
                 float* p = scratch + worker * perWorker, dp = p + (long)BlockSize * T;
+                int seen = (int)(keptRows[o + m - 1] - rowBase) + 1; // keys up to the last kept query's position
                 ushort* qb = rounded.Q(worker), kb = rounded.K(worker), vb = rounded.V(worker), dOutB = rounded.DOut(worker), blockB = rounded.Block(worker);
                 if (bf16)
                 {
-                    // Keys and values up to the last kept query's position; the kept queries and their dOut, compact.
-                    int visibleKeys = (int)(keptRows[o + m - 1] - rowBase) + 1;
-                    RoundRows(k, C3, kb, HS, visibleKeys, HS); RoundRows(v, C3, vb, HS, visibleKeys, HS);
-                    RoundRows(q, C, qb, HS, m, HS); RoundRows(dOut, C, dOutB, HS, m, HS);
+                    RoundRows(k, C3, kb, HS, seen, HS); RoundRows(v, C3, vb, HS, seen, HS);
+                    RoundRows(q, C, qb, HS, m, HS); RoundRows(dOut, C, dOutB, HS, m, HS); // compact: the kept queries
                 }
                 float* dk, dv; int ldKv;
                 if (dQkvAll != null) { dk = dQkvAll + rowBase * C3 + C + h * HS; dv = dk + C; ldKv = C3; }
                 else
                 {
                     dk = dp + (long)BlockSize * T; dv = dk + (long)T * HS; ldKv = HS;
-                    int seen = (int)(keptRows[o + m - 1] - rowBase) + 1;
                     new Span<float>(dk, seen * HS).Clear();
                     new Span<float>(dv, seen * HS).Clear();
                 }
@@ -89,21 +87,33 @@ public static unsafe partial class Attention
                     Product(bf16, false, false, rows, HS, keys, scale, dS, new(k, C3, kb, HS), 0f, dq + (long)j0 * C3, C3);
                     Product(bf16, true, false, keys, HS, rows, scale, dS, new(q + (long)j0 * C, C, qb + (long)j0 * HS, HS), 1f, dk, ldKv);
                 }
-                for (int j = 0; j < m; j++)
-                {
-                    long t = keptRows[o + j] - rowBase;
-                    float* keptRow = dq + (long)j * C3;
-                    if (dQkvAll == null)
-                    {
-                        Buffer.MemoryCopy(dk + t * HS, keptRow + C, HS * sizeof(float), HS * sizeof(float));
-                        Buffer.MemoryCopy(dv + t * HS, keptRow + 2 * C, HS * sizeof(float), HS * sizeof(float));
-                    }
-                    else
-                        Buffer.MemoryCopy(keptRow, dQkvAll + (rowBase + t) * C3 + h * HS, HS * sizeof(float), HS * sizeof(float));
-                }
+                PlaceKeptRowGradients(dq, dk, dv, dQkvAll == null ? null : dQkvAll + rowBase * C3 + h * HS, keptRows, o, m, rowBase, C, HS);
             });
         }
         ArrayPool<float>.Shared.Return(scratchArray);
+    }
+
+    /// <summary>
+    /// One (batch, head)'s gradients into place, row j being kept query <c>keptRows[first + j]</c>: with
+    /// <paramref name="dQkvAllHead"/> null, the kept positions' dK and dV (<paramref name="dk"/>, <paramref name="dv"/>:
+    /// [positions, HS]) go next to their dQ in the compact rows; otherwise dQ is scattered to the positions there.
+    /// </summary>
+    private static void PlaceKeptRowGradients(float* dq, float* dk, float* dv, float* dQkvAllHead, int[] keptRows, int first, int m,
+        long rowBase, int C, int HS)
+    {
+        int C3 = 3 * C, bytes = HS * sizeof(float);
+        for (int j = 0; j < m; j++)
+        {
+            long t = keptRows[first + j] - rowBase;
+            float* keptRow = dq + (long)j * C3;
+            if (dQkvAllHead == null)
+            {
+                Buffer.MemoryCopy(dk + t * HS, keptRow + C, bytes, bytes);
+                Buffer.MemoryCopy(dv + t * HS, keptRow + 2 * C, bytes, bytes);
+            }
+            else
+                Buffer.MemoryCopy(keptRow, dQkvAllHead + t * C3, bytes, bytes);
+        }
     }
 
     /// <summary>
