@@ -108,6 +108,9 @@ public sealed unsafe partial class Gpt : IDisposable
     /// <summary>Activations of the last forward by layout name (for tests and tools; the model uses typed pointers).</summary>
     public TensorBlock Activations => _acts ?? throw new InvalidOperationException("no forward has run yet");
 
+    /// <summary>The bf16 shadows of the product inputs the last forward wrote (bf16 models), else null; for tests.</summary>
+    internal Bf16Block? ActivationShadows => _shadowed ? _shadows : null;
+
     /// <summary>The activation pointers, once a forward has run and while the model is not disposed.</summary>
     private ActivationPointers Forwarded
     {
@@ -153,9 +156,9 @@ public sealed unsafe partial class Gpt : IDisposable
 
         float* last = Layer(L - 1).Residual3;
         using (Timer.Measure("layernorm.fwd"))
-            LayerNorm.Forward(a.Lnf, a.LnfMean, a.LnfRstd, last, p.Pointer(LnfW), p.Pointer(LnfB), BT, C);
+            LayerNorm.Forward(a.Lnf, a.LnfMean, a.LnfRstd, last, p.Pointer(LnfW), p.Pointer(LnfB), BT, C, HeadInput.Bf16);
         using (Timer.Measure("head.fwd"))
-            _gemm.LinearForward(a.Logits, HeadInput, HeadWeight, BT, C, Vp, 0f);
+            _gemm.LinearForward(a.Logits, HeadInput.WithBf16Written(), HeadWeight, BT, C, Vp, 0f);
         using (Timer.Measure("crossentropy.fwd"))
             CrossEntropy.Forward(a.Losses, a.Entropy, a.RowSum, a.Logits, _targets, BT, V, Vp, fastExp: _gemm.Precision == Precision.Bf16);
         double sum = 0;
@@ -173,22 +176,18 @@ public sealed unsafe partial class Gpt : IDisposable
         var w = _weights[l];
         var x = Layer(l);
         float* residual = LayerInput(l);
-        using (Timer.Measure("layernorm.fwd")) LayerNorm.Forward(x.Ln1, x.Ln1Mean, x.Ln1Rstd, residual, w.Ln1W, w.Ln1B, BT, C);
-        using (Timer.Measure("matmul.fwd")) MatMul.Forward(x.Qkv, x.QkvInput, w.QkvWeight, w.QkvB, BT, C, 3 * C, gemm: _gemm);
-        using (Timer.Measure("attention.fwd")) Attention.Forward(x.Atty, x.Att, x.Qkv, B, T, C, NH);
+        // bf16: LayerNorm, attention and GELU write their outputs' shadows in the pass that writes the outputs (null in fp32), and
+        // the products that read them are told so (WithBf16Written) instead of rounding again; the bits are the same.
+        using (Timer.Measure("layernorm.fwd")) LayerNorm.Forward(x.Ln1, x.Ln1Mean, x.Ln1Rstd, residual, w.Ln1W, w.Ln1B, BT, C, x.QkvInput.Bf16);
+        using (Timer.Measure("matmul.fwd")) MatMul.Forward(x.Qkv, x.QkvInput.WithBf16Written(), w.QkvWeight, w.QkvB, BT, C, 3 * C, gemm: _gemm);
+        using (Timer.Measure("attention.fwd")) Attention.Forward(x.Atty, x.Att, x.Qkv, B, T, C, NH, x.AttProjInput.Bf16, _gemm.Precision);
         using (Timer.Measure("matmul.fwd"))
-        {
-            Copy(x.Residual2, residual, (long)BT * C);
-            MatMul.Forward(x.Residual2, x.AttProjInput, w.AttProjWeight, w.AttProjB, BT, C, C, accumulate: true, gemm: _gemm);
-        }
-        using (Timer.Measure("layernorm.fwd")) LayerNorm.Forward(x.Ln2, x.Ln2Mean, x.Ln2Rstd, x.Residual2, w.Ln2W, w.Ln2B, BT, C);
-        using (Timer.Measure("matmul.fwd")) MatMul.Forward(x.Fch, x.FcInput, w.FcWeight, w.FcB, BT, C, 4 * C, gemm: _gemm);
-        using (Timer.Measure("gelu.fwd")) Gelu.Forward(x.FchGelu, x.Fch, (long)BT * 4 * C);
+            MatMul.Forward(x.Residual2, x.AttProjInput.WithBf16Written(), w.AttProjWeight, w.AttProjB, BT, C, C, gemm: _gemm, residual: residual);
+        using (Timer.Measure("layernorm.fwd")) LayerNorm.Forward(x.Ln2, x.Ln2Mean, x.Ln2Rstd, x.Residual2, w.Ln2W, w.Ln2B, BT, C, x.FcInput.Bf16);
+        using (Timer.Measure("matmul.fwd")) MatMul.Forward(x.Fch, x.FcInput.WithBf16Written(), w.FcWeight, w.FcB, BT, C, 4 * C, gemm: _gemm);
+        using (Timer.Measure("gelu.fwd")) Gelu.Forward(x.FchGelu, x.Fch, (long)BT * 4 * C, x.FcProjInput.Bf16);
         using (Timer.Measure("matmul.fwd"))
-        {
-            Copy(x.Residual3, x.Residual2, (long)BT * C);
-            MatMul.Forward(x.Residual3, x.FcProjInput, w.FcProjWeight, w.FcProjB, BT, 4 * C, C, accumulate: true, gemm: _gemm);
-        }
+            MatMul.Forward(x.Residual3, x.FcProjInput.WithBf16Written(), w.FcProjWeight, w.FcProjB, BT, 4 * C, C, gemm: _gemm, residual: x.Residual2);
     }
 
     /// <summary>Layers the last forward ran (L unless it was an early-exit proxy forward).</summary>

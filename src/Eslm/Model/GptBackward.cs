@@ -85,9 +85,9 @@ public sealed unsafe partial class Gpt
         using (Timer.Measure("attention.bwd"))
         {
             if (keysAndValues) _s.DQkvSpan.Clear();
-            if (!compact) Attention.Backward(_s.DQkv, _s.DAtty, x.Qkv, x.Att, B, T, C, NH, _rows.ActiveLength);
+            if (!compact) Attention.Backward(_s.DQkv, _s.DAtty, x.Qkv, x.Att, B, T, C, NH, _rows.ActiveLength, _gemm.Precision);
             else Attention.BackwardKeptQueries(keysAndValues ? _s.DFch : _s.DQkv, keysAndValues ? _s.DQkv : null, _s.DAtty, _s.Gather,
-                x.Qkv, x.Att, B, T, C, NH, kept, _rows.SequenceKeptStart);
+                x.Qkv, x.Att, B, T, C, NH, kept, _rows.SequenceKeptStart, _gemm.Precision);
         }
         if (!compact || !keysAndValues) return rows;
         using (Timer.Measure("gather.bwd")) ScatterRowsInPlace(_s.DResidual, _rows.Kept, C);

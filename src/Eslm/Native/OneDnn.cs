@@ -15,7 +15,8 @@ namespace Eslm.Native;
 /// that accumulates (beta = 1), measured one after the other on Zen 5, 2 threads (docs/precision.md). They also need
 /// no primitive cache and no scratchpad. oneDNN threads with OpenMP (libgomp): the thread count follows
 /// <see cref="OpenBlas.Threads"/> (what <c>--threads</c> set) through omp_set_num_threads on the calling thread.</para>
-/// <para>Calls are serialised by a lock: the model issues its GEMMs from one thread.</para>
+/// <para>Calls are serialised by a lock: the model issues its GEMMs from one thread. Attention's small products are the
+/// exception (<see cref="GemmBf16OnThisThread"/>): each worker runs its own, single-threaded.</para>
 /// </summary>
 public static unsafe class OneDnn
 {
@@ -102,6 +103,26 @@ public static unsafe class OneDnn
             if (status != 0)
                 throw new InvalidOperationException($"oneDNN: {type} gemm {(char)ta}{(char)tb} m={m} n={n} k={k} lda={lda} ldb={ldb} ldc={ldc} failed (dnnl_status_t {status})");
         }
+    }
+
+    /// <summary>
+    /// The jit GEMM <c>dnnl_gemm_bf16bf16f32</c> (contract of <see cref="Matmul(DataType, bool, bool, int, int, int, float, void*, int, void*, int, float, float*, int)"/>,
+    /// bf16 operands) on the calling thread alone: one OpenMP thread, and no <see cref="Lock"/>, so several of Eslm's
+    /// workers run their own small products at once (attention's per-(batch, head) products, each worker owning its
+    /// output). The jit GEMM keeps no state between calls.
+    /// </summary>
+    public static void GemmBf16OnThisThread(bool transA, bool transB, int m, int n, int k, float alpha,
+        ushort* a, int lda, ushort* b, int ldb, float beta, float* c, int ldc)
+    {
+        if (m == 0 || n == 0) return;
+        if (k == 0) throw new ArgumentOutOfRangeException(nameof(k), "an empty product (k = 0) has no bf16 operands");
+        EnsureBf16();
+        GemmFlops.Add(m, n, k);
+        if (_threadsSet != 1) { omp_set_num_threads(1); _threadsSet = 1; }
+        byte ta = transA ? (byte)'T' : (byte)'N', tb = transB ? (byte)'T' : (byte)'N';
+        int status = dnnl_gemm_bf16bf16f32(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        if (status != 0)
+            throw new InvalidOperationException($"oneDNN: bf16 gemm {(char)ta}{(char)tb} m={m} n={n} k={k} lda={lda} ldb={ldb} ldc={ldc} failed (dnnl_status_t {status})");
     }
 
     /// <summary>The OpenMP thread count oneDNN runs with: <see cref="OpenBlas.Threads"/> (what --threads set), else every core.</summary>

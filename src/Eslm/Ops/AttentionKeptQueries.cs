@@ -20,13 +20,16 @@ public static unsafe partial class Attention
     /// null, their gradients at the kept rows only are written to <paramref name="dQkvKept"/> (dropped tokens' keys and values
     /// are treated as constants); otherwise the gradients of all positions are added to <paramref name="dQkvAll"/> (exact;
     /// the caller zeroes it), and dQ is scattered there too.</para>
+    /// <para><paramref name="precision"/> bf16 runs the four products on bf16 operands (AttentionBf16.cs).</para>
     /// </summary>
     public static void BackwardKeptQueries(float* dQkvKept, float* dQkvAll, float* dOutKept, float* qKept, float* qkv, float* att,
-        int batchSize, int sequenceLength, int channels, int heads, int[] keptRows, int[] sequenceStart)
+        int batchSize, int sequenceLength, int channels, int heads, int[] keptRows, int[] sequenceStart, Precision precision = Precision.Fp32)
     {
         int B = batchSize, T = sequenceLength, C = channels, NH = heads, HS = C / NH, C3 = 3 * C;
         float scale = 1f / MathF.Sqrt(HS);
-        int workers = Math.Max(1, Math.Min(Parallelism.Threads, B * NH));
+        bool bf16 = precision == Precision.Bf16;
+        int workers = Workers(B * NH);
+        using var rounded = new Bf16Scratch(bf16, workers, T, HS);
         long perWorker = 2L * BlockSize * T + 2L * T * HS;
         float[] scratchArray = ArrayPool<float>.Shared.Rent((int)(workers * perWorker));
         fixed (float* scratchBase = scratchArray)
@@ -42,12 +45,18 @@ public static unsafe partial class Attention
                 float* q = qKept + (long)o * C + h * HS, dq = dQkvKept + (long)o * C3 + h * HS;
                 float* dOut = dOutKept + (long)o * C + h * HS;
                 float* p = scratch + worker * perWorker, dp = p + (long)BlockSize * T;
+                int seen = (int)(keptRows[o + m - 1] - rowBase) + 1; // keys up to the last kept query's position
+                ushort* qb = rounded.Q(worker), kb = rounded.K(worker), vb = rounded.V(worker), dOutB = rounded.DOut(worker), blockB = rounded.Block(worker);
+                if (bf16)
+                {
+                    RoundRows(k, C3, kb, HS, seen, HS); RoundRows(v, C3, vb, HS, seen, HS);
+                    RoundRows(q, C, qb, HS, m, HS); RoundRows(dOut, C, dOutB, HS, m, HS); // compact: the kept queries
+                }
                 float* dk, dv; int ldKv;
                 if (dQkvAll != null) { dk = dQkvAll + rowBase * C3 + C + h * HS; dv = dk + C; ldKv = C3; }
                 else
                 {
                     dk = dp + (long)BlockSize * T; dv = dk + (long)T * HS; ldKv = HS;
-                    int seen = (int)(keptRows[o + m - 1] - rowBase) + 1;
                     new Span<float>(dk, seen * HS).Clear();
                     new Span<float>(dv, seen * HS).Clear();
                 }
@@ -64,32 +73,47 @@ public static unsafe partial class Attention
                         Buffer.MemoryCopy(a + (long)(visible - 1) * T, pr, visible * sizeof(float), visible * sizeof(float));
                         new Span<float>(pr + visible, keys - visible).Clear();
                     }
-                    float* dOutBlock = dOut + (long)j0 * C;
-                    OpenBlas.Sgemm(false, true, rows, keys, HS, 1f, dOutBlock, C, v, C3, 0f, dp, keys);
-                    OpenBlas.Sgemm(true, false, keys, HS, rows, 1f, p, keys, dOutBlock, C, 1f, dv, ldKv);
+                    var dOutBlock = new Strided(dOut + (long)j0 * C, C, dOutB + (long)j0 * HS, HS);
+                    Product(bf16, false, true, rows, keys, HS, 1f, dOutBlock, new(v, C3, vb, HS), 0f, dp, keys);
+                    if (bf16) RoundRows(p, keys, blockB, keys, rows, keys);
+                    Product(bf16, true, false, keys, HS, rows, 1f, new(p, keys, blockB, keys), dOutBlock, 1f, dv, ldKv);
                     for (int j = j0; j < j1; j++)
                     {
                         int visible = (int)(keptRows[o + j] - rowBase) + 1;
                         SoftmaxBackwardRow(dp + (long)(j - j0) * keys, p + (long)(j - j0) * keys, visible, keys);
                     }
-                    OpenBlas.Sgemm(false, false, rows, HS, keys, scale, dp, keys, k, C3, 0f, dq + (long)j0 * C3, C3);
-                    OpenBlas.Sgemm(true, false, keys, HS, rows, scale, dp, keys, q + (long)j0 * C, C, 1f, dk, ldKv);
+                    if (bf16) RoundRows(dp, keys, blockB, keys, rows, keys);
+                    var dS = new Strided(dp, keys, blockB, keys);
+                    Product(bf16, false, false, rows, HS, keys, scale, dS, new(k, C3, kb, HS), 0f, dq + (long)j0 * C3, C3);
+                    Product(bf16, true, false, keys, HS, rows, scale, dS, new(q + (long)j0 * C, C, qb + (long)j0 * HS, HS), 1f, dk, ldKv);
                 }
-                for (int j = 0; j < m; j++)
-                {
-                    long t = keptRows[o + j] - rowBase;
-                    float* keptRow = dq + (long)j * C3;
-                    if (dQkvAll == null)
-                    {
-                        Buffer.MemoryCopy(dk + t * HS, keptRow + C, HS * sizeof(float), HS * sizeof(float));
-                        Buffer.MemoryCopy(dv + t * HS, keptRow + 2 * C, HS * sizeof(float), HS * sizeof(float));
-                    }
-                    else
-                        Buffer.MemoryCopy(keptRow, dQkvAll + (rowBase + t) * C3 + h * HS, HS * sizeof(float), HS * sizeof(float));
-                }
+                PlaceKeptRowGradients(dq, dk, dv, dQkvAll == null ? null : dQkvAll + rowBase * C3 + h * HS, keptRows, o, m, rowBase, C, HS);
             });
         }
         ArrayPool<float>.Shared.Return(scratchArray);
+    }
+
+    /// <summary>
+    /// One (batch, head)'s gradients into place, row j being kept query <c>keptRows[first + j]</c>: with
+    /// <paramref name="dQkvAllHead"/> null, the kept positions' dK and dV (<paramref name="dk"/>, <paramref name="dv"/>:
+    /// [positions, HS]) go next to their dQ in the compact rows; otherwise dQ is scattered to the positions there.
+    /// </summary>
+    private static void PlaceKeptRowGradients(float* dq, float* dk, float* dv, float* dQkvAllHead, int[] keptRows, int first, int m,
+        long rowBase, int C, int HS)
+    {
+        int C3 = 3 * C, bytes = HS * sizeof(float);
+        for (int j = 0; j < m; j++)
+        {
+            long t = keptRows[first + j] - rowBase;
+            float* keptRow = dq + (long)j * C3;
+            if (dQkvAllHead == null)
+            {
+                Buffer.MemoryCopy(dk + t * HS, keptRow + C, bytes, bytes);
+                Buffer.MemoryCopy(dv + t * HS, keptRow + 2 * C, bytes, bytes);
+            }
+            else
+                Buffer.MemoryCopy(keptRow, dQkvAllHead + t * C3, bytes, bytes);
+        }
     }
 
     /// <summary>

@@ -59,8 +59,9 @@ internal sealed unsafe class Bf16Gemm : GemmBackend
         if (rows == 0) return;
         int C = inChannels, OC = outChannels;
         // The shadow holds bf16(input) after every forward product, even one that runs in fp32 below: the backward trusts it.
+        // Its producer may have written it already (LayerNorm, GELU: in the pass that wrote the fp32 values).
         ushort* x = input.Bf16;
-        if (x != null) Bf16.FromFloat(input.Values, C, x, rows, C);
+        if (x != null && !input.Bf16Written) Bf16.FromFloat(input.Values, C, x, rows, C);
         if (C < MinBf16K) { GemmBackend.Fp32.LinearForward(output, input, weight, rows, C, OC, beta); return; }
         ushort* w = Weight(weight, (long)OC * C);
         if (x == null)

@@ -14,7 +14,12 @@ public static unsafe class Gelu
     private const float Scale = 0.7978845608028654f; // √(2/π)
     private const float Cube = 0.044715f;
 
-    public static void Forward(float* output, float* input, long count)
+    /// <summary>
+    /// Forward. With <paramref name="outputBf16"/> (count values, may be null) it also writes bf16(output) (round to
+    /// nearest even, <see cref="Bf16.FromFloat(float)"/>) in the same loop: the shadow the next bf16 product reads,
+    /// without a separate rounding pass. The fp32 output is the same either way.
+    /// </summary>
+    public static void Forward(float* output, float* input, long count, ushort* outputBf16 = null)
     {
         Parallelism.For(checked((int)(count / 16 + 1)), 256, (s, e) =>
         {
@@ -23,12 +28,15 @@ public static unsafe class Gelu
             {
                 var x = Vector512.Load(input + i);
                 var u = Vector512.Create(Scale) * (x + Vector512.Create(Cube) * x * x * x);
-                Vector512.Store(x * Sigmoid2(u), output + i);
+                var y = x * Sigmoid2(u);
+                Vector512.Store(y, output + i);
+                if (outputBf16 != null) Vector256.Store(Bf16.FromFloat(y), outputBf16 + i);
             }
             for (; i < end; i++)
             {
                 float x = input[i];
                 output[i] = x / (1f + MathF.Exp(-2f * Scale * (x + Cube * x * x * x)));
+                if (outputBf16 != null) outputBf16[i] = Bf16.FromFloat(output[i]);
             }
         });
     }

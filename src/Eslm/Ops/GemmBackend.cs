@@ -6,8 +6,8 @@ namespace Eslm.Ops;
 /// The one place the matrix products of the linear layers and the LM head pick their precision. Both products of a
 /// linear map y = x·Wᵀ (W stored [outC, inC], row-major, like nn.Linear) go through here: the forward and the backward
 /// pair dX = dY·W, dW += dYᵀ·X. <see cref="For"/> returns OpenBLAS SGEMM for fp32 (exactly the calls the engine always
-/// made, so fp32 stays bit-for-bit) or oneDNN bf16 for bf16. Attention's batched products stay fp32 in OpenBLAS
-/// (docs/precision.md says why).
+/// made, so fp32 stays bit-for-bit) or oneDNN bf16 for bf16. Attention's batched products are small and run on Eslm's
+/// workers; they pick their precision in <see cref="Attention"/> (AttentionBf16.cs).
 /// </summary>
 public abstract unsafe class GemmBackend : IDisposable
 {

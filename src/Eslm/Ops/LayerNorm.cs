@@ -13,7 +13,13 @@ public static unsafe class LayerNorm
 {
     public const float Epsilon = 1e-5f;
 
-    public static void Forward(float* output, float* mean, float* rstd, float* input, float* weight, float* bias, int rows, int channels)
+    /// <summary>
+    /// Forward. With <paramref name="outputBf16"/> ([N,C], may be null) it also writes bf16(output) (round to nearest
+    /// even, <see cref="Bf16.FromFloat(float)"/>) in the same loop: the shadow a bf16 product reads next, without a
+    /// separate rounding pass over the output. The fp32 output is the same either way.
+    /// </summary>
+    public static void Forward(float* output, float* mean, float* rstd, float* input, float* weight, float* bias, int rows, int channels,
+        ushort* outputBf16 = null)
     {
         int C = channels;
         Parallelism.For(rows, 16, (start, end) =>
@@ -21,14 +27,23 @@ public static unsafe class LayerNorm
             for (int r = start; r < end; r++)
             {
                 float* x = input + (long)r * C, o = output + (long)r * C;
+                ushort* ob = outputBf16 == null ? null : outputBf16 + (long)r * C;
                 float m = Sum(x, C) / C;
                 float v = SumSquaredDeviation(x, m, C) / C;
                 float s = 1f / MathF.Sqrt(v + Epsilon);
                 int c = 0;
                 var vm = Vector512.Create(m); var vs = Vector512.Create(s);
                 for (; c + 16 <= C; c += 16)
-                    Vector512.Store((Vector512.Load(x + c) - vm) * vs * Vector512.Load(weight + c) + Vector512.Load(bias + c), o + c);
-                for (; c < C; c++) o[c] = (x[c] - m) * s * weight[c] + bias[c];
+                {
+                    var y = (Vector512.Load(x + c) - vm) * vs * Vector512.Load(weight + c) + Vector512.Load(bias + c);
+                    Vector512.Store(y, o + c);
+                    if (ob != null) Vector256.Store(Bf16.FromFloat(y), ob + c);
+                }
+                for (; c < C; c++)
+                {
+                    o[c] = (x[c] - m) * s * weight[c] + bias[c];
+                    if (ob != null) ob[c] = Bf16.FromFloat(o[c]);
+                }
                 mean[r] = m; rstd[r] = s;
             }
         });

@@ -13,24 +13,34 @@ public static unsafe class MatMul
     /// <summary>
     /// Forward. With <paramref name="accumulate"/>, adds into the existing output instead of overwriting it: the
     /// residual stream uses this to fuse "x + proj(y)" into the GEMM (beta = 1) with no separate buffer or pass.
+    /// With <paramref name="residual"/> ([rows, OC], not aliasing the output) the output is residual + bias + input·Wᵀ:
+    /// the residual add that starts a new residual-stream buffer, written in the pass that writes the bias (the same
+    /// float additions as copying the residual and accumulating, one pass over the rows fewer).
     /// </summary>
     public static void Forward(float* output, Operand input, Operand weight, float* bias, int rows, int inChannels, int outChannels,
-        bool accumulate = false, GemmBackend? gemm = null)
+        bool accumulate = false, GemmBackend? gemm = null, float* residual = null)
     {
         int OC = outChannels;
-        if (bias != null)
+        if (residual != null && accumulate) throw new ArgumentException("a product adds onto its residual or onto its output, not both");
+        if (bias != null || residual != null)
         {
             Parallelism.For(rows, 32, (start, end) =>
             {
                 for (int r = start; r < end; r++)
                 {
-                    float* o = output + (long)r * OC;
-                    if (accumulate) TensorPrimitives.Add(new ReadOnlySpan<float>(o, OC), new ReadOnlySpan<float>(bias, OC), new Span<float>(o, OC));
-                    else Buffer.MemoryCopy(bias, o, OC * sizeof(float), OC * sizeof(float));
+                    var o = new Span<float>(output + (long)r * OC, OC);
+                    var b = new ReadOnlySpan<float>(bias, OC);
+                    if (residual != null)
+                    {
+                        var x = new ReadOnlySpan<float>(residual + (long)r * OC, OC);
+                        if (bias != null) TensorPrimitives.Add(x, b, o); else x.CopyTo(o);
+                    }
+                    else if (accumulate) TensorPrimitives.Add(o, b, o);
+                    else b.CopyTo(o);
                 }
             });
         }
-        float beta = accumulate || bias != null ? 1f : 0f;
+        float beta = accumulate || bias != null || residual != null ? 1f : 0f;
         (gemm ?? GemmBackend.Fp32).LinearForward(output, input, weight, rows, inChannels, OC, beta);
     }
 

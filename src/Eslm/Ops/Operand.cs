@@ -18,6 +18,12 @@ public readonly unsafe struct Operand
     /// </summary>
     public readonly Tensors.Bf16Mirror? Mirror;
 
+    /// <summary>
+    /// The shadow already holds bf16(<see cref="Values"/>): the op that produced the values wrote their rounding in the
+    /// same pass (LayerNorm, GELU), so a forward product reads it instead of rounding the values again.
+    /// </summary>
+    public readonly bool Bf16Written;
+
     public Operand(float* values, ushort* bf16 = null, Tensors.Bf16Mirror? mirror = null)
     {
         Values = values;
@@ -25,9 +31,15 @@ public readonly unsafe struct Operand
         Mirror = bf16 == null ? null : mirror;
     }
 
+    private Operand(float* values, ushort* bf16, Tensors.Bf16Mirror? mirror, bool bf16Written) : this(values, bf16, mirror) =>
+        Bf16Written = bf16 != null && bf16Written;
+
+    /// <summary>This operand, stating that its producer has written bf16(values) into the shadow (see <see cref="Bf16Written"/>).</summary>
+    public Operand WithBf16Written() => new(Values, Bf16, Mirror, true);
+
     /// <summary>An operand with no bf16 shadow (a bf16 product rounds it into scratch).</summary>
     public static implicit operator Operand(float* values) => new(values);
 
     /// <summary>The operand from element <paramref name="offset"/> on (a row range's first row), shadow included.</summary>
-    public Operand At(long offset) => new(Values + offset, Bf16 == null ? null : Bf16 + offset, Mirror);
+    public Operand At(long offset) => new(Values + offset, Bf16 == null ? null : Bf16 + offset, Mirror, Bf16Written);
 }

@@ -1,8 +1,9 @@
 namespace Eslm.Tensors;
 
 /// <summary>
-/// Operand precision of the linear layers' and LM head's matrix products (docs/precision.md). Everything else (master
-/// weights, gradients, AdamW, LayerNorm, GELU, attention, softmax, cross-entropy, selection) is fp32 in both.
+/// Operand precision of the matrix products of the linear layers, the LM head and (training forward and backward)
+/// attention (docs/precision.md). Everything else (master weights, gradients, AdamW, LayerNorm, GELU, softmax,
+/// cross-entropy, selection, the KV-cache sampler's attention) is fp32 in both.
 /// </summary>
 public enum Precision
 {

@@ -46,6 +46,28 @@ public class Bf16ShadowTests
     }
 
     [SkippableFact]
+    public unsafe void The_forward_leaves_every_shadow_holding_the_bf16_rounding_of_its_activation()
+    {
+        Blas.Ensure();
+        Skip.If(OneDnn.Bf16Unavailable is not null, OneDnn.Bf16Unavailable);
+        var c = ModelCase.Random(Config, B, T, 10);
+        using var gpt = ModelTestSupport.Create(Config, c.Parameters);
+        gpt.Precision = Precision.Bf16;
+        gpt.Forward(c.Inputs, c.Targets, B, T);
+        // LayerNorm, attention and GELU write their shadows themselves (the products trust them and do not round again).
+        // A wrong or missing fused write shows here, and in the dW products that read it.
+        var shadows = gpt.ActivationShadows!;
+        foreach (var spec in shadows.Specs)
+        {
+            var values = gpt.Activations.Span(spec.Name);
+            var expected = new ushort[values.Length];
+            fixed (float* v = values) fixed (ushort* e = expected) Bf16.FromFloat(v, e, values.Length);
+            var actual = new ReadOnlySpan<ushort>(shadows.Pointer(spec.Name), values.Length);
+            Assert.True(actual.SequenceEqual(expected), $"shadow '{spec.Name}' is not bf16 of its activation");
+        }
+    }
+
+    [SkippableFact]
     public void Weights_changed_between_forward_and_backward_are_rounded_again_for_the_backward()
     {
         Blas.Ensure();
