@@ -43,8 +43,9 @@ public static class CommittedRuns
     public const string IgnoreText = """
         # Written by eslm experiment run (issue 23). Committed: experiment.json, report.md, summary.json, plots/, and per run
         # run.json, eval.json and metrics.jsonl.gz. Kept on the machine that trained: checkpoints, the uncompressed log,
-        # locks, the reference's loss sidecar and its retrained copy.
+        # files being written (.NAME.tmp-…), locks, the reference's loss sidecar and its retrained copy.
         step-*/
+        .*.tmp-*
         metrics.jsonl
         *.lock
         *.lock.*

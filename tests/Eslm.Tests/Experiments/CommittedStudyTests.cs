@@ -50,7 +50,7 @@ public class CommittedStudyTests : DataTestBase
         string trained = Path.Combine(Dir, "trained");
         new ExperimentRunner(spec, trained, new TestHost()).Run();
         string ignore = File.ReadAllText(Path.Combine(trained, ".gitignore"));
-        foreach (string pattern in new[] { "step-*/", "metrics.jsonl\n", "*.lock\n", "*.lock.*", "*.reference-losses.bin", "reference/rebuilt/" }) Assert.Contains(pattern, ignore);
+        foreach (string pattern in new[] { "step-*/", ".*.tmp-*", "metrics.jsonl\n", "*.lock\n", "*.lock.*", "*.reference-losses.bin", "reference/rebuilt/" }) Assert.Contains(pattern, ignore);
         var runDirs = ExperimentRunner.Runs(spec, spec.Points).Select(r => ExperimentRunner.SeedDirectory(trained, r.Point, r.Arm.Name, r.Seed)).ToList();
         Assert.All(runDirs, d => Assert.True(File.Exists(Path.Combine(d, CommittedRuns.CompressedMetricsFile))));
         Assert.True(File.Exists(Path.Combine(trained, "reference", CommittedRuns.CompressedMetricsFile)));
