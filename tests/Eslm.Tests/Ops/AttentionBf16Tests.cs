@@ -110,17 +110,7 @@ public unsafe class AttentionBf16Tests(ITestOutputHelper output)
         int BT = B * T, C3 = 3 * C;
         var qkv = Randn(rng, BT * C3, 1.5);
         var dOut = Randn(rng, BT * C);
-        var kept = new List<int>();
-        var start = new int[B + 1];
-        for (int b = 0; b < B; b++)
-        {
-            start[b] = kept.Count;
-            for (int t = 0; t < T; t++)
-                if (rng.NextDouble() < keep || (b == 0 && t == T - 1)) kept.Add(b * T + t);
-                else Array.Clear(dOut, (b * T + t) * C, C);
-        }
-        start[B] = kept.Count;
-        int[] rows = kept.ToArray();
+        var (rows, start) = AttentionKeptQueriesTests.DrawKeptQueries(rng, B, T, C, keep, dOut);
         int n = rows.Length;
         var expected = new double[BT * C3];
         RefOps.AttentionBackward(expected, ToDouble(dOut), ToDouble(qkv), B, T, C, NH);

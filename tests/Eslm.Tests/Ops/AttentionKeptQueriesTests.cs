@@ -20,14 +20,12 @@ public unsafe class AttentionKeptQueriesTests
         { 1, 3, 12, 3, 0.6 }, { 2, 17, 12, 3, 0.5 }, { 1, 300, 8, 2, 0.95 }, { 3, 130, 10, 5, 0.3 }, { 2, 40, 6, 2, 0.05 },
     };
 
-    [Theory]
-    [MemberData(nameof(Cases))]
-    public void Matches_the_reference_restricted_to_kept_queries(int B, int T, int C, int NH, double keep)
+    /// <summary>
+    /// Keeps each query with probability <paramref name="keep"/> (always the first sequence's last one, so none is empty),
+    /// zeroing the dropped queries' rows of <paramref name="dOut"/>; returns the kept rows and each sequence's first index.
+    /// </summary>
+    internal static (int[] Rows, int[] Start) DrawKeptQueries(Random rng, int B, int T, int C, double keep, float[] dOut)
     {
-        var rng = new Random(B * 1000 + T + C);
-        int BT = B * T, C3 = 3 * C;
-        var qkv = Randn(rng, BT * C3, 1.5);
-        var dOut = Randn(rng, BT * C);
         var kept = new List<int>();
         var start = new int[B + 1];
         for (int b = 0; b < B; b++)
@@ -38,7 +36,18 @@ public unsafe class AttentionKeptQueriesTests
                 else Array.Clear(dOut, (b * T + t) * C, C);
         }
         start[B] = kept.Count;
-        int[] rows = kept.ToArray();
+        return (kept.ToArray(), start);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Matches_the_reference_restricted_to_kept_queries(int B, int T, int C, int NH, double keep)
+    {
+        var rng = new Random(B * 1000 + T + C);
+        int BT = B * T, C3 = 3 * C;
+        var qkv = Randn(rng, BT * C3, 1.5);
+        var dOut = Randn(rng, BT * C);
+        var (rows, start) = AttentionKeptQueriesTests.DrawKeptQueries(rng, B, T, C, keep, dOut);
         int n = rows.Length;
         var expected = new double[BT * C3];
         RefOps.AttentionBackward(expected, ToDouble(dOut), ToDouble(qkv), B, T, C, NH);
