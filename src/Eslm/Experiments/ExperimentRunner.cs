@@ -121,7 +121,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
     {
         if (worker)
         {
-            int left = Runs(Spec, points).Count(r => !File.Exists(Path.Combine(SeedDirectory(Directory, r.Point, r.Arm.Name, r.Seed, r.Rate), EvalFile)));
+            int left = Runs(Spec, points).Count(r => !IsFinished(r));
             if (left > 0)
             {
                 host.Log($"{left} run{(left == 1 ? "" : "s")} not finished yet (other workers have them); the last worker to finish writes the report");
@@ -130,6 +130,10 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         }
         return host.WriteReport(Directory);
     }
+
+    /// <summary>A run is finished when its eval.json exists (also a committed run without checkpoints).</summary>
+    private bool IsFinished((GridPoint Point, ArmSpec Arm, ulong Seed, double? Rate) r) =>
+        File.Exists(Path.Combine(SeedDirectory(Directory, r.Point, r.Arm.Name, r.Seed, r.Rate), EvalFile));
 
     /// <summary>The grid points this call runs: all, or those of the models asked for (each must exist).</summary>
     private List<GridPoint> SelectedPoints()
@@ -241,7 +245,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         if (Writer) CommittedRuns.Pack(dir);
         if (!System.IO.Directory.Exists(checkpoint) && !File.Exists(checkpoint))
         {
-            int left = Runs(Spec, points).Count(r => (seeds is null || seeds.Contains(r.Seed)) && UsesReference(r.Arm) && !File.Exists(Path.Combine(SeedDirectory(Directory, r.Point, r.Arm.Name, r.Seed, r.Rate), EvalFile)));
+            int left = Runs(Spec, points).Count(r => (seeds is null || seeds.Contains(r.Seed)) && UsesReference(r.Arm) && !IsFinished(r));
             if (left == 0) return (null, null);
             string rebuilt = Path.Combine(dir, RebuiltReferenceFolder);
             host.Log($"reference: its checkpoint {checkpoint} is not on this machine (a committed study?); {left} run{(left == 1 ? "" : "s")} left use it, " +
