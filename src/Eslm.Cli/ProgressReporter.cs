@@ -1,3 +1,4 @@
+using Eslm.Diagnostics;
 using System.Diagnostics;
 using System.Globalization;
 
@@ -79,6 +80,5 @@ public sealed class ProgressReporter(string label, long total, string unit, Text
 
     private static string Number(long x) => x.ToString(CultureInfo.InvariantCulture);
 
-    public static string Format(TimeSpan t) =>
-        t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:D2}m" : t.TotalMinutes >= 1 ? $"{(int)t.TotalMinutes}m{t.Seconds:D2}s" : $"{t.TotalSeconds:F0}s";
+    public static string Format(TimeSpan t) => Durations.Format(t);
 }

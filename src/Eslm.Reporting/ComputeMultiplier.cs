@@ -36,6 +36,17 @@ public readonly record struct MultiplierEstimate(double Mean, double Low, double
         };
     }
 
+    /// <summary>
+    /// Better (the rule saves compute) when the interval lies above 1, worse when below; a bound or a single seed has no
+    /// interval, so no verdict: "all seeds beyond clm's range" is not the same as an interval excluding 1.
+    /// </summary>
+    public Verdict Verdict =>
+        Bound != BoundSide.None || !double.IsFinite(Low) || !double.IsFinite(High) ? Verdict.NoInterval
+        : Low > 1 ? Verdict.Better : High < 1 ? Verdict.Worse : Verdict.NotDistinguishable;
+
+    /// <summary><see cref="Text"/> with the report's mark: " ✓" when the interval lies above 1, " ✗" when below.</summary>
+    public string MarkedText() => Text() + Verdict switch { Verdict.Better => " ✓", Verdict.Worse => " ✗", _ => "" };
+
     private static string Format(double x) => x.ToString(x >= 10 ? "F1" : "F2", System.Globalization.CultureInfo.InvariantCulture);
 }
 

@@ -57,6 +57,7 @@ public static class MultiplierTable
         $"loss, over the arm's own; above 1 the rule saves compute. {baseline}'s curve is, per seed, its best loss with at most that " +
         "cost over its budgets, interpolated linearly in log cost; geometric mean over seeds with the 95% interval taken on the log. " +
         $"\"> x×\" / \"< x×\" mark an arm whose loss lies outside {baseline}'s range: a bound, not an extrapolation; \"mixed\": seeds fell outside it on both sides. " +
+        "✓ / ✗: the interval lies above / below 1 (the rule saves / costs compute); bounds and single seeds have no interval, so no mark. " +
         $"The wall-clock multiplier uses only {baseline}'s runs timed on the arm run's machine and thread count.";
 
     /// <summary>Per model: the compute multiplier against budget (log x), with its interval, and a line at 1.</summary>

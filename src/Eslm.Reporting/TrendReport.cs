@@ -96,8 +96,8 @@ public static class TrendReport
                     md.Append($"| {arm.Name} | {ExperimentReport.G(p.Budget.Value)} |");
                     foreach (var d in deltas) md.Append(' ').Append(SummaryTable.DeltaCell(d, "F4", lowerIsBetter: true)).Append(" |");
                     md.Append(' ').Append(string.Join(" / ", deltas.Select(d => double.IsFinite(d.Mean) ? SeedStatistics.Word(SeedStatistics.Judge(d, true)) : "–"))).Append(" |");
-                    md.Append($" {MultiplierTable.Of(runs, baseline, p, arm.Name, MultiplierTable.Flops).Text()} |")
-                      .AppendLine($" {MultiplierTable.OfWallClock(runs, baseline, p, arm.Name).Text()} |");
+                    md.Append($" {MultiplierTable.Of(runs, baseline, p, arm.Name, MultiplierTable.Flops).MarkedText()} |")
+                      .AppendLine($" {MultiplierTable.OfWallClock(runs, baseline, p, arm.Name).MarkedText()} |");
                 }
             md.AppendLine();
             BaselineOnlyLine(md, runs, baseline, points);

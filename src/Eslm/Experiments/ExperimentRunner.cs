@@ -74,10 +74,14 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
             if (Writer) { CommittedRuns.WriteIgnoreFile(Directory); PackFinishedRuns(points); }
             var (reference, losses) = Spec.Reference is null ? (null, null) : TrainReference(points, cancel);
             // Smallest budgets first, so a partial study already has its first trend points.
-            foreach (var (point, arm, seed, rate) in Runs(Spec, points.OrderBy(p => p.BudgetIndex)).Where(r => seeds is null || seeds.Contains(r.Seed)))
+            var runs = Runs(Spec, points.OrderBy(p => p.BudgetIndex)).Where(r => seeds is null || seeds.Contains(r.Seed)).ToList();
+            var unfinished = Enumerable.Range(0, runs.Count).Where(i => !IsFinished(runs[i])).ToList();
+            var sitting = new SittingProgress(unfinished.Select(i => runs[i].Point.Budget.Value).ToList());
+            for (int i = 0; i < runs.Count; i++)
             {
                 cancel.ThrowIfCancellationRequested();
-                RunArm(arm, seed, point, rate, reference, losses, cancel);
+                var (point, arm, seed, rate) = runs[i];
+                RunArm(arm, seed, point, rate, reference, losses, cancel, sitting, unfinished.IndexOf(i));
             }
             return Writer ? WriteReport(points) : Directory;
         }
@@ -294,14 +298,26 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         return final;
     }
 
-    private void RunArm(ArmSpec arm, ulong seed, GridPoint point, double? rate, string? reference, string? losses, CancellationToken cancel)
+    /// <param name="sitting">This sitting's progress; <paramref name="index"/> is the run's place among the runs it found
+    /// unfinished (−1: finished before it started).</param>
+    private void RunArm(ArmSpec arm, ulong seed, GridPoint point, double? rate, string? reference, string? losses, CancellationToken cancel,
+        SittingProgress sitting, int index)
     {
         string dir = SeedDirectory(Directory, point, arm.Name, seed, rate);
         string label = string.Join("/", new[] { Spec.HasModelAxis ? point.ModelName : null, Spec.HasBudgetAxis ? GridPoint.BudgetFolder(point.Budget) : null,
             rate is { } r ? GridPoint.LearningRateFolder(r) : null, arm.Name, Spec.Seeds.Count > 1 ? $"seed{seed}" : null }.Where(x => x is not null));
-        if (File.Exists(Path.Combine(dir, EvalFile))) { host.Log($"{label}: finished earlier, kept"); return; }
+        if (File.Exists(Path.Combine(dir, EvalFile)))
+        {
+            host.Log($"{label}: finished earlier, kept");
+            if (index >= 0) sitting.Skipped(index);
+            return;
+        }
         using var claim = worker ? Claim(dir, label) : null;
-        if (worker && (claim is null || File.Exists(Path.Combine(dir, EvalFile)))) return; // another worker has it, or just finished it
+        if (worker && (claim is null || File.Exists(Path.Combine(dir, EvalFile)))) // another worker has it, or just finished it
+        {
+            if (index >= 0) sitting.Skipped(index);
+            return;
+        }
         var selection = SelectionBinding.Resolved(ExperimentSpec.WithReference(arm.Selection, reference, losses)).Validate();
         var budget = point.Budget;
         var train = budget.Kind == BudgetKind.Steps
@@ -310,7 +326,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         if (rate is { } lr) train = train with { LearningRate = (float)lr };
         bool resuming = Writer && PrepareForResume(dir);
         Sync();
-        host.Log($"{label}: {selection.Strategy}, budget {budget.Name} {Budget.Format(budget.Value)}{(resuming ? " (resuming)" : "")} → {dir}");
+        host.Log($"{(index >= 0 ? sitting.Label(index) + " " : "")}{label}: {selection.Strategy}, budget {budget.Name} {Budget.Format(budget.Value)}{(resuming ? " (resuming)" : "")} → {dir}");
 
         var data = host.OpenTrain(Spec.Data, train.BatchSize, train.SequenceLength, seed);
         var validation = host.OpenValidation(Spec.ValidationData ?? Spec.Data, train.BatchSize, train.SequenceLength, train.ValidationBatches);
@@ -344,6 +360,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
             CommittedRuns.Pack(dir);
         }
         Trained.Add(label);
+        if (index >= 0 && sitting.Trained(index, clock.Elapsed.TotalSeconds) is { } status) host.Log(status);
     }
 
     /// <summary>Issue 23: finished runs of older versions (or whose log changed) get their compressed log, the part a study commits.</summary>

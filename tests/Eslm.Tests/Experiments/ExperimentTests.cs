@@ -145,10 +145,16 @@ public class ExperimentTests : IDisposable
         var clmTime = File.GetLastWriteTimeUtc(clmEval);
         Assert.False(File.Exists(Path.Combine(root, "eslm-loss", "seed1", ExperimentRunner.EvalFile)));
 
-        var runner = new ExperimentRunner(spec, root, new TestHost());
+        var again = new TestHost();
+        var runner = new ExperimentRunner(spec, root, again);
         runner.Run();
         Assert.Equal(new[] { "eslm-loss", "random" }, runner.Trained);
         Assert.Equal(clmTime, File.GetLastWriteTimeUtc(clmEval));
+        // The second sitting numbers the two runs it found unfinished and says how much is left after each.
+        Assert.Contains(again.Logs, l => l.StartsWith("[1/2] eslm-loss: eslm,", StringComparison.Ordinal));
+        Assert.Contains(again.Logs, l => l.StartsWith("[2/2] random: random,", StringComparison.Ordinal));
+        Assert.Contains(again.Logs, l => l.StartsWith("sitting: 1 run trained in ", StringComparison.Ordinal) && l.Contains(", 1 left; about "));
+        Assert.Contains(again.Logs, l => l == "clm: finished earlier, kept");
         var steps = File.ReadLines(Path.Combine(root, "eslm-loss", "seed1", TrainingRun.MetricsFile))
             .Select(l => JsonNode.Parse(l)!).Where(n => (string?)n["type"] == "train").Select(n => (int)n["step"]!).ToList();
         Assert.Equal(Enumerable.Range(0, 6), steps);

@@ -60,6 +60,24 @@ public class ComputeMultiplierTests
     }
 
     [Fact]
+    public void The_report_marks_a_multiplier_only_when_its_interval_excludes_1()
+    {
+        var saves = ComputeMultiplier.Combine([new(2.0, BoundSide.None), new(2.2, BoundSide.None), new(1.9, BoundSide.None)]);
+        Assert.Equal(Verdict.Better, saves.Verdict);
+        Assert.EndsWith("] ✓", saves.MarkedText());
+        var costs = ComputeMultiplier.Combine([new(0.5, BoundSide.None), new(0.45, BoundSide.None), new(0.55, BoundSide.None)]);
+        Assert.Equal(Verdict.Worse, costs.Verdict);
+        Assert.EndsWith("] ✗", costs.MarkedText());
+        var wide = ComputeMultiplier.Combine([new(2, BoundSide.None), new(8, BoundSide.None)]); // t with 1 degree of freedom: [0.0…, 10…]
+        Assert.Equal(Verdict.NotDistinguishable, wide.Verdict);
+        Assert.Equal(wide.Text(), wide.MarkedText());
+        // Every seed beyond clm's range, or one seed: no interval, so no mark, however far from 1.
+        var bound = ComputeMultiplier.Combine([new(8, BoundSide.AtLeast), new(9, BoundSide.AtLeast), new(10, BoundSide.AtLeast)]);
+        Assert.Equal((Verdict.NoInterval, "> 8.96×"), (bound.Verdict, bound.MarkedText()));
+        Assert.Equal((Verdict.NoInterval, "3.00×"), (ComputeMultiplier.Combine([new(3, BoundSide.None)]) is var one ? (one.Verdict, one.MarkedText()) : default));
+    }
+
+    [Fact]
     public void A_bounded_seed_makes_the_combined_figure_a_bound_and_bounds_both_ways_give_none()
     {
         var atLeast = ComputeMultiplier.Combine([new(2, BoundSide.None), new(8, BoundSide.AtLeast)]);
