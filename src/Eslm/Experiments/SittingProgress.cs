@@ -1,4 +1,4 @@
-using Eslm.Diagnostics;
+using Eslm.IO;
 
 namespace Eslm.Experiments;
 

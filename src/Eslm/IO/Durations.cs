@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Eslm.Diagnostics;
+namespace Eslm.IO;
 
 /// <summary>How Eslm prints a duration in progress lines and ETAs: "45s", "3m07s", "2h05m".</summary>
 public static class Durations
