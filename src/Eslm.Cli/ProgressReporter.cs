@@ -43,7 +43,7 @@ public sealed class ProgressReporter(string label, long total, string unit, Text
         double seconds = (now - _first.Value.At).TotalSeconds;
         long work = done - _first.Value.Done;
         double? rate = seconds >= MinRateSeconds && work > 0 ? work / seconds : null;
-        string eta = final ? "" : rate is { } r ? $" | ETA {Format(TimeSpan.FromSeconds(Math.Min((Total - done) / r, 1e7)))}" : "";
+        string eta = final ? "" : rate is { } r ? $" | ETA {Durations.Format(TimeSpan.FromSeconds(Math.Min((Total - done) / r, 1e7)))}" : "";
         string speed = rate is { } v && unit != "%" ? $" | {Amount(v)}/s" : "";
         double fraction = Total > 0 ? Math.Min(1, (double)done / Total) : 1;
         string tail = details.Length > 0 ? " " + details : "";
@@ -79,6 +79,4 @@ public sealed class ProgressReporter(string label, long total, string unit, Text
         x.ToString(x >= 100 ? "F0" : x >= 10 ? "F1" : "F2", CultureInfo.InvariantCulture);
 
     private static string Number(long x) => x.ToString(CultureInfo.InvariantCulture);
-
-    public static string Format(TimeSpan t) => Durations.Format(t);
 }

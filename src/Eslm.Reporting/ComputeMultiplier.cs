@@ -45,7 +45,7 @@ public readonly record struct MultiplierEstimate(double Mean, double Low, double
         : Low > 1 ? Verdict.Better : High < 1 ? Verdict.Worse : Verdict.NotDistinguishable;
 
     /// <summary><see cref="Text"/> with the report's mark: " ✓" when the interval lies above 1, " ✗" when below.</summary>
-    public string MarkedText() => Text() + Verdict switch { Verdict.Better => " ✓", Verdict.Worse => " ✗", _ => "" };
+    public string MarkedText() => Text() + SeedStatistics.Mark(Verdict);
 
     private static string Format(double x) => x.ToString(x >= 10 ? "F1" : "F2", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -62,6 +62,9 @@ public static class SeedStatistics
         return (difference.Mean < 0) == lowerIsBetter ? Verdict.Better : Verdict.Worse;
     }
 
+    /// <summary>The tables' mark after a figure: " ✓" better, " ✗" worse, nothing otherwise.</summary>
+    public static string Mark(Verdict v) => v switch { Verdict.Better => " ✓", Verdict.Worse => " ✗", _ => "" };
+
     public static string Word(Verdict v) => v switch
     {
         Verdict.Better => "**better**",

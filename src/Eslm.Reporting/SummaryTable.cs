@@ -43,8 +43,7 @@ public static class SummaryTable
     public static string DeltaCell(Interval d, string format, bool lowerIsBetter)
     {
         if (!double.IsFinite(d.Mean)) return "–";
-        string mark = SeedStatistics.Judge(d, lowerIsBetter) switch { Verdict.Better => " ✓", Verdict.Worse => " ✗", _ => "" };
-        return (d.Mean >= 0 ? "+" : "") + Cell(d, format) + mark;
+        return (d.Mean >= 0 ? "+" : "") + Cell(d, format) + SeedStatistics.Mark(SeedStatistics.Judge(d, lowerIsBetter));
     }
 
     /// <summary>Per seed: the figure of each finished run of <paramref name="arm"/>.</summary>

@@ -1,3 +1,4 @@
+using Eslm.IO;
 using System.CommandLine;
 using System.Diagnostics;
 using Eslm.Experiments;
@@ -65,7 +66,7 @@ public static class DemoCommand
         return spec with { Seeds = seeds, Source = source };
     }
 
-    private static string Progress(Stopwatch clock) => ProgressReporter.Format(clock.Elapsed);
+    private static string Progress(Stopwatch clock) => Durations.Format(clock.Elapsed);
 
     /// <summary>Runs another eslm command in this process; a failure stops the demo.</summary>
     private static void Invoke(params string[] args)

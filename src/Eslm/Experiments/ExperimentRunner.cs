@@ -75,13 +75,17 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
             var (reference, losses) = Spec.Reference is null ? (null, null) : TrainReference(points, cancel);
             // Smallest budgets first, so a partial study already has its first trend points.
             var runs = Runs(Spec, points.OrderBy(p => p.BudgetIndex)).Where(r => seeds is null || seeds.Contains(r.Seed)).ToList();
-            var unfinished = Enumerable.Range(0, runs.Count).Where(i => !IsFinished(runs[i])).ToList();
-            var sitting = new SittingProgress(unfinished.Select(i => runs[i].Point.Budget.Value).ToList());
-            for (int i = 0; i < runs.Count; i++)
+            var unfinished = runs.Where(r => !IsFinished(r)).ToList();
+            var sitting = new SittingProgress(unfinished.Select(r => r.Point.Budget.Value).ToList());
+            foreach (var run in runs)
             {
                 cancel.ThrowIfCancellationRequested();
-                var (point, arm, seed, rate) = runs[i];
-                RunArm(arm, seed, point, rate, reference, losses, cancel, sitting, unfinished.IndexOf(i));
+                int k = unfinished.IndexOf(run); // −1: finished before this sitting started
+                var (point, arm, seed, rate) = run;
+                double? seconds = RunArm(arm, seed, point, rate, reference, losses, cancel, k >= 0 ? sitting.Label(k) + " " : "");
+                if (k < 0) continue;
+                if (seconds is not { } s) sitting.Skipped(k);
+                else if (sitting.Trained(k, s) is { } status) host.Log(status);
             }
             return Writer ? WriteReport(points) : Directory;
         }
@@ -298,26 +302,18 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         return final;
     }
 
-    /// <param name="sitting">This sitting's progress; <paramref name="index"/> is the run's place among the runs it found
-    /// unfinished (−1: finished before it started).</param>
-    private void RunArm(ArmSpec arm, ulong seed, GridPoint point, double? rate, string? reference, string? losses, CancellationToken cancel,
-        SittingProgress sitting, int index)
+    /// <summary>Trains and evaluates one run unless it is finished or another worker has it; returns its seconds, or null
+    /// when it did not train here.</summary>
+    /// <param name="prefix">Put before its first log line: its place in this sitting ("[3/17] "), or empty.</param>
+    private double? RunArm(ArmSpec arm, ulong seed, GridPoint point, double? rate, string? reference, string? losses, CancellationToken cancel,
+        string prefix)
     {
         string dir = SeedDirectory(Directory, point, arm.Name, seed, rate);
         string label = string.Join("/", new[] { Spec.HasModelAxis ? point.ModelName : null, Spec.HasBudgetAxis ? GridPoint.BudgetFolder(point.Budget) : null,
             rate is { } r ? GridPoint.LearningRateFolder(r) : null, arm.Name, Spec.Seeds.Count > 1 ? $"seed{seed}" : null }.Where(x => x is not null));
-        if (File.Exists(Path.Combine(dir, EvalFile)))
-        {
-            host.Log($"{label}: finished earlier, kept");
-            if (index >= 0) sitting.Skipped(index);
-            return;
-        }
+        if (File.Exists(Path.Combine(dir, EvalFile))) { host.Log($"{label}: finished earlier, kept"); return null; }
         using var claim = worker ? Claim(dir, label) : null;
-        if (worker && (claim is null || File.Exists(Path.Combine(dir, EvalFile)))) // another worker has it, or just finished it
-        {
-            if (index >= 0) sitting.Skipped(index);
-            return;
-        }
+        if (worker && (claim is null || File.Exists(Path.Combine(dir, EvalFile)))) return null; // another worker has it, or just finished it
         var selection = SelectionBinding.Resolved(ExperimentSpec.WithReference(arm.Selection, reference, losses)).Validate();
         var budget = point.Budget;
         var train = budget.Kind == BudgetKind.Steps
@@ -326,7 +322,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         if (rate is { } lr) train = train with { LearningRate = (float)lr };
         bool resuming = Writer && PrepareForResume(dir);
         Sync();
-        host.Log($"{(index >= 0 ? sitting.Label(index) + " " : "")}{label}: {selection.Strategy}, budget {budget.Name} {Budget.Format(budget.Value)}{(resuming ? " (resuming)" : "")} → {dir}");
+        host.Log($"{prefix}{label}: {selection.Strategy}, budget {budget.Name} {Budget.Format(budget.Value)}{(resuming ? " (resuming)" : "")} → {dir}");
 
         var data = host.OpenTrain(Spec.Data, train.BatchSize, train.SequenceLength, seed);
         var validation = host.OpenValidation(Spec.ValidationData ?? Spec.Data, train.BatchSize, train.SequenceLength, train.ValidationBatches);
@@ -360,7 +356,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
             CommittedRuns.Pack(dir);
         }
         Trained.Add(label);
-        if (index >= 0 && sitting.Trained(index, clock.Elapsed.TotalSeconds) is { } status) host.Log(status);
+        return clock.Elapsed.TotalSeconds;
     }
 
     /// <summary>Issue 23: finished runs of older versions (or whose log changed) get their compressed log, the part a study commits.</summary>
