@@ -19,8 +19,8 @@ public sealed class CliExperimentHost(IDistributed? processes = null) : IExperim
 
     public IDistributed Processes { get; } = processes ?? SingleProcess.Instance;
 
-    public IBatchSource OpenTrain(string data, int batchSize, int sequenceLength, ulong seed) =>
-        MpiCli.OpenSlice(Processes, batchSize, b => DataSources.OpenTrain(data, b, sequenceLength, seed));
+    public IBatchSource OpenTrain(string data, int batchSize, int sequenceLength, ulong seed, SamplingMode sampling) =>
+        MpiCli.OpenSlice(Processes, batchSize, b => DataSources.OpenTrain(data, b, sequenceLength, seed, sampling));
 
     public Func<IBatchSource>? OpenValidation(string data, int batchSize, int sequenceLength, int batches)
     {

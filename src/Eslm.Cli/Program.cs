@@ -32,6 +32,7 @@ public static class Program
                      DataCommand.Create(),
                      PrepareCommand.Create(),
                      DevMpiSelfTestCommand.Create(),
+                     DevDataCoverageCommand.Create(),
                  })
             root.Subcommands.Add(command);
         // Expanded before parsing (ConfigFile); declared so that every command's --help lists it.

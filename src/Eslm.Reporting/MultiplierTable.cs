@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Eslm.Experiments;
+using Eslm.Selection.Strategies;
 
 namespace Eslm.Reporting;
 
@@ -33,7 +34,7 @@ public static class MultiplierTable
         var seeds = new List<SeedMultiplier>();
         foreach (var run in runs.Where(r => r.Finished && r.Arm == arm && r.Point == point))
         {
-            var clm = runs.Where(r => r.Finished && r.Arm == baseline && r.Seed == run.Seed && r.Point.ModelName == point.ModelName
+            var clm = runs.Where(r => r.Finished && IsPlainTraining(r, baseline) && r.Seed == run.Seed && r.Point.ModelName == point.ModelName
                                       && (!sameMachine || r.Machine == run.Machine))
                 .Select(r => new CostLoss(cost(r), Loss(r))).Where(p => double.IsFinite(p.Loss) && p.Cost > 0).ToList();
             if (clm.Count == 0) continue;
@@ -41,6 +42,17 @@ public static class MultiplierTable
         }
         return ComputeMultiplier.Combine(seeds);
     }
+
+    /// <summary>
+    /// The runs that make up plain training's frontier: the baseline arm's and those of every other arm that trains on
+    /// all tokens (strategy clm: say clm at another learning rate). A rule is then matched against the best plain training
+    /// the experiment ran at each cost, so a win that only reflects the baseline's rate at one budget does not count.
+    /// </summary>
+    public static bool IsPlainTraining(RunLog r, string baseline) => r.Arm == baseline || r.Strategy == ClmSelector.StrategyName;
+
+    /// <summary>The arms other than the baseline that join its frontier (<see cref="IsPlainTraining"/>).</summary>
+    public static List<string> OtherPlainArms(ExperimentSpec spec, string baseline) =>
+        spec.Arms.Where(a => a.Name != baseline && a.Selection.Strategy == ClmSelector.StrategyName).Select(a => a.Name).ToList();
 
     /// <summary>summary.json's form: <c>{"mean", "low", "high", "n", "bound"}</c> (bound: null, "at_least", "at_most" or "mixed").</summary>
     public static JsonObject Json(MultiplierEstimate m) => new()
@@ -52,10 +64,13 @@ public static class MultiplierTable
     private static JsonNode? Finite(double v) => double.IsFinite(v) ? JsonValue.Create(Math.Round(v, 6)) : null;
 
     /// <summary>What the report's "compute ×" and "wall-clock ×" columns mean.</summary>
-    public static string Explanation(string baseline) =>
+    public static string Explanation(string baseline, IReadOnlyList<string>? otherPlainArms = null) =>
         $"Compute × (wall-clock ×): the accounted FLOPs (training wall-clock) at which {baseline} reaches the arm's final in-domain " +
         $"loss, over the arm's own; above 1 the rule saves compute. {baseline}'s curve is, per seed, its best loss with at most that " +
-        "cost over its budgets, interpolated linearly in log cost; geometric mean over seeds with the 95% interval taken on the log. " +
+        "cost over its budgets" + (otherPlainArms is { Count: > 0 } others
+            ? $" and those of the other plain-training arm{(others.Count == 1 ? "" : "s")} ({string.Join(", ", others)}: the best plain training run at each cost)"
+            : "") +
+        ", interpolated linearly in log cost; geometric mean over seeds with the 95% interval taken on the log. " +
         $"\"> x×\" / \"< x×\" mark an arm whose loss lies outside {baseline}'s range: a bound, not an extrapolation; \"mixed\": seeds fell outside it on both sides. " +
         "✓ / ✗: the interval lies above / below 1 (the rule saves / costs compute); bounds and single seeds have no interval, so no mark. " +
         $"The wall-clock multiplier uses only {baseline}'s runs timed on the arm run's machine and thread count.";

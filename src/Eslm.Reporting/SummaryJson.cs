@@ -76,6 +76,9 @@ public static class SummaryJson
             ["interval"] = "95% Student t over seeds; deltas are paired by seed",
             ["progress"] = StudyProgress.Json(spec, allRates ?? runs),
         };
+        // Plain-training arms besides the baseline join its frontier (MultiplierTable.IsPlainTraining); named when there are any.
+        if (baseline is not null && MultiplierTable.OtherPlainArms(spec, baseline) is { Count: > 0 } others)
+            root["multiplier_frontier_arms"] = new JsonArray(others.Prepend(baseline).Select(a => (JsonNode)a).ToArray());
         if (spec.LearningRates is { } rates)
         {
             root["learning_rates"] = new JsonArray(rates.Select(r => (JsonNode)r).ToArray());

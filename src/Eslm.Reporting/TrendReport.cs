@@ -80,7 +80,7 @@ public static class TrendReport
         if (baseline is null) { md.AppendLine("No clm arm, so no baseline to compare with.").AppendLine(); return; }
         md.AppendLine($"Paired Δ loss (arm − {baseline}, same seed) with its 95% interval; the verdict is **better** or worse only when the interval " +
                       "excludes 0, else n.d. (not distinguishable). Worst-domain = the largest per-domain loss over every evaluation set.").AppendLine();
-        md.AppendLine(MultiplierTable.Explanation(baseline)).AppendLine();
+        md.AppendLine(MultiplierTable.Explanation(baseline, MultiplierTable.OtherPlainArms(spec, baseline))).AppendLine();
         foreach (var model in spec.Points.Select(p => p.ModelName).Distinct())
         {
             var points = spec.Points.Where(p => p.ModelName == model).OrderBy(p => p.BudgetIndex).ToList();

@@ -62,6 +62,15 @@ public static class InspectDataFiles
                               $"{dataset.Shards[split].Count} shard(s), sizes ok");
         Console.WriteLine($"  domains: {string.Join(", ", dataset.Domains.Take(20))}{(dataset.Domains.Count > 20 ? ", …" : "")}");
         if (m.Sources is { } sources) Console.WriteLine($"  sources: {sources.Count} input file(s)");
+        if (dataset.Counts.GetValueOrDefault("train") is { Tokens: > 0 } && dataset.Counts.GetValueOrDefault("val") is { Tokens: > 0 })
+        {
+            using var train = TokenSequence.Open(directory, "train");
+            using var val = TokenSequence.Open(directory, "val");
+            int vocabulary = m.Tokenizer.VocabSize ?? 1 << 16; // token files hold uint16 ids
+            double loss = UnigramBaseline.CrossEntropy(train, val, vocabulary);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  unigram model (train-split token frequencies, add-one over {N(vocabulary)} ids): val loss {loss:F4} nats/token, what a model that ignores context reaches"));
+        }
     }
 
     /// <summary>A JSON or JSONL record file: what it is (by name or fields), records, keys; invalid JSON is an error.</summary>

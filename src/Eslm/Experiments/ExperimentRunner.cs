@@ -291,7 +291,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         host.Log($"reference: {r.ModelName} on {r.Data}, {r.Train.Steps} steps → {dir}");
         if (Writer) PrepareForResume(dir);
         Sync();
-        var train = host.OpenTrain(r.Data, r.Train.BatchSize, r.Train.SequenceLength, r.Train.Seed);
+        var train = host.OpenTrain(r.Data, r.Train.BatchSize, r.Train.SequenceLength, r.Train.Seed, r.Train.Sampling);
         var validation = host.OpenValidation(r.Data, r.Train.BatchSize, r.Train.SequenceLength, r.Train.ValidationBatches);
         string final = Path.GetFullPath(TrainingRun.Run(new RunOptions
         {
@@ -324,7 +324,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         Sync();
         host.Log($"{prefix}{label}: {selection.Strategy}, budget {budget.Name} {Budget.Format(budget.Value)}{(resuming ? " (resuming)" : "")} → {dir}");
 
-        var data = host.OpenTrain(Spec.Data, train.BatchSize, train.SequenceLength, seed);
+        var data = host.OpenTrain(Spec.Data, train.BatchSize, train.SequenceLength, seed, train.Sampling);
         var validation = host.OpenValidation(Spec.ValidationData ?? Spec.Data, train.BatchSize, train.SequenceLength, train.ValidationBatches);
         Func<Trainer, bool>? stop = budget.Kind == BudgetKind.Steps ? null : t => budget.Spent(t) >= budget.Value;
         Trainer? current = null; // captured for progress reports (the schedule position is asked for before every update)

@@ -9,8 +9,11 @@ namespace Eslm.Experiments;
 /// <summary>What an experiment needs from its surroundings: data, tokenizer, model loading and logging (the CLI supplies these).</summary>
 public interface IExperimentHost
 {
-    /// <summary>The training stream of a dataset; the same (path, seed) gives the same batches for every arm.</summary>
-    IBatchSource OpenTrain(string data, int batchSize, int sequenceLength, ulong seed);
+    /// <summary>
+    /// The training stream of a dataset, windows drawn as <paramref name="sampling"/> says (train.sampling); the same
+    /// (path, seed, sampling) gives the same batches for every arm.
+    /// </summary>
+    IBatchSource OpenTrain(string data, int batchSize, int sequenceLength, ulong seed, SamplingMode sampling);
 
     /// <summary>
     /// A factory of identical fixed validation streams (for the periodic validation), or null: for a dataset, an

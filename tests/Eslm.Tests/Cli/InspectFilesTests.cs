@@ -80,6 +80,7 @@ public class InspectFilesTests
             Assert.Equal(0, r.Code);
             Assert.Contains("Eslm dataset", r.Out);
             Assert.Contains("val held out as document-tails", r.Out);
+            Assert.Contains("unigram model (train-split token frequencies, add-one over 50,257 ids): val loss ", r.Out);
         }
         var shard = Path.Combine(dir["ds"], "val_000000.bin");
         File.WriteAllBytes(shard, File.ReadAllBytes(shard)[..^2]);

@@ -117,13 +117,47 @@ public class CommittedStudyTests : DataTestBase
         Assert.Equal(7.25, ((ValidationMetrics)MetricsLine.ReadFile(packed).Last()).Loss);
     }
 
-    private static RunLog Finished(GridPoint point, string arm, double flops, double seconds, double loss, string cpu)
+    private static RunLog Finished(GridPoint point, string arm, double flops, double seconds, double loss, string cpu, string? strategy = null)
     {
-        var run = new RunLog { Arm = arm, Seed = 1, Strategy = arm, Point = point };
+        var run = new RunLog { Arm = arm, Seed = 1, Strategy = strategy ?? arm, Point = point };
         run.Train.Add((TrainMetrics)MetricsLine.Parse(JsonNode.Parse(
             $$"""{"type": "train", "step": 0, "total_flops_accounted": {{flops}}, "total_seconds": {{seconds}}}""")!.AsObject()));
         run.Eval = JsonNode.Parse($$$"""{"eval": [{"name": "mix", "domain": "in", "loss": {{{loss}}}}], "machine": {"cpu": "{{{cpu}}}", "threads": 2}}""")!.AsObject();
         return run;
+    }
+
+    [Fact]
+    public void Every_plain_training_arm_joins_the_baseline_frontier_so_a_rule_meets_the_best_plain_rate()
+    {
+        var spec = Spec();
+        var (small, large) = (spec.Points[0], spec.Points[1]);
+        // clm (its rate chosen at the small budget): 1e12 → 6.0, 4e12 → 5.6. The same plain training at another rate
+        // ("clm-slow", strategy clm) reaches 5.0 at 4e12. A rule at 1e12 with loss 5.5: against clm alone it beats the
+        // whole frontier ("> 4×"); against the best plain training it is half-way in log between (1e12, 6.0) and
+        // (4e12, 5.0): 2e12 of plain training, 2×.
+        var runs = new List<RunLog>
+        {
+            Finished(small, "clm", 1e12, 100, 6.0, "A"), Finished(large, "clm", 4e12, 400, 5.6, "A"),
+            Finished(large, "clm-slow", 4e12, 400, 5.0, "A", strategy: "clm"),
+            Finished(large, "rho1", 1e12, 100, 5.5, "A"),
+        };
+        Assert.Equal(2.0, MultiplierTable.Of(runs, "clm", large, "rho1", MultiplierTable.Flops).Mean, 1e-9);
+        Assert.Equal(BoundSide.None, MultiplierTable.Of(runs, "clm", large, "rho1", MultiplierTable.Flops).Bound);
+        var clmAlone = runs.Where(r => r.Arm != "clm-slow").ToList();
+        Assert.Equal(BoundSide.AtLeast, MultiplierTable.Of(clmAlone, "clm", large, "rho1", MultiplierTable.Flops).Bound);
+        // The slower-rate arm is measured against the same frontier: it is its own best point, so exactly 1×.
+        Assert.Equal(1.0, MultiplierTable.Of(runs, "clm", large, "clm-slow", MultiplierTable.Flops).Mean, 1e-12);
+        Assert.Contains("and those of the other plain-training arm (clm-slow: the best plain training run at each cost)",
+            MultiplierTable.Explanation("clm", ["clm-slow"]));
+        Assert.DoesNotContain("other plain-training", MultiplierTable.Explanation("clm", []));
+
+        // summary.json names the frontier's arms, and its multipliers use them.
+        var twoPlain = spec with { Arms = [.. spec.Arms, spec.Arms[0] with { Name = "clm-slow" }] };
+        var summary = JsonNode.Parse(SummaryJson.Of(twoPlain, runs))!;
+        Assert.Equal(new[] { "clm", "clm-slow" }, summary["multiplier_frontier_arms"]!.AsArray().Select(n => (string)n!));
+        var rho = summary["points"]!.AsArray().Last()!["arms"]!.AsArray().First(a => (string?)a!["arm"] == "rho1")!;
+        Assert.Equal(2.0, (double)rho["compute_multiplier"]!["mean"]!, 1e-6);
+        Assert.Null(JsonNode.Parse(SummaryJson.Of(spec, runs))!["multiplier_frontier_arms"]);
     }
 
     [Fact]

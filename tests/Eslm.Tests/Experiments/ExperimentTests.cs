@@ -19,8 +19,14 @@ internal sealed class TestHost : IExperimentHost
     public List<string> Logs { get; } = new();
     public Action<string, double, StepResult>? OnProgress { get; set; }
 
-    public IBatchSource OpenTrain(string data, int batchSize, int sequenceLength, ulong seed) =>
-        new RandomTokenSource(batchSize, sequenceLength, TrainerHarness.Tiny.VocabSize, seed);
+    /// <summary>The samplings the runner asked for, in order (a test checks train.sampling reaches the data).</summary>
+    public List<SamplingMode> Samplings { get; } = new();
+
+    public IBatchSource OpenTrain(string data, int batchSize, int sequenceLength, ulong seed, SamplingMode sampling)
+    {
+        Samplings.Add(sampling);
+        return new RandomTokenSource(batchSize, sequenceLength, TrainerHarness.Tiny.VocabSize, seed);
+    }
 
     public Func<IBatchSource>? OpenValidation(string data, int batchSize, int sequenceLength, int batches) =>
         () => new RandomTokenSource(batchSize, sequenceLength, TrainerHarness.Tiny.VocabSize, 999);
@@ -106,6 +112,21 @@ public class ExperimentTests : IDisposable
         File.Delete(report);
         string again = ExperimentReport.Write(root);
         Assert.Equal(md.Split("_Rebuild")[0], File.ReadAllText(again).Split("_Rebuild")[0]);
+    }
+
+    [Fact]
+    public void The_train_sampling_of_an_experiment_reaches_every_runs_data_and_its_run_json()
+    {
+        Blas.Ensure();
+        string path = Spec("""{"steps": 2}""", steps: 2);
+        File.WriteAllText(path, File.ReadAllText(path).Replace("\"warmup\": 1}", "\"warmup\": 1, \"sampling\": \"sequential\"}"));
+        var spec = ExperimentSpec.Load(path) with { Eval = [], Tasks = [] };
+        string root = Path.Combine(_dir, "runs", spec.Name);
+        var host = new TestHost();
+        new ExperimentRunner(spec, root, host).Run();
+        Assert.Equal(Enumerable.Repeat(SamplingMode.Sequential, 3), host.Samplings); // one stream per arm
+        var run = JsonNode.Parse(File.ReadAllText(Path.Combine(root, "random", "seed1", TrainingRun.ConfigFile)))!;
+        Assert.Equal("sequential", (string?)run["options"]!["sampling"]);
     }
 
     /// <summary>Issue 22: an arm's run.json is the record `eslm train` writes (same keys, same order), plus where it sits in the experiment.</summary>

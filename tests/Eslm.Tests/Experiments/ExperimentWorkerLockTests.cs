@@ -31,11 +31,11 @@ public class ExperimentWorkerLockTests : DataTestBase
         private readonly TestHost _inner = new();
         public readonly ManualResetEventSlim Started = new(), Release = new();
 
-        public IBatchSource OpenTrain(string data, int batchSize, int sequenceLength, ulong seed)
+        public IBatchSource OpenTrain(string data, int batchSize, int sequenceLength, ulong seed, SamplingMode sampling)
         {
             Started.Set();
             Release.Wait(TimeSpan.FromMinutes(2));
-            return _inner.OpenTrain(data, batchSize, sequenceLength, seed);
+            return _inner.OpenTrain(data, batchSize, sequenceLength, seed, sampling);
         }
 
         public Func<IBatchSource>? OpenValidation(string data, int batchSize, int sequenceLength, int batches) => _inner.OpenValidation(data, batchSize, sequenceLength, batches);
