@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json.Nodes;
 using Eslm.Data;
 using Eslm.Experiments;
 using Eslm.Records;
+using Eslm.Training;
 
 namespace Eslm.Cli.Commands;
 
@@ -34,26 +34,20 @@ public static class DevDataCoverageCommand
 
     private static string Describe(string run, string? dataOverride, int? stepsOverride)
     {
-        string runJson = Path.Combine(run, "run.json");
+        string runJson = Path.Combine(run, RunRecord.FileName);
         if (!File.Exists(runJson)) throw new FileNotFoundException($"{runJson}: not found (not a run folder)");
-        JsonNode? root;
-        try { root = JsonNode.Parse(File.ReadAllText(runJson)); }
-        catch (System.Text.Json.JsonException e) { throw new InvalidDataException($"{runJson}: not valid JSON ({e.Message.Split(". ")[0]})"); }
-        var options = (root as JsonObject)?["options"] as JsonObject ?? throw new InvalidDataException($"{runJson}: no \"options\" object");
-        string data = dataOverride ?? Text(options, "data", runJson);
-        int batch = Int(options, "batch", runJson), seq = Int(options, "seq", runJson), accumulation = Int(options, "grad_accum", runJson);
-        ulong seed = (ulong)Int(options, "seed", runJson);
-        string samplingName = Text(options, "sampling", runJson);
-        if (!EnumNames.TryParse(typeof(SamplingMode), samplingName, out var sampling))
-            throw new InvalidDataException($"{runJson}: unknown sampling \"{samplingName}\"");
+        var record = RunRecord.Read(runJson); // typed and strict: a wrong key or type is one line naming the file
+        var train = record.Train;
+        string data = dataOverride ?? record.Data ?? throw new InvalidDataException($"{runJson}: options.data is null (give --data)");
         int steps = stepsOverride ?? LoggedSteps(run);
-        if (DataSources.OpenTrain(data, batch, seq, seed, (SamplingMode)sampling) is not DataLoader loader)
+        if (DataSources.OpenTrain(data, train.BatchSize, train.SequenceLength, train.Seed, train.Sampling) is not DataLoader loader)
             throw new ArgumentException($"{data}: not token data (random tokens have no positions to replay)");
         using (loader)
         {
-            var c = WindowCoverage.Replay(loader, (long)steps * accumulation);
+            var c = WindowCoverage.Replay(loader, (long)steps * train.GradientAccumulation);
             return string.Create(CultureInfo.InvariantCulture,
-                $"{run}: {steps:N0} steps × {accumulation} × {batch} × {seq}: {c.TokensRead:N0} tokens read of {c.SplitTokens:N0} ({c.Epochs:F3} epochs, {samplingName} windows); " +
+                $"{run}: {steps:N0} steps × {train.GradientAccumulation} × {train.BatchSize} × {train.SequenceLength}: {c.TokensRead:N0} tokens read of {c.SplitTokens:N0} " +
+                $"({c.Epochs:F3} epochs, {EnumNames.Name(train.Sampling)} windows); " +
                 $"{c.DistinctTokens:N0} distinct: {100 * c.RepeatFraction:F2}% of reads repeat a token an earlier window read");
         }
     }
@@ -63,10 +57,4 @@ public static class DevDataCoverageCommand
         string metrics = CommittedRuns.MetricsFile(run) ?? throw new FileNotFoundException($"{run}: no metrics.jsonl or metrics.jsonl.gz");
         return MetricsLine.ReadFile(metrics).OfType<TrainMetrics>().Select(m => m.Step + 1).DefaultIfEmpty(0).Max();
     }
-
-    private static string Text(JsonObject o, string key, string file) =>
-        o[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : throw new InvalidDataException($"{file}: options.{key} is not a string");
-
-    private static int Int(JsonObject o, string key, string file) =>
-        o[key] is JsonValue v && v.TryGetValue<int>(out int i) ? i : throw new InvalidDataException($"{file}: options.{key} is not an integer");
 }

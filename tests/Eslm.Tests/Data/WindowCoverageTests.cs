@@ -1,4 +1,6 @@
 using Eslm.Data;
+using Eslm.Model;
+using Eslm.Training;
 using Eslm.Tests.Cli;
 using Xunit;
 
@@ -61,8 +63,12 @@ public class WindowCoverageTests : DataTestBase
         string data = Shard("run-data.bin", 4000);
         string run = Path.Combine(Dir, "run");
         Directory.CreateDirectory(run);
-        File.WriteAllText(Path.Combine(run, "run.json"),
-            $$$"""{"model": {}, "options": {"data": "{{{data}}}", "batch": 3, "seq": 8, "grad_accum": 2, "seed": 5, "sampling": "random"} }""");
+        var record = new RunRecord
+        {
+            ModelName = "tiny", Model = GptConfig.FromPreset("tiny"), Data = data,
+            Train = new TrainOptions { BatchSize = 3, SequenceLength = 8, GradientAccumulation = 2, Seed = 5, Sampling = SamplingMode.Random },
+        };
+        File.WriteAllText(Path.Combine(run, RunRecord.FileName), record.ToFileText(null));
         File.WriteAllLines(Path.Combine(run, "metrics.jsonl"), Enumerable.Range(0, 7).Select(s => $$"""{"type":"train","step":{{s}},"loss":5}""")
             .Append("""{"type":"val","step":7,"loss":5}"""));
 
