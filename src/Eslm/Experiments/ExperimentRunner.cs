@@ -200,9 +200,26 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
                     throw new InvalidOperationException($"{Directory}: holds {before.Label} in '{before.Folder}' with another model, budget or schedule " +
                                                         $"({before.NominalSteps} nominal steps, now {point.NominalSteps}); use another --out or delete it");
             CheckArmsUnchanged(old);
-            host.Log($"{path}: the experiment file changed (arms, budgets, models or evaluation added or removed); finished arms are kept");
+            host.Log($"{path}: the experiment file changed ({DescribeChange(old)}); finished runs are kept");
         }
         AtomicWrite(path, text);
+    }
+
+    /// <summary>
+    /// What differs from the folder's experiment file, for the log: arms added or removed by name, then every other
+    /// top-level key that changed (a description edit must not read as "arms added").
+    /// </summary>
+    private string DescribeChange(ExperimentSpec old)
+    {
+        var (before, now) = (old.Arms.Select(a => a.Name).ToList(), Spec.Arms.Select(a => a.Name).ToList());
+        var changes = new List<string>();
+        if (now.Except(before).ToList() is { Count: > 0 } added) changes.Add("arms added: " + string.Join(", ", added));
+        if (before.Except(now).ToList() is { Count: > 0 } removed) changes.Add("arms removed: " + string.Join(", ", removed));
+        if (changes.Count == 0 && !JsonNode.DeepEquals(old.Source["arms"], Spec.Source["arms"]))
+            changes.Add("arm order or arms without results changed");
+        foreach (var key in Spec.Source.Select(p => p.Key).Union(old.Source.Select(p => p.Key)))
+            if (key != "arms" && !JsonNode.DeepEquals(old.Source[key], Spec.Source[key])) changes.Add(key + " changed");
+        return changes.Count > 0 ? string.Join("; ", changes) : "formatting only";
     }
 
     /// <summary>

@@ -10,9 +10,9 @@ public class ExperimentArmChangeTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("eslm-armchange-").FullName;
     public void Dispose() => Directory.Delete(_dir, true);
 
-    private static ExperimentSpec Spec(double alpha, string extraArm = "") => ExperimentSpec.Parse((JsonObject)JsonNode.Parse($$"""
+    private static ExperimentSpec Spec(double alpha, string extraArm = "", string description = "") => ExperimentSpec.Parse((JsonObject)JsonNode.Parse($$"""
         {
-          "name": "t", "model": {"preset": "tiny", "layers": 1, "heads": 2, "channels": 16, "context": 8, "vocab": 101},
+          "name": "t", "description": "{{description}}", "model": {"preset": "tiny", "layers": 1, "heads": 2, "channels": 16, "context": 8, "vocab": 101},
           "train": {"batch": 2, "seq": 8, "warmup": 0}, "data": "noisy", "budget": {"steps": 1}, "val_batches": 0,
           "arms": [{"name": "e", "strategy": "eslm", "alpha": {{alpha}}}{{extraArm}}]
         }
@@ -35,5 +35,18 @@ public class ExperimentArmChangeTests : IDisposable
         var host = new TestHost();
         new ExperimentRunner(Spec(0.5, ", {\"name\": \"c\", \"strategy\": \"clm\"}"), _dir, host).Run();
         Assert.Contains(host.Logs, l => l.Contains("e: finished earlier, kept"));
+        Assert.Contains(host.Logs, l => l.Contains("the experiment file changed (arms added: c); finished runs are kept"));
+    }
+
+    [Fact]
+    public void Editing_only_the_description_says_so_and_not_that_arms_changed()
+    {
+        new ExperimentRunner(Spec(0.5), _dir, new TestHost()).Run();
+        var host = new TestHost();
+        new ExperimentRunner(Spec(0.5, description: "measured"), _dir, host).Run();
+        var line = Assert.Single(host.Logs, l => l.Contains("the experiment file changed"));
+        Assert.Contains("(description changed)", line);
+        Assert.DoesNotContain("arms", line);
+        Assert.Contains("\"measured\"", File.ReadAllText(Path.Combine(_dir, "experiment.json")));
     }
 }
