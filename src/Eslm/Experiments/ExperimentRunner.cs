@@ -217,10 +217,13 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         if (before.Except(now).ToList() is { Count: > 0 } removed) changes.Add("arms removed: " + string.Join(", ", removed));
         if (changes.Count == 0 && !JsonNode.DeepEquals(old.Source["arms"], Spec.Source["arms"]))
             changes.Add("arm order or arms without results changed");
-        foreach (var key in Spec.Source.Select(p => p.Key).Union(old.Source.Select(p => p.Key)))
-            if (key != "arms" && !JsonNode.DeepEquals(old.Source[key], Spec.Source[key])) changes.Add(key + " changed");
+        changes.AddRange(ChangedKeys(old.Source, Spec.Source).Where(k => k != "arms").Select(k => k + " changed"));
         return changes.Count > 0 ? string.Join("; ", changes) : "formatting only";
     }
+
+    /// <summary>The keys of either object whose values differ (a missing key differs from a present one).</summary>
+    private static List<string> ChangedKeys(JsonObject a, JsonObject b) =>
+        a.Select(p => p.Key).Union(b.Select(p => p.Key)).Where(k => !JsonNode.DeepEquals(a[k], b[k])).ToList();
 
     /// <summary>
     /// Issue 13: an arm whose options changed while its results are on disk would be reported under the new options with
@@ -233,8 +236,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
             var before = old.Arms.FirstOrDefault(a => a.Name == arm.Name);
             if (before is null || !System.IO.Directory.Exists(Path.Combine(Directory, arm.Name))) continue;
             var (a, b) = (ArmJson(before), ArmJson(arm));
-            var changed = a.Select(p => p.Key).Union(b.Select(p => p.Key))
-                .Where(k => !JsonNode.DeepEquals(a[k], b[k])).ToList();
+            var changed = ChangedKeys(a, b);
             if (changed.Count > 0)
                 throw new InvalidOperationException($"{Directory}: arm {arm.Name} has results trained with other options ({string.Join(", ", changed)} changed); " +
                                                     $"give the changed arm a new name, or delete {Path.Combine(Directory, arm.Name)} to rerun it");
