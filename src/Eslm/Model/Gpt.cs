@@ -193,8 +193,14 @@ public sealed unsafe partial class Gpt : IDisposable
     /// <summary>Layers the last forward ran (L unless it was an early-exit proxy forward).</summary>
     public int LastForwardLayers { get; private set; }
 
-    /// <summary>Gradients ← 0 (call once per optimizer step; backward accumulates across micro-batches).</summary>
-    public void ZeroGradients() => Gradients.Clear();
+    /// <summary>
+    /// Gradients ← 0 (call once per optimizer step; backward accumulates across micro-batches). Skipped when they are
+    /// known to be zero: the trainer's AdamW pass clears them as it reads them, which saves a pass over memory.
+    /// </summary>
+    public void ZeroGradients()
+    {
+        if (!Gradients.IsKnownZero) Gradients.Clear();
+    }
 
     /// <summary>Layer <paramref name="l"/>'s parameter pointers (resolved once per model; for the KV-cache decoder).</summary>
     internal LayerTensors LayerWeights(int l) => _weights[l];

@@ -29,6 +29,7 @@ public sealed unsafe partial class Gpt
         if (dLosses.Length != BT) throw new ArgumentException($"expected {BT} token weights, got {dLosses.Length}");
 
         Parameters.Bf16Mirror?.Refresh(); // a no-op unless the weights changed since the forward
+        Gradients.MarkModified(); // written through raw pointers below
         _rows.Plan(dLosses, B, T);
         _s.DResidualSpan.Clear();
         if (_rows.Kept == 0) return;

@@ -41,9 +41,12 @@ public sealed unsafe class AdamW : IDisposable
     /// <summary>
     /// One AdamW step. When the parameter block keeps a bf16 mirror (<see cref="TensorBlock.Bf16Mirror"/>: a bf16 model),
     /// the pass also writes it: bf16(new value), exactly what <see cref="Bf16Mirror.Refresh"/> would round later, so the
-    /// weights are read once per step instead of twice.
+    /// weights are read once per step instead of twice. With <paramref name="clearGradients"/> the pass also writes zeros
+    /// over each gradient it has read (and marks the block cleared): the next step's zero_grad is then free instead of a
+    /// separate pass over memory (GPT-2 124M: a 500 MB block).
     /// </summary>
-    public void Update(TensorBlock parameters, TensorBlock gradients, float learningRate, float gradientScale = 1f)
+    public void Update(TensorBlock parameters, TensorBlock gradients, float learningRate, float gradientScale = 1f,
+        bool clearGradients = false)
     {
         Step++;
         parameters.MarkModified(); // weights change below: the mirror is stale until the pass below has written it
@@ -67,6 +70,7 @@ public sealed unsafe class AdamW : IDisposable
                 for (; i + 16 <= end; i += 16)
                 {
                     var gi = Vector512.Load(g + i) * vScale;
+                    if (clearGradients) Vector512.Store(Vector512<float>.Zero, g + i);
                     var mi = vb1 * Vector512.Load(m + i) + vb1c * gi;
                     var vi = vb2 * Vector512.Load(v + i) + vb2c * gi * gi;
                     var pi = Vector512.Load(p + i) * vDecay;
@@ -77,6 +81,7 @@ public sealed unsafe class AdamW : IDisposable
                 for (; i < end; i++)
                 {
                     float gi = g[i] * gradientScale;
+                    if (clearGradients) g[i] = 0f;
                     float mi = b1 * m[i] + (1f - b1) * gi;
                     float vi = b2 * v[i] + (1f - b2) * gi * gi;
                     m[i] = mi; v[i] = vi;
@@ -86,6 +91,7 @@ public sealed unsafe class AdamW : IDisposable
             });
         }
         mirror?.MarkCurrent();
+        if (clearGradients) gradients.MarkCleared();
     }
 
     public void Dispose() { M.Dispose(); V.Dispose(); }

@@ -32,6 +32,17 @@ public sealed unsafe class TensorBlock : IDisposable
 
     public void MarkModified() => Version++;
 
+    private long _zeroAtVersion = -1;
+
+    /// <summary>
+    /// The block holds only zeros: nothing may have written it since <see cref="Clear"/> or <see cref="MarkCleared"/>
+    /// (any later <see cref="Version"/> bump ends it). Lets a caller skip clearing a block that is already clear.
+    /// </summary>
+    public bool IsKnownZero => _zeroAtVersion == Version;
+
+    /// <summary>Records that the caller has written zeros over every tensor of the block through raw pointers.</summary>
+    public void MarkCleared() => _zeroAtVersion = ++Version;
+
     /// <summary>Total number of floats.</summary>
     public long Count { get; }
 
@@ -67,8 +78,8 @@ public sealed unsafe class TensorBlock : IDisposable
 
     public void Clear()
     {
-        Version++;
         NativeMemory.Clear(Data, (nuint)(Count * sizeof(float)));
+        MarkCleared();
     }
 
     /// <summary>The block's bf16 mirror, kept while bf16 products read it (null otherwise; see <see cref="KeepBf16Mirror"/>).</summary>

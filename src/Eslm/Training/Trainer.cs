@@ -218,7 +218,7 @@ public sealed class Trainer : IDisposable
         double? position = SchedulePosition?.Invoke(this);
         float lr = position is { } p ? Options.Schedule.At(p) : Options.Schedule.At(StepIndex);
         using (Model.Timer.Measure("adamw"))
-            Optimizer.Update(Model.Parameters, Model.Gradients, lr, GradientClipping.ScaleFor(norm, Options.GradientClip));
+            Optimizer.Update(Model.Parameters, Model.Gradients, lr, GradientClipping.ScaleFor(norm, Options.GradientClip), clearGradients: true);
         return (norm, lr, position);
     }
 

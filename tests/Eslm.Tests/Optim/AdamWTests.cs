@@ -62,6 +62,27 @@ public class AdamWTests
         Assert.Equal((0.9f, 0.95f, 1e-8f, 0.1f), (o.Beta1, o.Beta2, o.Epsilon, o.WeightDecay));
     }
 
+    [Fact]
+    public void Clearing_gradients_in_the_pass_leaves_the_update_bit_for_bit_and_the_gradients_known_zero()
+    {
+        // Two optimizers from the same state, one clearing as it reads: weights and moments agree bit for bit, and the
+        // clearing one's gradients (vector body and scalar tail) are zero and marked so, which lets zero_grad skip them.
+        using var p1 = Block(1f); using var p2 = Block(1f);
+        using var g1 = Block(0f); using var g2 = Block(0f);
+        Span<float> s1 = g1.All, s2 = g2.All;
+        for (int i = 0; i < s1.Length; i++) s1[i] = s2[i] = 0.01f * (i - 7);
+        using var plain = new AdamW(p1); using var clearing = new AdamW(p2);
+        plain.Update(p1, g1, 0.1f, gradientScale: 0.7f);
+        clearing.Update(p2, g2, 0.1f, gradientScale: 0.7f, clearGradients: true);
+        Assert.Equal(p1.All.ToArray(), p2.All.ToArray());
+        Assert.Equal(plain.M.All.ToArray(), clearing.M.All.ToArray());
+        Assert.Equal(plain.V.All.ToArray(), clearing.V.All.ToArray());
+        Assert.False(g1.IsKnownZero);
+        Assert.True(g2.IsKnownZero);
+        Assert.All(g2.All.ToArray(), g => Assert.Equal(0f, g));
+        Assert.NotEqual(0f, g1.All[0]);
+    }
+
     private static void AssertAll(Span<float> values, double expected)
     {
         for (int i = 0; i < values.Length; i++)
