@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using Eslm.Tensors;
 
@@ -10,12 +11,18 @@ public enum SamplingMode
     Sequential,
     /// <summary>Each sequence starts at a uniformly random position (nanoGPT's get_batch), seeded.</summary>
     Random,
+    /// <summary>
+    /// Sequential's windows (T-aligned, T+1 tokens) in a seeded random order, without replacement: every window once per
+    /// epoch, a new order each epoch and seed (<see cref="WindowPermutation"/>).
+    /// </summary>
+    Shuffled,
 }
 
 /// <summary>
 /// Training batches from memory-mapped token shards: B sequences of T+1 tokens each, split into inputs [B,T] and targets
 /// [B,T] (targets are the inputs shifted by one). Several datasets can be mixed by weight: each row of a batch picks its
-/// dataset at random in proportion to the weights. The position(s), epochs and RNG round-trip through
+/// dataset at random in proportion to the weights. Sequential and shuffled sampling keep a position and epoch count per
+/// dataset (shuffled: the index into the epoch's permuted windows). The position(s), epochs and RNG round-trip through
 /// <see cref="SaveState"/> / <see cref="RestoreState"/>, so a resumed run draws exactly the batches it would have drawn.
 ///
 /// <code>
@@ -35,6 +42,7 @@ public sealed class DataLoader : IPositionedBatchSource, ITokenSources, IDisposa
     private readonly int[] _rowSources;
     private readonly bool _ownsSources;
     private Rng _rng;
+    private ulong _shuffleKey; // shuffled sampling: the permutations' key (saved, so a resumed run keeps its order)
     private long _batches;
 
     public int BatchSize { get; }
@@ -52,7 +60,7 @@ public sealed class DataLoader : IPositionedBatchSource, ITokenSources, IDisposa
     public ReadOnlySpan<long> RowStarts => _rowStarts;
     public ReadOnlySpan<int> RowSources => _rowSources;
 
-    /// <summary>Epochs completed per dataset (sequential sampling).</summary>
+    /// <summary>Epochs completed per dataset (sequential and shuffled sampling).</summary>
     public ReadOnlySpan<long> Epochs => _epochs;
 
     public DataLoader(IReadOnlyList<TokenSequence> sources, IReadOnlyList<double>? weights, int batchSize, int sequenceLength,
@@ -82,6 +90,7 @@ public sealed class DataLoader : IPositionedBatchSource, ITokenSources, IDisposa
         SequenceLength = sequenceLength;
         Sampling = sampling;
         _rng = new Rng(seed);
+        _shuffleKey = WindowPermutation.Mix(seed ^ 0x53485546464C4544UL); // "SHUFFLED": a stream apart from _rng's
     }
 
     /// <summary>Opens one dataset: a dataset folder (its <paramref name="split"/>), an llm.c shard or a raw uint16 file.</summary>
@@ -118,6 +127,12 @@ public sealed class DataLoader : IPositionedBatchSource, ITokenSources, IDisposa
             var source = _sources[s];
             long start;
             if (Sampling == SamplingMode.Random) start = Uniform(_rng, source.Count - T);
+            else if (Sampling == SamplingMode.Shuffled)
+            {
+                var order = EpochOrder(s);
+                if (_positions[s] == order.Count) { _positions[s] = 0; _epochs[s]++; order = EpochOrder(s); }
+                start = order[_positions[s]++] * T;
+            }
             else
             {
                 if (_positions[s] + T + 1 > source.Count) { _positions[s] = 0; _epochs[s]++; }
@@ -131,6 +146,18 @@ public sealed class DataLoader : IPositionedBatchSource, ITokenSources, IDisposa
             _rowSources[b] = s;
         }
         _batches++;
+    }
+
+    /// <summary>
+    /// Shuffled sampling: the order of dataset <paramref name="s"/>'s windows in its current epoch. Its windows are
+    /// sequential's, k·T for k &lt; ⌊(N−1)/T⌋ (each needs T+1 tokens); the key mixes the loader's key, dataset and epoch.
+    /// </summary>
+    private WindowPermutation EpochOrder(int s)
+    {
+        long windows = (_sources[s].Count - 1) / SequenceLength;
+        ulong dataset = WindowPermutation.Mix((ulong)s + 1), epoch = WindowPermutation.Mix(~(ulong)_epochs[s]);
+        ulong key = WindowPermutation.Mix(_shuffleKey ^ dataset ^ epoch);
+        return new WindowPermutation(windows, key);
     }
 
     /// <summary>Uniform integer in [0, maxExclusive) for 64-bit ranges (Lemire's method, no modulo bias).</summary>
@@ -156,8 +183,10 @@ public sealed class DataLoader : IPositionedBatchSource, ITokenSources, IDisposa
         return i;
     }
 
-    public JsonObject SaveState() => new()
+    public JsonObject SaveState()
     {
+        var state = new JsonObject
+        {
         ["kind"] = "eslm-data-loader",
         ["sampling"] = Sampling.ToString().ToLowerInvariant(),
         ["batch_size"] = BatchSize,
@@ -167,7 +196,10 @@ public sealed class DataLoader : IPositionedBatchSource, ITokenSources, IDisposa
         ["positions"] = new JsonArray(_positions.Select(p => (JsonNode)p).ToArray()),
         ["epochs"] = new JsonArray(_epochs.Select(p => (JsonNode)p).ToArray()),
         ["token_counts"] = new JsonArray(_sources.Select(s => (JsonNode)s.Count).ToArray()),
-    };
+        };
+        if (Sampling == SamplingMode.Shuffled) state["shuffle_key"] = _shuffleKey.ToString("x16", CultureInfo.InvariantCulture);
+        return state;
+    }
 
     public void RestoreState(JsonObject state)
     {
@@ -182,12 +214,19 @@ public sealed class DataLoader : IPositionedBatchSource, ITokenSources, IDisposa
                                                $"this loader has {Sampling.ToString().ToLowerInvariant()}, B={BatchSize}, T={SequenceLength}");
             var positions = state["positions"]!.AsArray().Select(n => (long)n!).ToArray();
             var epochs = state["epochs"]!.AsArray().Select(n => (long)n!).ToArray();
+            if (Sampling == SamplingMode.Shuffled)
+                _shuffleKey = ulong.Parse((string)state["shuffle_key"]!, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
             _rng = Rng.FromState((string)state["rng"]!);
+            if (positions.Length != _sources.Length || epochs.Length != _sources.Length)
+                throw new InvalidDataException($"data-loader state: {positions.Length} positions and {epochs.Length} epoch counts for {_sources.Length} datasets");
+            for (int s = 0; s < positions.Length; s++)
+                if (Sampling == SamplingMode.Shuffled && (positions[s] < 0 || positions[s] > (_sources[s].Count - 1) / SequenceLength))
+                    throw new InvalidDataException($"data-loader state: window {positions[s]} of dataset {s} is outside its {(_sources[s].Count - 1) / SequenceLength} windows");
             positions.CopyTo(_positions, 0);
             epochs.CopyTo(_epochs, 0);
             _batches = (long)state["batches"]!;
         }
-        catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or ArgumentException)
+        catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or ArgumentException or OverflowException)
         {
             throw new InvalidDataException($"data-loader state is malformed ({e.Message})");
         }

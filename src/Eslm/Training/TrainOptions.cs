@@ -57,7 +57,7 @@ public sealed record TrainOptions
     [RunOption("precision", "GEMM operand precision: fp32 (OpenBLAS) or bf16 (oneDNN; needs libdnnl2 and AVX512-BF16; fp32 accumulation, fp32 master weights)")]
     public Precision Precision { get; init; } = Precision.Fp32;
 
-    [RunOption("sampling", "Training windows: random (seeded) or sequential (llm.c order; T-aligned, which matches eslm score's windows)")]
+    [RunOption("sampling", "Training windows: random (nanoGPT: seeded starts, with replacement), sequential (llm.c order) or shuffled (sequential's windows in a seeded order, each once per epoch); sequential and shuffled windows are T-aligned, as eslm score's")]
     public SamplingMode Sampling { get; init; } = SamplingMode.Random;
 
     [RunOption("val_every", "Validate every N steps (and at the end)", Min = 0, ChangesResults = false)]

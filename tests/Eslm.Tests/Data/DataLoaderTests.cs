@@ -72,6 +72,7 @@ public class DataLoaderTests : DataTestBase
     [Theory]
     [InlineData(SamplingMode.Random)]
     [InlineData(SamplingMode.Sequential)]
+    [InlineData(SamplingMode.Shuffled)]
     public void Saved_state_restores_the_exact_stream_of_batches(SamplingMode sampling)
     {
         string ds = Dataset();
