@@ -187,15 +187,15 @@ public sealed class DataLoader : IPositionedBatchSource, ITokenSources, IDisposa
     {
         var state = new JsonObject
         {
-        ["kind"] = "eslm-data-loader",
-        ["sampling"] = Sampling.ToString().ToLowerInvariant(),
-        ["batch_size"] = BatchSize,
-        ["sequence_length"] = SequenceLength,
-        ["rng"] = _rng.State,
-        ["batches"] = _batches,
-        ["positions"] = new JsonArray(_positions.Select(p => (JsonNode)p).ToArray()),
-        ["epochs"] = new JsonArray(_epochs.Select(p => (JsonNode)p).ToArray()),
-        ["token_counts"] = new JsonArray(_sources.Select(s => (JsonNode)s.Count).ToArray()),
+            ["kind"] = "eslm-data-loader",
+            ["sampling"] = Sampling.ToString().ToLowerInvariant(),
+            ["batch_size"] = BatchSize,
+            ["sequence_length"] = SequenceLength,
+            ["rng"] = _rng.State,
+            ["batches"] = _batches,
+            ["positions"] = new JsonArray(_positions.Select(p => (JsonNode)p).ToArray()),
+            ["epochs"] = new JsonArray(_epochs.Select(p => (JsonNode)p).ToArray()),
+            ["token_counts"] = new JsonArray(_sources.Select(s => (JsonNode)s.Count).ToArray()),
         };
         if (Sampling == SamplingMode.Shuffled) state["shuffle_key"] = _shuffleKey.ToString("x16", CultureInfo.InvariantCulture);
         return state;
@@ -214,17 +214,20 @@ public sealed class DataLoader : IPositionedBatchSource, ITokenSources, IDisposa
                                                $"this loader has {Sampling.ToString().ToLowerInvariant()}, B={BatchSize}, T={SequenceLength}");
             var positions = state["positions"]!.AsArray().Select(n => (long)n!).ToArray();
             var epochs = state["epochs"]!.AsArray().Select(n => (long)n!).ToArray();
-            if (Sampling == SamplingMode.Shuffled)
-                _shuffleKey = ulong.Parse((string)state["shuffle_key"]!, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
-            _rng = Rng.FromState((string)state["rng"]!);
+            ulong shuffleKey = Sampling == SamplingMode.Shuffled
+                ? ulong.Parse((string)state["shuffle_key"]!, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture)
+                : _shuffleKey;
+            var rng = Rng.FromState((string)state["rng"]!);
+            long batches = (long)state["batches"]!;
             if (positions.Length != _sources.Length || epochs.Length != _sources.Length)
                 throw new InvalidDataException($"data-loader state: {positions.Length} positions and {epochs.Length} epoch counts for {_sources.Length} datasets");
             for (int s = 0; s < positions.Length; s++)
                 if (Sampling == SamplingMode.Shuffled && (positions[s] < 0 || positions[s] > (_sources[s].Count - 1) / SequenceLength))
                     throw new InvalidDataException($"data-loader state: window {positions[s]} of dataset {s} is outside its {(_sources[s].Count - 1) / SequenceLength} windows");
+            // all read and checked: only now does the loader change (a refused state leaves it as it was)
+            (_shuffleKey, _rng, _batches) = (shuffleKey, rng, batches);
             positions.CopyTo(_positions, 0);
             epochs.CopyTo(_epochs, 0);
-            _batches = (long)state["batches"]!;
         }
         catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or ArgumentException or OverflowException)
         {

@@ -43,6 +43,14 @@ public abstract class DataTestBase : IDisposable
         return Write(name, sb.ToString());
     }
 
+    /// <summary>An llm.c shard of <paramref name="tokens"/> tokens 0, 1, …, 999, 0, 1, … (position i holds i mod 1000).</summary>
+    protected string CountingShard(string name, int tokens)
+    {
+        string path = Path.Combine(Dir, name);
+        TokenShard.Write(path, Enumerable.Range(0, tokens).Select(i => (ushort)(i % 1000)).ToArray());
+        return path;
+    }
+
     /// <summary>All tokens of a split, read back through the shards.</summary>
     protected static int[] ReadSplit(string datasetDir, string split)
     {

@@ -7,13 +7,6 @@ namespace Eslm.Tests.Data;
 /// <summary>`--sampling shuffled`: sequential's T-aligned windows, each once per epoch, in a seeded order per epoch.</summary>
 public class ShuffledSamplingTests : DataTestBase
 {
-    private string Shard(string name, int tokens)
-    {
-        string path = Path.Combine(Dir, name);
-        TokenShard.Write(path, Enumerable.Range(0, tokens).Select(i => (ushort)(i % 1000)).ToArray());
-        return path;
-    }
-
     /// <summary>Row starts of the next <paramref name="batches"/> batches, in order.</summary>
     private static List<long> Starts(DataLoader loader, int batches)
     {
@@ -59,7 +52,7 @@ public class ShuffledSamplingTests : DataTestBase
     public void Each_epoch_reads_every_aligned_window_once_in_a_new_order()
     {
         // 1,000 tokens, T = 10: 99 windows at 0, 10, …, 980 (the next would need token 1,001). B = 3: 33 batches an epoch.
-        using var loader = DataLoader.Open(Shard("s.bin", 1000), "train", 3, 10, SamplingMode.Shuffled, seed: 4);
+        using var loader = DataLoader.Open(CountingShard("s.bin", 1000), "train", 3, 10, SamplingMode.Shuffled, seed: 4);
         var windows = Enumerable.Range(0, 99).Select(k => 10L * k).ToArray();
         var first = Starts(loader, 33);
         Assert.Equal(0, loader.Epochs[0]);
@@ -75,7 +68,7 @@ public class ShuffledSamplingTests : DataTestBase
     [Fact]
     public void The_order_is_the_seeds_and_reads_the_same_windows_as_sequential()
     {
-        string path = Shard("t.bin", 2000);
+        string path = CountingShard("t.bin", 2000);
         using var a = DataLoader.Open(path, "train", 4, 16, SamplingMode.Shuffled, seed: 1);
         using var again = DataLoader.Open(path, "train", 4, 16, SamplingMode.Shuffled, seed: 1);
         using var other = DataLoader.Open(path, "train", 4, 16, SamplingMode.Shuffled, seed: 2);
@@ -89,7 +82,7 @@ public class ShuffledSamplingTests : DataTestBase
     [Fact]
     public void Within_an_epoch_no_token_is_predicted_twice()
     {
-        using var loader = DataLoader.Open(Shard("c.bin", 1000), "train", 2, 10, SamplingMode.Shuffled, seed: 9);
+        using var loader = DataLoader.Open(CountingShard("c.bin", 1000), "train", 2, 10, SamplingMode.Shuffled, seed: 9);
         var coverage = WindowCoverage.Replay(loader, 45); // 90 of the 99 windows
         Assert.Equal(new WindowCoverage(45, 900, 900, 1000), coverage);
     }
@@ -97,7 +90,7 @@ public class ShuffledSamplingTests : DataTestBase
     [Fact]
     public void Each_dataset_of_a_mixture_has_its_own_epochs()
     {
-        string big = Shard("big.bin", 3001), small = Shard("small.bin", 301); // 300 and 30 windows of T = 10
+        string big = CountingShard("big.bin", 3001), small = CountingShard("small.bin", 301); // 300 and 30 windows of T = 10
         using var loader = DataLoader.OpenMixture([(big, 0.5), (small, 0.5)], "train", 4, 10, SamplingMode.Shuffled, seed: 3);
         var x = new int[40]; var y = new int[40];
         var fromSmall = new List<long>();
@@ -116,7 +109,7 @@ public class ShuffledSamplingTests : DataTestBase
     [Fact]
     public void A_damaged_shuffled_state_is_refused()
     {
-        string path = Shard("d.bin", 1000);
+        string path = CountingShard("d.bin", 1000);
         using var loader = DataLoader.Open(path, "train", 2, 10, SamplingMode.Shuffled, seed: 1);
         Starts(loader, 3);
         var state = loader.SaveState();
@@ -128,8 +121,10 @@ public class ShuffledSamplingTests : DataTestBase
         noKey.Remove("shuffle_key");
         var badKey = JsonNode.Parse(state.ToJsonString())!.AsObject();
         badKey["shuffle_key"] = "not hex";
-        using var fresh = DataLoader.Open(path, "train", 2, 10, SamplingMode.Shuffled, seed: 1);
+        using var fresh = DataLoader.Open(path, "train", 2, 10, SamplingMode.Shuffled, seed: 2); // another key than the state's
         foreach (var damaged in new[] { outside, noKey, badKey })
             Assert.Throws<InvalidDataException>(() => fresh.RestoreState(damaged));
+        using var untouched = DataLoader.Open(path, "train", 2, 10, SamplingMode.Shuffled, seed: 2);
+        Assert.Equal(Starts(untouched, 5), Starts(fresh, 5)); // a refused state changed nothing
     }
 }

@@ -8,24 +8,17 @@ namespace Eslm.Tests.Data;
 
 public class WindowCoverageTests : DataTestBase
 {
-    private string Shard(string name, int tokens)
-    {
-        string path = Path.Combine(Dir, name);
-        TokenShard.Write(path, Enumerable.Range(0, tokens).Select(i => (ushort)(i % 1000)).ToArray());
-        return path;
-    }
-
     [Fact]
     public void Sequential_windows_repeat_nothing_within_an_epoch_and_everything_after_it()
     {
         // 1,000 tokens, T = 10: windows start at 0, 10, …, 980 (99 windows; the next would need token 1,001), targets 1 … 990.
-        using var loader = DataLoader.Open(Shard("seq.bin", 1000), "train", 2, 10, SamplingMode.Sequential);
+        using var loader = DataLoader.Open(CountingShard("seq.bin", 1000), "train", 2, 10, SamplingMode.Sequential);
         var first = WindowCoverage.Replay(loader, 45);
         Assert.Equal(new WindowCoverage(45, 900, 900, 1000), first);
         Assert.Equal(0.0, first.RepeatFraction);
         Assert.Equal(0.9, first.Epochs, 1e-12);
 
-        using var again = DataLoader.Open(Shard("seq2.bin", 1000), "train", 2, 10, SamplingMode.Sequential);
+        using var again = DataLoader.Open(CountingShard("seq2.bin", 1000), "train", 2, 10, SamplingMode.Sequential);
         var wrapped = WindowCoverage.Replay(again, 60); // 120 windows: 99, then 21 from the start again
         Assert.Equal(1200, wrapped.TokensRead);
         Assert.Equal(990, wrapped.DistinctTokens);
@@ -35,7 +28,7 @@ public class WindowCoverageTests : DataTestBase
     [Fact]
     public void Random_windows_are_counted_exactly_per_dataset_of_a_mixture()
     {
-        string a = Shard("a.bin", 3000), b = Shard("b.bin", 500);
+        string a = CountingShard("a.bin", 3000), b = CountingShard("b.bin", 500);
         using var replayed = DataLoader.OpenMixture([(a, 0.5), (b, 0.5)], "train", 4, 16, SamplingMode.Random, seed: 7);
         var coverage = WindowCoverage.Replay(replayed, 40);
 
@@ -60,7 +53,7 @@ public class WindowCoverageTests : DataTestBase
     [Fact]
     public void The_dev_command_replays_a_run_folder_from_its_run_json_and_metrics()
     {
-        string data = Shard("run-data.bin", 4000);
+        string data = CountingShard("run-data.bin", 4000);
         string run = Path.Combine(Dir, "run");
         Directory.CreateDirectory(run);
         var record = new RunRecord
