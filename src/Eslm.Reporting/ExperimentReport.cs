@@ -57,6 +57,15 @@ public static class ExperimentReport
 
     public static string G(double v) => Budget.Format(v);
 
+    /// <summary>How the runs drew their training windows (train.sampling), in the words of the model line.</summary>
+    private static string SamplingText(Eslm.Data.SamplingMode sampling) => sampling switch
+    {
+        Eslm.Data.SamplingMode.Random => "random windows (nanoGPT's, with replacement)",
+        Eslm.Data.SamplingMode.Sequential => "sequential windows (llm.c's order)",
+        Eslm.Data.SamplingMode.Shuffled => "shuffled windows (each once per epoch, in a seeded order)",
+        _ => throw new ArgumentOutOfRangeException(nameof(sampling)),
+    };
+
     /// <param name="runs">The runs compared: in an "lrs" experiment each arm at its best rate (<see cref="LearningRates.AtBestRates"/>).</param>
     /// <param name="allRates">Every run at every rate, for the learning-rate section (default: <paramref name="runs"/>).</param>
     public static string Markdown(ExperimentSpec spec, List<RunLog> runs, IReadOnlyList<(string File, string Caption)> curves,
@@ -74,7 +83,7 @@ public static class ExperimentReport
             : $"lr {spec.Train.LearningRate.ToString(CultureInfo.InvariantCulture)}";
         md.AppendLine($"Model {modelText}; B={spec.Train.BatchSize}, T={spec.Train.SequenceLength}, " +
                       $"grad accum {spec.Train.GradientAccumulation}, {lr}; " +
-                      $"data `{spec.Data}`; budget{(spec.Points.Count > 1 ? "s" : "")} **{spec.Budget.Name} = {budgets}** per arm " +
+                      $"data `{spec.Data}`, {SamplingText(spec.Train.Sampling)}; budget{(spec.Points.Count > 1 ? "s" : "")} **{spec.Budget.Name} = {budgets}** per arm " +
                       $"(each with its own learning-rate schedule{(spec.Budget.Kind == BudgetKind.Steps ? "" : ", stretched to each arm's budget")}); " +
                       $"seeds {string.Join(", ", spec.Seeds)}. Every arm sees the same data order and initial weights per seed. " +
                       "Validation losses are means over **all** tokens of the whole validation split (never selection).").AppendLine();
