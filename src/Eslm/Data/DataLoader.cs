@@ -154,11 +154,14 @@ public sealed class DataLoader : IPositionedBatchSource, ITokenSources, IDisposa
     /// </summary>
     private WindowPermutation EpochOrder(int s)
     {
-        long windows = (_sources[s].Count - 1) / SequenceLength;
+        long windows = WindowCount(s);
         ulong dataset = WindowPermutation.Mix((ulong)s + 1), epoch = WindowPermutation.Mix(~(ulong)_epochs[s]);
         ulong key = WindowPermutation.Mix(_shuffleKey ^ dataset ^ epoch);
         return new WindowPermutation(windows, key);
     }
+
+    /// <summary>Sequential's and shuffled's windows of dataset <paramref name="s"/>: k·T for k &lt; ⌊(N−1)/T⌋ (each needs T+1 tokens).</summary>
+    private long WindowCount(int s) => (_sources[s].Count - 1) / SequenceLength;
 
     /// <summary>Uniform integer in [0, maxExclusive) for 64-bit ranges (Lemire's method, no modulo bias).</summary>
     private static long Uniform(Rng rng, long maxExclusive)
@@ -222,8 +225,8 @@ public sealed class DataLoader : IPositionedBatchSource, ITokenSources, IDisposa
             if (positions.Length != _sources.Length || epochs.Length != _sources.Length)
                 throw new InvalidDataException($"data-loader state: {positions.Length} positions and {epochs.Length} epoch counts for {_sources.Length} datasets");
             for (int s = 0; s < positions.Length; s++)
-                if (Sampling == SamplingMode.Shuffled && (positions[s] < 0 || positions[s] > (_sources[s].Count - 1) / SequenceLength))
-                    throw new InvalidDataException($"data-loader state: window {positions[s]} of dataset {s} is outside its {(_sources[s].Count - 1) / SequenceLength} windows");
+                if (Sampling == SamplingMode.Shuffled && (positions[s] < 0 || positions[s] > WindowCount(s)))
+                    throw new InvalidDataException($"data-loader state: window {positions[s]} of dataset {s} is outside its {WindowCount(s)} windows");
             // all read and checked: only now does the loader change (a refused state leaves it as it was)
             (_shuffleKey, _rng, _batches) = (shuffleKey, rng, batches);
             positions.CopyTo(_positions, 0);
