@@ -46,6 +46,7 @@ public static class ExperimentReport
         var curves = CurvePlots.Write(plots, spec, runs);
         var trends = spec.Points.Count > 1 ? TrendReport.WritePlots(plots, spec, runs) : [];
         if (spec.Points.Count > 1 && Baseline(spec) is { } baseline) trends.AddRange(MultiplierTable.WritePlots(plots, spec, runs, baseline));
+        StalePlots.Remove(plots, curves.Concat(trends).Select(p => p.File));
         string path = Path.Combine(directory, ReportFile);
         ExperimentRunner.AtomicWrite(path, Markdown(spec, runs, curves, trends, all));
         ExperimentRunner.AtomicWrite(Path.Combine(directory, SummaryJson.FileName), SummaryJson.Of(spec, runs, all));
