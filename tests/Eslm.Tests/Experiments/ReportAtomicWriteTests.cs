@@ -1,8 +1,5 @@
-using System.Text.Json.Nodes;
-using Eslm.Experiments;
 using Eslm.Reporting;
 using Eslm.Tests.Data;
-using Eslm.Tests.Reference;
 using Xunit;
 
 namespace Eslm.Tests.Experiments;
@@ -14,17 +11,8 @@ public class ReportAtomicWriteTests : DataTestBase
     public void Report_files_are_written_beside_their_final_name_and_renamed_so_a_full_disk_never_truncates_one()
     {
         if (!File.Exists("/dev/full")) return; // the full-disk device is Linux's
-        Blas.Ensure();
-        var spec = ExperimentSpec.Parse((JsonObject)JsonNode.Parse("""
-            {
-              "name": "atomic", "model": {"preset": "tiny", "layers": 1, "heads": 2, "channels": 16, "context": 8, "vocab": 101},
-              "budget": {"steps": 2}, "train": {"batch": 2, "seq": 8, "lr": 0.01, "warmup": 1},
-              "data": "noisy", "seeds": [1], "val_every": 1, "val_batches": 1, "checkpoint_every": 2,
-              "eval": [{"name": "noisy", "data": "noisy", "domain": "in"}], "arms": [{"name": "clm", "strategy": "clm"}]
-            }
-            """)!);
         string root = Path.Combine(Dir, "runs");
-        new ExperimentRunner(spec, root, new TestHost()).Run();
+        OneRunExperiment.Run(root, "atomic");
         // Every output's final name points at a device that fails every write with ENOSPC: written in place, each would
         // fail (and on a real full disk stay truncated); written beside and renamed, each is replaced whole.
         var outputs = ExperimentReport.PlotFiles.Select(f => Path.Combine(root, ExperimentReport.PlotFolder, f))

@@ -1,8 +1,5 @@
-using System.Text.Json.Nodes;
-using Eslm.Experiments;
 using Eslm.Reporting;
 using Eslm.Tests.Data;
-using Eslm.Tests.Reference;
 using Xunit;
 
 namespace Eslm.Tests.Experiments;
@@ -24,17 +21,8 @@ public class StalePlotTests : DataTestBase
     [Fact]
     public void A_rebuild_removes_plots_an_earlier_build_wrote_and_keeps_the_rest()
     {
-        Blas.Ensure();
-        var spec = ExperimentSpec.Parse((JsonObject)JsonNode.Parse("""
-            {
-              "name": "stale", "model": {"preset": "tiny", "layers": 1, "heads": 2, "channels": 16, "context": 8, "vocab": 101},
-              "budget": {"steps": 2}, "train": {"batch": 2, "seq": 8, "lr": 0.01, "warmup": 1},
-              "data": "noisy", "seeds": [1], "val_every": 1, "val_batches": 1, "checkpoint_every": 2,
-              "eval": [{"name": "noisy", "data": "noisy", "domain": "in"}], "arms": [{"name": "clm", "strategy": "clm"}]
-            }
-            """)!);
         string root = Path.Combine(Dir, "runs");
-        new ExperimentRunner(spec, root, new TestHost()).Run();
+        OneRunExperiment.Run(root, "stale");
         string plots = Path.Combine(root, ExperimentReport.PlotFolder);
         // What a grid build of this folder would have left (model-prefixed curves, trends, a multiplier plot), and a user's files.
         string[] stale = ["tiny_alpha.png", "trend_tiny_noisy_budget.png", "multiplier_tiny.png"];
