@@ -13,6 +13,12 @@ namespace Eslm.Reporting;
 /// </summary>
 public static class MultiplierTable
 {
+    /// <summary>What every multiplier plot's name starts with.</summary>
+    public const string PlotPrefix = "multiplier_";
+
+    /// <summary>The multiplier plot of one model.</summary>
+    public static string PlotFile(string model) => $"{PlotPrefix}{GridPoint.ModelFolder(model)}.png";
+
     /// <summary>The loss the multiplier matches: the final whole-split in-domain validation loss.</summary>
     public static double Loss(RunLog r) => RunLog.Num(r.EvalSet(true)?["loss"]);
 
@@ -95,7 +101,7 @@ public static class MultiplierTable
                 series.Add(new TrendSeries(arm.Name, colour, m.Select(x => x.Point.Budget.Value).ToArray(), ys, errors));
             }
             if (series.Count == 0) continue;
-            string file = $"multiplier_{GridPoint.ModelFolder(model)}.png";
+            string file = PlotFile(model);
             Plots.Trend(Path.Combine(folder, file), $"{model}: compute-equivalent multiplier vs {baseline}",
                 $"budget ({spec.Budget.Name}, log scale)", "log2 multiplier (0 = same as clm; > 0 saves compute)", series);
             written.Add((file, $"{model}: compute multiplier against budget"));

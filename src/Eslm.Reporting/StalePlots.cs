@@ -21,5 +21,5 @@ public static class StalePlots
     /// <summary>A name the report writer gives a plot: a curve (optionally after a model's folder name), a trend or a multiplier plot.</summary>
     public static bool IsReportPlot(string name) =>
         ExperimentReport.PlotFiles.Any(f => name == f || name.EndsWith("_" + f, StringComparison.Ordinal))
-        || (name.EndsWith(".png", StringComparison.Ordinal) && (name.StartsWith("trend_", StringComparison.Ordinal) || name.StartsWith("multiplier_", StringComparison.Ordinal)));
+        || (name.EndsWith(".png", StringComparison.Ordinal) && (name.StartsWith(TrendReport.PlotPrefix, StringComparison.Ordinal) || name.StartsWith(MultiplierTable.PlotPrefix, StringComparison.Ordinal)));
 }

@@ -26,6 +26,12 @@ public static class TrendReport
         return SeedStatistics.Paired(SummaryTable.BySeed(here, arm, value), SummaryTable.BySeed(here, baseline, value));
     }
 
+    /// <summary>What every trend plot's name starts with.</summary>
+    public const string PlotPrefix = "trend_";
+
+    /// <summary>The start of one model's trend plot names.</summary>
+    private static string ModelPlotPrefix(string model) => $"{PlotPrefix}{GridPoint.ModelFolder(model)}_";
+
     private static string Slug(string s) => new(s.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray());
 
     /// <summary>Writes the trend plots (per model and evaluation set: Δ against budget, Δ against wall-clock).</summary>
@@ -51,7 +57,7 @@ public static class TrendReport
                     byBudget.Add(new TrendSeries(arm.Name, colour, d.Select(x => x.Point.Budget.Value).ToArray(), ys, errors));
                     byWall.Add(new TrendSeries(arm.Name, colour, d.Select(x => Wall(x.Point)).ToArray(), ys, errors));
                 }
-                string stem = $"trend_{GridPoint.ModelFolder(model)}_{Slug(set.Name)}";
+                string stem = ModelPlotPrefix(model) + Slug(set.Name);
                 string yLabel = $"Δ {set.Name} loss vs {baseline} (nats; < 0 is better)";
                 string what = $"{model}: Δ {set.Name} ({(set.InDomain ? "in" : "out-of")}-domain) loss vs {baseline}";
                 Plots.Trend(Path.Combine(folder, stem + "_budget.png"), $"{what}, by budget", $"budget ({spec.Budget.Name}, log scale)", yLabel, byBudget);
@@ -101,8 +107,8 @@ public static class TrendReport
                 }
             md.AppendLine();
             BaselineOnlyLine(md, runs, baseline, points);
-            foreach (var (file, caption) in plots.Where(p => p.File.StartsWith($"trend_{GridPoint.ModelFolder(model)}_", StringComparison.Ordinal)
-                                                             || p.File == $"multiplier_{GridPoint.ModelFolder(model)}.png"))
+            foreach (var (file, caption) in plots.Where(p => p.File.StartsWith(ModelPlotPrefix(model), StringComparison.Ordinal)
+                                                             || p.File == MultiplierTable.PlotFile(model)))
                 md.AppendLine($"![{caption}]({ExperimentReport.PlotFolder}/{file})").AppendLine();
         }
     }
