@@ -24,6 +24,12 @@ public static class ExperimentCommand
             Description = "Run only this seed of the experiment (repeatable), e.g. one whole seed per sitting of a long study; the report still covers every seed",
             AllowMultipleArgumentsPerToken = false,
         };
+        var onlyArms = new Option<string[]>("--arm")
+        {
+            Description = "Run only this arm (repeatable; the baseline-only budgets belong to the baseline arm), e.g. more seeds for plain training " +
+                          "and one rule; the report covers every finished run and lists what is left",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var run = new Command("run", "Run every arm × seed on the same data until the matched budget is spent, evaluate, and write report.md with plots. " +
                                      "Running again skips finished arms and resumes a half-finished one from its checkpoint.");
         run.Arguments.Add(file);
@@ -31,6 +37,7 @@ public static class ExperimentCommand
         threads.AddTo(run);
         run.Options.Add(onlyModels);
         run.Options.Add(onlySeeds);
+        run.Options.Add(onlyArms);
         var worker = new Option<bool>("--worker")
         {
             Description = "Share the experiment with other --worker processes (e.g. one per core, with --threads 1): each arm × seed is claimed " +
@@ -58,7 +65,8 @@ public static class ExperimentCommand
             var filter = r.GetValue(onlyModels) is { Length: > 0 } m ? m : null;
             if (r.GetValue(worker) && processes.Size > 1) throw new ArgumentException("--worker shares an experiment between independent processes; under mpirun every rank already runs every arm");
             var seedFilter = r.GetValue(onlySeeds) is { Length: > 0 } sd ? sd : null;
-            string report = Run(spec, dir, processes, filter, r.GetValue(worker), seedFilter);
+            var armFilter = r.GetValue(onlyArms) is { Length: > 0 } ar ? ar : null;
+            string report = Run(spec, dir, processes, filter, r.GetValue(worker), seedFilter, armFilter);
             if (processes.Rank == 0) Console.WriteLine(report);
             return 0;
         }));
@@ -80,9 +88,9 @@ public static class ExperimentCommand
 
     /// <summary>Runs (or resumes) an experiment with the CLI's data and progress; returns the report's path.</summary>
     public static string Run(ExperimentSpec spec, string directory, IDistributed? processes = null, IReadOnlyCollection<string>? models = null,
-        bool worker = false, IReadOnlyCollection<ulong>? seeds = null)
+        bool worker = false, IReadOnlyCollection<ulong>? seeds = null, IReadOnlyCollection<string>? arms = null)
     {
         using var cancel = new CancellationTokenSource();
-        return new ExperimentRunner(spec, directory, new CliExperimentHost(processes), models, worker, seeds).Run(cancel.Token);
+        return new ExperimentRunner(spec, directory, new CliExperimentHost(processes), models, worker, seeds, arms).Run(cancel.Token);
     }
 }

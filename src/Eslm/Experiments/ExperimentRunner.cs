@@ -26,8 +26,10 @@ namespace Eslm.Experiments;
 /// the experiment must then be a worker; one that is not is detected by its folder lock.</param>
 /// <param name="seeds">Run only these seeds (null = all): a study run in parts can finish whole seeds per sitting (issue 23),
 /// so that each seed's runs, whose wall-clock the multiplier pairs, are timed on one machine.</param>
+/// <param name="arms">Run only these arms (null = all; the baseline-only budgets belong to the baseline arm): more seeds for
+/// the arms a question turns on (say plain training and a control) without paying for every arm's.</param>
 public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExperimentHost host, IReadOnlyCollection<string>? models = null,
-    bool worker = false, IReadOnlyCollection<ulong>? seeds = null)
+    bool worker = false, IReadOnlyCollection<ulong>? seeds = null, IReadOnlyCollection<string>? arms = null)
 {
     public const string SpecFile = "experiment.json", EvalFile = "eval.json", DoneFile = "done.json";
 
@@ -65,6 +67,8 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         var points = SelectedPoints();
         foreach (ulong s in seeds ?? [])
             if (!Spec.Seeds.Contains(s)) throw new ArgumentException($"{Spec.Name}: no seed {s} (the experiment has {string.Join(", ", Spec.Seeds)})");
+        foreach (string a in arms ?? [])
+            if (!Spec.Arms.Any(x => x.Name == a)) throw new ArgumentException($"{Spec.Name}: no arm '{a}' (the experiment has {string.Join(", ", Spec.Arms.Select(x => x.Name))})");
         System.IO.Directory.CreateDirectory(Directory);
         var locks = Writer ? LockFolders(points) : [];
         try
@@ -72,9 +76,11 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
             if (Writer) WriteSpec();
             CheckInputs();
             if (Writer) { CommittedRuns.WriteIgnoreFile(Directory); PackFinishedRuns(points); }
-            var (reference, losses) = Spec.Reference is null ? (null, null) : TrainReference(points, cancel);
+            // An arm filter that leaves out every arm using the reference does not train it (a plain run still does, for the report).
+            bool referenceUnused = arms is not null && !Runs(Spec, points).Any(r => IsSelected(r) && UsesReference(r.Arm));
+            var (reference, losses) = Spec.Reference is null || referenceUnused ? (null, null) : TrainReference(points, cancel);
             // Smallest budgets first, so a partial study already has its first trend points.
-            var runs = Runs(Spec, points.OrderBy(p => p.BudgetIndex)).Where(r => seeds is null || seeds.Contains(r.Seed)).ToList();
+            var runs = Runs(Spec, points.OrderBy(p => p.BudgetIndex)).Where(IsSelected).ToList();
             var unfinished = runs.Where(r => !IsFinished(r)).ToList();
             var sitting = new SittingProgress(unfinished.Select(r => r.Point.Budget.Value).ToList());
             foreach (var run in runs)
@@ -138,6 +144,10 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         }
         return host.WriteReport(Directory);
     }
+
+    /// <summary>A run of the seeds and arms this call was asked for (all when unfiltered).</summary>
+    private bool IsSelected((GridPoint Point, ArmSpec Arm, ulong Seed, double? Rate) r) =>
+        (seeds is null || seeds.Contains(r.Seed)) && (arms is null || arms.Contains(r.Arm.Name));
 
     /// <summary>A run is finished when its eval.json exists (also a committed run without checkpoints).</summary>
     private bool IsFinished((GridPoint Point, ArmSpec Arm, ulong Seed, double? Rate) r) =>
@@ -272,7 +282,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         if (Writer) CommittedRuns.Pack(dir);
         if (!System.IO.Directory.Exists(checkpoint) && !File.Exists(checkpoint))
         {
-            int left = Runs(Spec, points).Count(r => (seeds is null || seeds.Contains(r.Seed)) && UsesReference(r.Arm) && !IsFinished(r));
+            int left = Runs(Spec, points).Count(r => IsSelected(r) && UsesReference(r.Arm) && !IsFinished(r));
             if (left == 0) return (null, null);
             string rebuilt = Path.Combine(dir, RebuiltReferenceFolder);
             host.Log($"reference: its checkpoint {checkpoint} is not on this machine (a committed study?); {left} run{(left == 1 ? "" : "s")} left use it, " +

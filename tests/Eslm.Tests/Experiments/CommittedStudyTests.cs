@@ -199,4 +199,20 @@ public class CommittedStudyTests : DataTestBase
         var e = Assert.Throws<ArgumentException>(() => new ExperimentRunner(spec, root, new TestHost(), seeds: [3]).Run());
         Assert.Contains("no seed 3", e.Message);
     }
+
+    [Fact]
+    public void An_arm_filter_runs_only_that_arm_and_leaves_the_reference_untrained_when_no_chosen_arm_needs_it()
+    {
+        Blas.Ensure();
+        var spec = Spec("[1, 2]");
+        string root = Path.Combine(Dir, "armed");
+        var runner = new ExperimentRunner(spec, root, new TestHost(), seeds: [2], arms: ["clm"]);
+        runner.Run();
+        Assert.Equal(["budget-2/clm/seed2", "budget-4/clm/seed2"], runner.Trained);
+        Assert.False(File.Exists(Path.Combine(root, "reference", ExperimentRunner.DoneFile)), "the reference was trained for no chosen arm");
+        string md = File.ReadAllText(Path.Combine(root, ExperimentReport.ReportFile));
+        Assert.Contains("**Progress: 2 of 8 runs finished", md);
+        var e = Assert.Throws<ArgumentException>(() => new ExperimentRunner(spec, root, new TestHost(), arms: ["rho-1"]).Run());
+        Assert.Contains("no arm 'rho-1'", e.Message);
+    }
 }
