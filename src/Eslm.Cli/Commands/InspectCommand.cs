@@ -11,14 +11,14 @@ namespace Eslm.Cli.Commands;
 /// <summary>
 /// <c>eslm inspect PATH</c>: describes a safetensors file (metadata, tensors, dtypes, shapes, counts, the GPT-2 shape when
 /// it is one), an llm.c model file or token shard (header fields, size check), an Eslm checkpoint (model, step, files,
-/// state) or a run directory (its checkpoints), and Eslm's data and record files (<see cref="InspectDataFiles"/>). The format
+/// state), a run directory (its checkpoints), an experiment directory (<see cref="InspectExperiment"/>), and Eslm's data and record files (<see cref="InspectDataFiles"/>). The format
 /// is detected from the content. A truncated or damaged file is described, then reported as an error (exit 1).
 /// </summary>
 public static class InspectCommand
 {
     public static Command Create()
     {
-        var path = new Argument<string>("path") { Description = "A .safetensors file, an llm.c model file or token shard, an Eslm checkpoint or run directory, a dataset folder, a reference-loss sidecar, or a JSON/JSONL file Eslm wrote." };
+        var path = new Argument<string>("path") { Description = "A .safetensors file, an llm.c model file or token shard, an Eslm checkpoint, run or experiment directory, a dataset folder, a reference-loss sidecar, or a JSON/JSONL (or .jsonl.gz) file Eslm wrote." };
         var heads = new Option<int?>("--heads") { Description = "Attention heads, to describe an HF file that has no n_head metadata or config.json." };
         var command = new Command("inspect", "Describe a model file, checkpoint, token shard, dataset or other file Eslm writes; a damaged file is an error (exit 1).") { path, heads };
         command.SetAction(parse => CliRunner.Run(() =>
@@ -28,7 +28,9 @@ public static class InspectCommand
             if (InspectDataFiles.IsReferenceLosses(p)) { InspectDataFiles.DescribeReferenceLosses(p); return 0; }
             if (Directory.Exists(p) && File.Exists(Path.Combine(p, Eslm.Data.Dataset.ManifestName))) { InspectDataFiles.DescribeDataset(p); return 0; }
             if (File.Exists(p) && Path.GetFileName(p) == Eslm.Data.Dataset.ManifestName) { InspectDataFiles.DescribeDataset(Path.GetDirectoryName(Path.GetFullPath(p))!); return 0; }
-            if (File.Exists(p) && (p.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || p.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase)))
+            if (Directory.Exists(p) && File.Exists(Path.Combine(p, Eslm.Experiments.ExperimentRunner.SpecFile))) { InspectExperiment.Describe(p); return 0; }
+            if (File.Exists(p) && (p.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || p.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase)
+                                   || p.EndsWith(".jsonl.gz", StringComparison.OrdinalIgnoreCase)))
             { InspectDataFiles.DescribeJson(p); return 0; }
             var kind = ModelFiles.Detect(p);
             switch (kind)
@@ -110,7 +112,14 @@ public static class InspectCommand
     private static void TokenShardCheck(string path) => Eslm.Data.TokenShard.ReadHeader(path);
 
     private static List<string> ShardsIn(string directory) =>
-        Directory.EnumerateFiles(directory).Where(f => ModelFiles.Detect(f) == ModelFileKind.LlmcTokenShard).Order(StringComparer.Ordinal).ToList();
+        Directory.EnumerateFiles(directory).Where(IsShard).Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>A file another process holds open exclusively (a run's lock) or that cannot be read is not a shard, not an error.</summary>
+    private static bool IsShard(string file)
+    {
+        try { return ModelFiles.Detect(file) == ModelFileKind.LlmcTokenShard; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    }
 
     /// <summary>A directory of llm.c token shards: one line per shard and the total.</summary>
     private static void DescribeDataset(string path)

@@ -77,13 +77,15 @@ public static class InspectDataFiles
     public static void DescribeJson(string path)
     {
         string name = Path.GetFileName(path);
+        bool gzipped = name.EndsWith(".jsonl.gz", StringComparison.OrdinalIgnoreCase);
+        if (gzipped) name = name[..^3]; // a committed study's metrics.jsonl.gz reads as its metrics.jsonl
         if (name.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
         {
             var keys = new List<string>();
             var types = new SortedDictionary<string, int>(StringComparer.Ordinal);
             int records = 0, lineNumber = 0;
             string? last = null;
-            foreach (string line in File.ReadLines(path))
+            foreach (string line in Eslm.Records.MetricsLine.ReadLines(path))
             {
                 lineNumber++;
                 if (string.IsNullOrWhiteSpace(line)) continue;
@@ -103,7 +105,7 @@ public static class InspectDataFiles
                 : keys.Contains("context") && keys.Contains("target") ? "cloze task (eslm eval --task cloze)"
                 : name == "metrics.jsonl" ? "training metrics (one record per step, validation and checkpoint)"
                 : keys.Contains("text") ? "JSONL documents (eslm prepare input)" : "JSONL records";
-            Console.WriteLine($"{path}: {kind}, {N(records)} record(s)");
+            Console.WriteLine($"{path}: {kind}{(gzipped ? ", gzipped" : "")}, {N(records)} record(s)");
             if (types.Count > 0) Console.WriteLine($"  types: {string.Join(", ", types.Select(kv => $"{kv.Key} {N(kv.Value)}"))}");
             if (keys.Count > 0) Console.WriteLine($"  fields: {string.Join(", ", keys)}");
             if (name == "metrics.jsonl" && last is not null) Console.WriteLine($"  last: {(last.Length > 300 ? last[..300] + "…" : last)}");

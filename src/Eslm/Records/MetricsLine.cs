@@ -66,15 +66,19 @@ public abstract record MetricsLine
         }
     }
 
-    /// <summary>The lines of a log, plain or gzipped (by the <c>.gz</c> extension).</summary>
+    /// <summary>
+    /// The lines of a log, plain or gzipped (by the <c>.gz</c> extension). A gzipped log is decompressed whole and checked
+    /// against its trailer (<see cref="Eslm.Data.GzipInput"/>): a cut committed log is an error naming it, never a shorter curve.
+    /// </summary>
     public static IEnumerable<string> ReadLines(string path)
     {
         if (!path.EndsWith(".gz", StringComparison.Ordinal)) return File.ReadLines(path);
-        return Decompressed(path);
+        byte[] text = Eslm.Data.GzipInput.Decompress(File.ReadAllBytes(path), path);
+        return Lines(text);
 
-        static IEnumerable<string> Decompressed(string path)
+        static IEnumerable<string> Lines(byte[] text)
         {
-            using var reader = new StreamReader(new System.IO.Compression.GZipStream(File.OpenRead(path), System.IO.Compression.CompressionMode.Decompress));
+            using var reader = new StreamReader(new MemoryStream(text));
             while (reader.ReadLine() is { } line) yield return line;
         }
     }

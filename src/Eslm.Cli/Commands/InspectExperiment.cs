@@ -1,0 +1,51 @@
+using System.Text.Json.Nodes;
+using Eslm.Experiments;
+using Eslm.Reporting;
+
+namespace Eslm.Cli.Commands;
+
+/// <summary>
+/// `eslm inspect DIR` for an experiment directory (experiment.json inside): what it compares (model, budgets, arms, seeds)
+/// and how far it is (runs finished, started, left; the reference; the report). Read-only: it takes no lock, so it works
+/// while `eslm experiment run` trains in the folder.
+/// </summary>
+public static class InspectExperiment
+{
+    public static void Describe(string directory)
+    {
+        string specPath = Path.Combine(directory, ExperimentRunner.SpecFile);
+        JsonNode? node;
+        try { node = JsonNode.Parse(File.ReadAllText(specPath)); }
+        catch (System.Text.Json.JsonException e) { throw new InvalidDataException($"{specPath}: not valid JSON ({e.Message.Split(". ")[0]}); the file may be truncated"); }
+        var spec = ExperimentSpec.Parse(node as JsonObject ?? throw new InvalidDataException($"{specPath}: expected a JSON object"));
+        var (planned, left) = StudyProgress.Of(spec, RunLog.ReadAll(directory, spec));
+        int started = left.Count(l => l.Started);
+
+        Console.WriteLine($"{directory}: experiment \"{spec.Name}\", {spec.Arms.Count} arms × {spec.Seeds.Count} seeds" +
+                          (spec.LearningRates is { } lrs ? $" × {lrs.Count} learning rates" : "") + $", {planned} runs");
+        foreach (string model in spec.Points.Select(p => p.ModelName).Distinct())
+        {
+            var points = spec.Points.Where(p => p.ModelName == model).ToList();
+            Console.WriteLine($"  model {model} ({points[0].Model}); budgets ({points[0].Budget.Name}): " +
+                              string.Join(", ", points.Select(p => Budget.Format(p.Budget.Value) + (p.BaselineOnly ? " baseline only" : ""))));
+        }
+        // An arm's own rate is named when it differs from the experiment's (clm at a second rate is another arm).
+        Console.WriteLine($"  arms: {string.Join("; ", spec.Arms.Select(a => $"{a.Name} ({a.DescribeWithPrecision()}" +
+            (a.Train.LearningRate == spec.Train.LearningRate ? "" : $", lr {a.Train.LearningRate:R}") + ")"))}");
+        Console.WriteLine($"  seeds: {string.Join(", ", spec.Seeds)}");
+        if (spec.Reference is not null)
+            Console.WriteLine($"  reference: {(File.Exists(Path.Combine(directory, "reference", ExperimentRunner.DoneFile)) ? "trained" : "not trained yet")} " +
+                              $"({spec.Reference.ModelName} on {spec.Reference.Data})");
+        Console.WriteLine($"  runs: {planned - left.Count} finished, {started} started, {left.Count - started} not started");
+        foreach (var group in left.GroupBy(l => (l.Point, l.Rate)))
+        {
+            string where = group.Key.Point.Label + (group.Key.Rate is { } r ? $", lr {r:R}" : "");
+            Console.WriteLine($"  left at {where}: " + string.Join("; ", group.GroupBy(l => l.Arm).Select(a =>
+                $"{a.Key} (seed{(a.Count() == 1 ? "" : "s")} {string.Join(", ", a.Select(l => l.Seed + (l.Started ? " started" : "")))})")));
+        }
+        string report = Path.Combine(directory, ExperimentReport.ReportFile);
+        Console.WriteLine(File.Exists(report)
+            ? $"  report: {report} (written {File.GetLastWriteTimeUtc(report):yyyy-MM-dd HH:mm} UTC; `eslm experiment report {directory}` rebuilds it)"
+            : $"  report: none yet (`eslm experiment report {directory}` writes it from the finished runs)");
+    }
+}
