@@ -36,7 +36,7 @@ public sealed class RunLog
                         foreach (var line in MetricsLine.ReadFile(metrics))
                             if (line is ValidationMetrics v) run.Validation.Add(v); else run.Train.Add((TrainMetrics)line);
                     string eval = Path.Combine(dir, ExperimentRunner.EvalFile);
-                    if (File.Exists(eval)) run.Eval = JsonNode.Parse(File.ReadAllText(eval)) as JsonObject;
+                    if (File.Exists(eval)) run.Eval = EvalRecord.Read(eval);
                     if (run.Train.Count > 0 || run.Finished) runs.Add(run);
                 }
         return runs;

@@ -44,25 +44,44 @@ public abstract record MetricsLine
         else w.WriteNull(name);
     }
 
-    protected static double Num(JsonObject o, string name) => o[name] is { } n ? n.GetValue<double>() : double.NaN;
+    protected static double Num(JsonObject o, string name) => o[name] switch
+    {
+        null => double.NaN,
+        var n when n.GetValueKind() == JsonValueKind.Number => n.GetValue<double>(),
+        var n => throw new InvalidDataException($"\"{name}\" must be a number or null (got {n.GetValueKind().ToString().ToLowerInvariant()})"),
+    };
 
     /// <summary>One line's object: "type": "val" is a validation line, anything else a training step (as always read).</summary>
     public static MetricsLine Parse(JsonObject o) =>
         (string?)o["type"] == ValidationMetrics.Type ? ValidationMetrics.From(o) : TrainMetrics.From(o);
 
     /// <summary>
-    /// Every readable line of a metrics file (metrics.jsonl, or its committed gzip copy metrics.jsonl.gz); blank lines and a
-    /// torn last line of a killed run are skipped.
+    /// Every line of a metrics file (metrics.jsonl, or its committed gzip copy metrics.jsonl.gz). Blank lines and a torn
+    /// last line (a run killed mid-write, or a log read while it is written) are skipped; a line that is not a JSON object
+    /// anywhere else, or a field of the wrong JSON type, is an error naming the file and line: a damaged log must not
+    /// read as a shorter or different curve.
     /// </summary>
-    public static IEnumerable<MetricsLine> ReadFile(string path)
+    public static IEnumerable<MetricsLine> ReadFile(string path) => ReadEntries(path).Select(e => e.Line);
+
+    /// <summary><see cref="ReadFile"/>, each line with its text (for a rewrite that keeps lines byte for byte).</summary>
+    public static IEnumerable<(MetricsLine Line, string Text)> ReadEntries(string path)
     {
+        int number = 0;
+        (int Line, string Problem)? torn = null; // held until a later line shows it was not the last
         foreach (var line in ReadLines(path))
         {
+            number++;
             if (string.IsNullOrWhiteSpace(line)) continue;
-            JsonObject? o;
-            try { o = JsonNode.Parse(line) as JsonObject; }
-            catch (JsonException) { continue; }
-            if (o is not null) yield return Parse(o);
+            if (torn is { } t) throw new InvalidDataException($"{path}:{t.Line}: {t.Problem}");
+            JsonNode? node;
+            try { node = JsonNode.Parse(line); }
+            catch (JsonException e) { torn = (number, $"not JSON ({e.Message.Split(". ")[0]}); the file is damaged"); continue; }
+            if (node is not JsonObject o) { torn = (number, "not a JSON object; the file is damaged"); continue; }
+            MetricsLine parsed;
+            try { parsed = Parse(o); }
+            catch (Exception e) when (e is InvalidDataException or InvalidOperationException or FormatException)
+            { throw new InvalidDataException($"{path}:{number}: {e.Message}"); }
+            yield return (parsed, line);
         }
     }
 

@@ -244,20 +244,11 @@ public static class TrainingRun
     private static void TruncateMetrics(string path, int resumeStep)
     {
         if (!File.Exists(path)) return;
-        var kept = new List<string>();
-        foreach (var line in File.ReadLines(path))
-        {
-            if (line.Length == 0) continue;
-            try
-            {
-                var node = JsonNode.Parse(line);
-                int step = node?["step"]?.GetValue<int>() ?? 0;
-                bool isVal = node?["type"]?.GetValue<string>() == "val";
-                // Train lines carry the 0-based step index; validation lines the count of steps done.
-                if ((isVal && step <= resumeStep) || (!isVal && step < resumeStep)) kept.Add(line);
-            }
-            catch (JsonException) { /* a torn last line from a kill: drop it */ }
-        }
+        // A torn last line from a kill is dropped; a damaged line elsewhere is an error (the log is not rewritten).
+        var kept = MetricsLine.ReadEntries(path)
+            // Train lines carry the 0-based step index; validation lines the count of steps done.
+            .Where(e => e.Line is ValidationMetrics ? e.Line.Step <= resumeStep : e.Line.Step < resumeStep)
+            .Select(e => e.Text).ToList();
         AtomicFile.WriteAllLines(path, kept, flushToDisk: false);
     }
 
