@@ -66,7 +66,7 @@ public class OutputRulesCliTests : DataTestBase
         var r = Run("tasks", "build", "--data", data, "--out", Path.Combine(Dir, "tasks"), "--name", name);
         Assert.Equal(2, r.Code);
         Assert.Contains("--name", r.Err);
-        Assert.Empty(Directory.GetFiles(Dir, "*.jsonl", SearchOption.AllDirectories).Where(f => !f.EndsWith("corpus.jsonl")));
+        Assert.DoesNotContain(Directory.GetFiles(Dir, "*.jsonl", SearchOption.AllDirectories), f => !f.EndsWith("corpus.jsonl"));
     }
 
     [Fact]

@@ -204,7 +204,7 @@ public class StreamedTextTests : DataTestBase
 public class StreamedTextMemoryTests : DataTestBase
 {
     [Fact]
-    public void A_64_MB_one_document_file_is_prepared_in_a_96_MB_heap()
+    public async Task A_64_MB_one_document_file_is_prepared_in_a_96_MB_heap()
     {
         // Read whole, the file's bytes (64 MB) and its text (128 MB of UTF-16) alone exceed the heap: the child runs out of
         // memory. Streamed, the heap holds a few MB of text and tokens, the tokenizer and a 2 MB shard buffer (a 40 MB file
@@ -228,7 +228,7 @@ public class StreamedTextMemoryTests : DataTestBase
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         if (!p.WaitForExit(300_000)) { p.Kill(); throw new TimeoutException("eslm prepare did not finish in 300 s"); }
-        Assert.True(p.ExitCode == 0, $"exit {p.ExitCode}: {stderr.Result}{stdout.Result}");
+        Assert.True(p.ExitCode == 0, $"exit {p.ExitCode}: {await stderr}{await stdout}");
         var manifest = Dataset.Open(Path.Combine(Dir, "ds")).Manifest;
         Assert.Equal(new FileInfo(path).Length, manifest.Sources![0].Bytes);
     }

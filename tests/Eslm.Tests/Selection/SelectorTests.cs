@@ -109,6 +109,7 @@ public class SelectorTests
         var selector = StrategyRegistry.Create(new SelectionOptions { Strategy = "hierarchical" }.With(new HierarchicalSettings { SequenceAlpha = 0.5 }));
         float[] loss = [1, 1, 5, 5, 9, 9], entropy = new float[6];
         var kept = selector.SelectSequences(new TokenStats { Loss = loss, Entropy = entropy, SequenceLength = 2 }, batchSize: 3);
+        Assert.NotNull(kept);
         Assert.Equal([1, 2], kept); // means 1, 5, 9: VaR_0.5 = the 2nd smallest (5)
     }
 
