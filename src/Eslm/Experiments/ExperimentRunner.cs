@@ -88,10 +88,10 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
                 cancel.ThrowIfCancellationRequested();
                 int k = unfinished.IndexOf(run); // −1: finished before this sitting started
                 var (point, arm, seed, rate) = run;
-                double? seconds = RunArm(arm, seed, point, rate, reference, losses, cancel, k >= 0 ? sitting.Label(k) + " " : "");
+                var trained = RunArm(arm, seed, point, rate, reference, losses, cancel, k >= 0 ? sitting.Label(k) + " " : "");
                 if (k < 0) continue;
-                if (seconds is not { } s) sitting.Skipped(k);
-                else if (sitting.Trained(k, s) is { } status) host.Log(status);
+                if (trained is not { } t) sitting.Skipped(k);
+                else if (sitting.Trained(k, t.Seconds, t.Share) is { } status) host.Log(status);
             }
             return Writer ? WriteReport(points) : Directory;
         }
@@ -331,10 +331,10 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         return final;
     }
 
-    /// <summary>Trains and evaluates one run unless it is finished or another worker has it; returns its seconds, or null
-    /// when it did not train here.</summary>
+    /// <summary>Trains and evaluates one run unless it is finished or another worker has it; returns its seconds and the share
+    /// of its budget trained here (less than 1 when it resumed), or null when it did not train here.</summary>
     /// <param name="prefix">Put before its first log line: its place in this sitting ("[3/17] "), or empty.</param>
-    private double? RunArm(ArmSpec arm, ulong seed, GridPoint point, double? rate, string? reference, string? losses, CancellationToken cancel,
+    private (double Seconds, double Share)? RunArm(ArmSpec arm, ulong seed, GridPoint point, double? rate, string? reference, string? losses, CancellationToken cancel,
         string prefix)
     {
         string dir = SeedDirectory(Directory, point, arm.Name, seed, rate);
@@ -350,6 +350,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
             : arm.Train with { Seed = seed, Steps = point.MaxSteps, ScheduleSteps = point.NominalSteps };
         if (rate is { } lr) train = train with { LearningRate = (float)lr };
         bool resuming = Writer && PrepareForResume(dir);
+        double share = resuming ? 1 - Math.Clamp(SpentAtCheckpoint(dir, budget) / budget.Value, 0, 1) : 1;
         Sync();
         host.Log($"{prefix}{label}: {selection.Strategy}, budget {budget.Name} {Budget.Format(budget.Value)}{(resuming ? " (resuming)" : "")} → {dir}");
 
@@ -385,7 +386,21 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
             CommittedRuns.Pack(dir);
         }
         Trained.Add(label);
-        return clock.Elapsed.TotalSeconds;
+        return (clock.Elapsed.TotalSeconds, share);
+    }
+
+    /// <summary>What a run had spent of its budget at the checkpoint it resumes from (its state.json's step and totals).</summary>
+    private static double SpentAtCheckpoint(string dir, Budget budget)
+    {
+        var (_, state) = Checkpoint.ReadState(Checkpoint.ListComplete(dir)[^1].Path);
+        double Total(string key) => state[key] is { } n ? n.GetValue<double>() : 0;
+        return budget.Kind switch
+        {
+            BudgetKind.Steps => Total("step"),
+            BudgetKind.FlopsAccounted => Total("total_flops_accounted"),
+            BudgetKind.FlopsExecuted => Total("total_flops_executed"),
+            _ => Total("total_milliseconds") / 1000.0,
+        };
     }
 
     /// <summary>Issue 23: finished runs of older versions (or whose log changed) get their compressed log, the part a study commits.</summary>

@@ -7,8 +7,8 @@ namespace Eslm.Experiments;
 /// rest will take at this sitting's pace. A study of hours, run a seed per sitting (issue 23), needs both; each run's own
 /// progress line only knows its run.
 /// <para>The pace is the budget this sitting has spent per second of its trained runs, training and evaluation together,
-/// so a FLOPs budget (the same units for every arm) gives a fair estimate across arms. Runs another worker took, or
-/// found finished, leave the estimate.</para>
+/// so a FLOPs budget (the same units for every arm) gives a fair estimate across arms. A resumed run counts only the share of
+/// its budget trained in this sitting. Runs another worker took, or found finished, leave the estimate.</para>
 /// </summary>
 public sealed class SittingProgress(IReadOnlyList<double> budgets)
 {
@@ -26,14 +26,14 @@ public sealed class SittingProgress(IReadOnlyList<double> budgets)
     public void Skipped(int index) => _settled[index] = true;
 
     /// <summary>
-    /// Run <paramref name="index"/> trained and evaluated in <paramref name="seconds"/>; returns the sitting's status line,
-    /// or null when nothing is left.
+    /// Run <paramref name="index"/> trained and evaluated in <paramref name="seconds"/>, <paramref name="share"/> of its
+    /// budget here (below 1 when it resumed from a checkpoint); returns the sitting's status line, or null when nothing is left.
     /// </summary>
-    public string? Trained(int index, double seconds)
+    public string? Trained(int index, double seconds, double share = 1)
     {
         _settled[index] = true;
         _trained++;
-        _budgetDone += budgets[index];
+        _budgetDone += budgets[index] * share;
         _seconds += seconds;
         double left = Enumerable.Range(0, Count).Where(i => !_settled[i]).Sum(i => budgets[i]);
         int runsLeft = _settled.Count(s => !s);

@@ -31,4 +31,12 @@ public class SittingProgressTests
         var sitting = new SittingProgress([1, 60]);
         Assert.Equal("sitting: 1 run trained in 2m05s, 1 left; about 2h05m left at this pace", sitting.Trained(0, 125));
     }
+
+    [Fact]
+    public void A_resumed_run_counts_only_the_share_of_its_budget_trained_in_this_sitting()
+    {
+        // Resumed at 60% of its budget: 40 s for 0.4e13 is 100 s per 1e13, so the two full runs left take 200 s, not 80 s.
+        var sitting = new SittingProgress([1e13, 1e13, 1e13]);
+        Assert.Equal("sitting: 1 run trained in 40s, 2 left; about 3m20s left at this pace", sitting.Trained(0, 40, share: 0.4));
+    }
 }
