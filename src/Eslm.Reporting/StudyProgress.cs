@@ -33,15 +33,16 @@ public static class StudyProgress
         if (left.Count == 0) return;
         md.AppendLine($"**Progress: {planned - left.Count} of {planned} runs finished; the tables below show the finished ones.** Left " +
                       "(`eslm experiment run` on this file continues with them):").AppendLine();
-        foreach (var group in left.GroupBy(l => (l.Point, l.Rate)))
-        {
-            string where = group.Key.Point.Label + (group.Key.Rate is { } r ? $", lr {r.ToString("R", CultureInfo.InvariantCulture)}" : "");
-            var arms = group.GroupBy(l => l.Arm).Select(a =>
-                $"{a.Key} (seed{(a.Count() == 1 ? "" : "s")} {string.Join(", ", a.Select(l => l.Seed + (l.Started ? " started" : "")))})");
-            md.AppendLine($"- {where}: {string.Join("; ", arms)}");
-        }
+        foreach (var (where, arms) in LeftByPoint(left)) md.AppendLine($"- {where}: {arms}");
         md.AppendLine();
     }
+
+    /// <summary>The runs left per grid point (and rate): "tiny, steps 2" → "clm (seed 1 started); rho1 (seeds 1, 2)".</summary>
+    public static IEnumerable<(string Where, string Arms)> LeftByPoint(IEnumerable<Left> left) =>
+        left.GroupBy(l => (l.Point, l.Rate)).Select(group =>
+            (group.Key.Point.Label + (group.Key.Rate is { } r ? $", lr {r.ToString("R", CultureInfo.InvariantCulture)}" : ""),
+             string.Join("; ", group.GroupBy(l => l.Arm).Select(a =>
+                 $"{a.Key} (seed{(a.Count() == 1 ? "" : "s")} {string.Join(", ", a.Select(l => l.Seed + (l.Started ? " started" : "")))})"))));
 
     /// <summary>summary.json's <c>"progress"</c>: runs planned and finished.</summary>
     public static JsonObject Json(ExperimentSpec spec, List<RunLog> all)

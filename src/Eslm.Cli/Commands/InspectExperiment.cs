@@ -37,12 +37,7 @@ public static class InspectExperiment
             Console.WriteLine($"  reference: {(File.Exists(Path.Combine(directory, "reference", ExperimentRunner.DoneFile)) ? "trained" : "not trained yet")} " +
                               $"({spec.Reference.ModelName} on {spec.Reference.Data})");
         Console.WriteLine($"  runs: {planned - left.Count} finished, {started} started, {left.Count - started} not started");
-        foreach (var group in left.GroupBy(l => (l.Point, l.Rate)))
-        {
-            string where = group.Key.Point.Label + (group.Key.Rate is { } r ? $", lr {r:R}" : "");
-            Console.WriteLine($"  left at {where}: " + string.Join("; ", group.GroupBy(l => l.Arm).Select(a =>
-                $"{a.Key} (seed{(a.Count() == 1 ? "" : "s")} {string.Join(", ", a.Select(l => l.Seed + (l.Started ? " started" : "")))})")));
-        }
+        foreach (var (where, arms) in StudyProgress.LeftByPoint(left)) Console.WriteLine($"  left at {where}: {arms}");
         string report = Path.Combine(directory, ExperimentReport.ReportFile);
         Console.WriteLine(File.Exists(report)
             ? $"  report: {report} (written {File.GetLastWriteTimeUtc(report):yyyy-MM-dd HH:mm} UTC; `eslm experiment report {directory}` rebuilds it)"
