@@ -17,10 +17,11 @@ public static class ShowSelectionCommand
         var output = new Option<string?>("--out", "-o") { Description = "HTML file to write (default: TEXT-STRATEGY.html in the working directory)" };
         var force = new Option<bool>("--force") { Description = "Replace an existing HTML file" };
         var seq = new Option<int>("--seq", "-t") { Description = "Window length (default: the model's context)", DefaultValueFactory = _ => 0 };
+        var invalid = new Option<Eslm.Data.InvalidUtf8>("--invalid-utf8") { Description = "Invalid UTF-8 in the text: error or replace (with U+FFFD)", DefaultValueFactory = _ => Eslm.Data.InvalidUtf8.Error };
         var selection = new SelectionCliOptions();
         var backward = new TrainCliOptions(["backward"]); // shown in the page's description: the label an arm with it would get
         var command = new Command("show-selection", "Write an HTML page colouring each token of a text by the strategy's score and marking kept and dropped tokens.");
-        foreach (var o in new Option[] { checkpoint, text, output, seq, force }) command.Options.Add(o);
+        foreach (var o in new Option[] { checkpoint, text, output, seq, force, invalid }) command.Options.Add(o);
         selection.AddTo(command);
         backward.AddTo(command);
         command.SetAction(r => CliRunner.Run(() =>
@@ -28,6 +29,9 @@ public static class ShowSelectionCommand
             CliRunner.ConfigureThreads(0);
             string textPath = r.GetValue(text)!;
             if (!File.Exists(textPath)) throw new FileNotFoundException($"{textPath}: text file not found");
+            // Eslm's text rules (as prepare and tokenize): UTF-16, binary and invalid UTF-8 are refused before the model loads.
+            var (bytes, _, _) = Eslm.Data.DocumentReader.ReadBytes(new Eslm.Data.InputFile(textPath));
+            string content = Eslm.Data.TextDecoding.Decode(bytes, textPath, r.GetValue(invalid));
             var sel = selection.Resolve(r);
             selection.CheckIgnored(r, sel, m => Console.Error.WriteLine($"eslm: warning: {m}"));
             // Default output in the working directory, not beside the input (which may be a source tree or read-only).
@@ -35,7 +39,7 @@ public static class ShowSelectionCommand
             OutputFiles.RequireNew(outPath, r.GetValue(force));
             using var model = ModelLoader.Load(r.GetValue(checkpoint)!);
             var selector = StrategyRegistry.Create(sel);
-            var tokens = new[] { TextData.EndOfText }.Concat(TextData.Encode(File.ReadAllText(textPath))).ToArray();
+            var tokens = new[] { TextData.EndOfText }.Concat(TextData.Encode(content)).ToArray();
             var scoredText = TextSelection.Score(model, selector, tokens, ModelLoader.Load, r.GetValue(seq));
             var scored = SelectionPage.Tokens(tokens, scoredText.Scores, scoredText.Losses, scoredText.Entropies, scoredText.Kept, TextData.TokenBytes);
             string models = string.Concat(SelectionBinding.Paths(sel).Select(p => $" ({p.Flag.TrimStart('-')} {p.Path})"));

@@ -93,4 +93,25 @@ public class OutputRulesCliTests : DataTestBase
         Assert.Equal("mine", File.ReadAllText(page));
         Assert.Equal(0, InWorkingDirectory("cwd", () => Run("show-selection", "--checkpoint", "preset:tiny", "--text", text, "--strategy", "eslm", "--force")).Code);
     }
+
+    [Theory]
+    [InlineData(new byte[] { 0xFF, 0xFE, 0x68, 0x00, 0x69, 0x00 }, "UTF-16 text: convert it to UTF-8")]
+    [InlineData(new byte[] { 0x68, 0x69, 0xC3, 0x28, 0x21 }, "invalid UTF-8 at byte 2 (use --invalid-utf8 replace")]
+    [InlineData(new byte[] { 0x68, 0x00, 0x69, 0x21, 0x21 }, "binary file (NUL byte at offset 1)")]
+    public void Show_selection_refuses_text_that_is_not_utf8_and_writes_nothing(byte[] content, string problem)
+    {
+        string text = WriteBytes("texts/odd.txt", content);
+        var r = InWorkingDirectory("cwd", () => Run("show-selection", "--checkpoint", "preset:tiny", "--text", text, "--strategy", "eslm"));
+        AssertOneLineError(r, text, problem);
+        Assert.Empty(Directory.GetFiles(Path.Combine(Dir, "cwd")));
+    }
+
+    [Fact]
+    public void Show_selection_replaces_invalid_utf8_when_asked()
+    {
+        string text = WriteBytes("texts/odd.txt", [0x68, 0x69, 0xC3, 0x28, 0x21]);
+        var r = InWorkingDirectory("cwd", () => Run("show-selection", "--checkpoint", "preset:tiny", "--text", text, "--strategy", "eslm", "--invalid-utf8", "replace"));
+        Assert.Equal(0, r.Code);
+        Assert.True(File.Exists(Path.Combine(Dir, "cwd", "odd-eslm.html")));
+    }
 }
