@@ -16,14 +16,15 @@ public static class TextDecoding
     private static readonly UTF8Encoding s_lenient = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
 
     /// <param name="name">File name (and line, for JSONL) used in error messages.</param>
-    public static string Decode(ReadOnlySpan<byte> bytes, string name, InvalidUtf8 mode)
+    /// <param name="offerReplace">Whether the error names <c>--invalid-utf8 replace</c> (false where the command has no such option).</param>
+    public static string Decode(ReadOnlySpan<byte> bytes, string name, InvalidUtf8 mode, bool offerReplace = true)
     {
         if (bytes.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) bytes = bytes[3..];
         CheckText(bytes, name, 0);
         if (mode == InvalidUtf8.Replace) return s_lenient.GetString(bytes);
         int invalid = System.Text.Unicode.Utf8.IsValid(bytes) ? -1 : FirstInvalid(bytes);
         if (invalid >= 0)
-            throw new InvalidDataException($"{name}: invalid UTF-8 at byte {invalid} (use --invalid-utf8 replace to continue)");
+            throw new InvalidDataException($"{name}: invalid UTF-8 at byte {invalid}" + (offerReplace ? " (use --invalid-utf8 replace to continue)" : ""));
         return s_strict.GetString(bytes);
     }
 

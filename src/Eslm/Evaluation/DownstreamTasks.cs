@@ -220,7 +220,9 @@ public static partial class DownstreamTasks
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: task file not found");
         int line = 0;
-        foreach (var text in File.ReadLines(path))
+        // Decoded by Eslm's text rules: invalid UTF-8 or UTF-16 is an error naming the file, never replaced or guessed.
+        string content = Eslm.Data.TextDecoding.Decode(File.ReadAllBytes(path), path, Eslm.Data.InvalidUtf8.Error, offerReplace: false);
+        foreach (var text in content.Split('\n'))
         {
             line++;
             if (string.IsNullOrWhiteSpace(text)) continue;

@@ -71,6 +71,22 @@ public class DownstreamTaskTests : IDisposable
     }
 
     [Fact]
+    public void A_task_file_that_is_not_utf8_is_an_error_naming_it_never_read_with_replacements()
+    {
+        string path = Path.Combine(_dir, "c.jsonl");
+        byte[] line = System.Text.Encoding.UTF8.GetBytes("""{"context": "The cat sat on the", "target": " mat"}""" + "\r\n");
+        File.WriteAllBytes(path, line);
+        Assert.Single(DownstreamTasks.LoadCloze(path)); // CRLF line ends read as any other
+
+        File.WriteAllBytes(path, [.. line[..20], 0xC3, 0x28, .. line[20..]]);
+        var e = Assert.Throws<InvalidDataException>(() => DownstreamTasks.LoadCloze(path));
+        Assert.Equal($"{path}: invalid UTF-8 at byte 20", e.Message);
+
+        File.WriteAllBytes(path, [0xFF, 0xFE, .. System.Text.Encoding.Unicode.GetBytes("""{"context": "a", "target": "b"}""")]);
+        Assert.StartsWith($"{path}: UTF-16 text", Assert.Throws<InvalidDataException>(() => DownstreamTasks.LoadCloze(path)).Message);
+    }
+
+    [Fact]
     public void Cloze_accuracy_is_one_when_greedy_decoding_reproduces_a_memorised_target()
     {
         using var model = TrainerHarness.NewModel();
