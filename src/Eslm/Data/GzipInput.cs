@@ -1,13 +1,11 @@
-using System.Buffers.Binary;
 using System.IO.Compression;
+using Eslm.IO;
 
 namespace Eslm.Data;
 
 /// <summary>
-/// Decompresses a gzip input completely or not at all. .NET's GZipStream ends quietly at the end of a truncated file
-/// (zlib checks each member's trailer only when it reaches it), so a cut or padded .gz would give its readable prefix as
-/// if it were the whole file. The fix: the file's last 8 bytes must be the trailer of its last member, i.e. ISIZE is the
-/// length of the output's final member and CRC32 matches those bytes (for one member: the whole output).
+/// Decompresses a gzip input text completely or not at all (<see cref="GzipTrailer"/>: a cut or padded .gz is an error,
+/// never its readable prefix), within the input size limit and Eslm's text rules.
 /// </summary>
 public static class GzipInput
 {
@@ -21,25 +19,7 @@ public static class GzipInput
             output = InputLimit.ReadAll(gzip, limit, name, size: null, text: true);
         }
         catch (InvalidDataException e) when (!e.Message.StartsWith(name + ": ", StringComparison.Ordinal)) { throw new InvalidDataException($"{name}: not a valid gzip file ({e.Message})"); }
-        CheckTrailer(name, stored.Length, stored.AsSpan(Math.Max(0, stored.Length - 8)), output.Length, n => Crc32(output.AsSpan(output.Length - (int)n)));
+        GzipTrailer.Check(name, stored.Length, stored.AsSpan(Math.Max(0, stored.Length - 8)), output.Length, n => GzipTrailer.Crc32(output.AsSpan(output.Length - (int)n)));
         return output;
     }
-
-    /// <summary>
-    /// Refuses a gzip file whose last 8 bytes (<paramref name="trailer"/>) are not the trailer of the output's final member:
-    /// ISIZE at most the output's length and CRC32 that of the output's last ISIZE bytes (<paramref name="suffixCrc"/>).
-    /// </summary>
-    internal static void CheckTrailer(string name, long stored, ReadOnlySpan<byte> trailer, long outputLength, Func<uint, uint> suffixCrc)
-    {
-        if (stored < 18) throw new InvalidDataException($"{name}: truncated gzip file ({stored} bytes, shorter than a gzip header and trailer)");
-        uint crc = BinaryPrimitives.ReadUInt32LittleEndian(trailer);
-        uint size = BinaryPrimitives.ReadUInt32LittleEndian(trailer[4..]);
-        // ISIZE is the member's length mod 2^32; members above 4 GiB are not expected for text inputs.
-        if (size > outputLength || suffixCrc(size) != crc)
-            throw new InvalidDataException($"{name}: truncated or corrupt gzip file (its end is not a gzip trailer; " +
-                                           $"{outputLength} bytes were readable): re-download or re-compress it");
-    }
-
-    /// <summary>CRC-32 as gzip uses it (IEEE 802.3, reflected, init and final xor 0xFFFFFFFF): System.IO.Hashing's.</summary>
-    public static uint Crc32(ReadOnlySpan<byte> bytes) => System.IO.Hashing.Crc32.HashToUInt32(bytes);
 }

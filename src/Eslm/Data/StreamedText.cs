@@ -106,13 +106,13 @@ internal sealed class StreamedText
         return used;
     }
 
-    /// <summary>The file's last 8 bytes must be its final member's trailer (<see cref="GzipInput.CheckTrailer"/>). The CRC of
+    /// <summary>The file's last 8 bytes must be its final member's trailer (<see cref="Eslm.IO.GzipTrailer.Check"/>). The CRC of
     /// the whole output serves a one-member file; for several members the output's tail is decompressed again.</summary>
     private void CheckGzipEnd(StoredInput stored)
     {
         stored.Drain();
         uint whole = _crc!.GetCurrentHashAsUInt32();
-        GzipInput.CheckTrailer(_name, stored.Count, stored.Last, _decoded, n => n == _decoded ? whole : SuffixCrc(_decoded - n));
+        Eslm.IO.GzipTrailer.Check(_name, stored.Count, stored.Last, _decoded, n => n == _decoded ? whole : SuffixCrc(_decoded - n));
     }
 
     private uint SuffixCrc(long skip)

@@ -87,12 +87,12 @@ public abstract record MetricsLine
 
     /// <summary>
     /// The lines of a log, plain or gzipped (by the <c>.gz</c> extension). A gzipped log is decompressed whole and checked
-    /// against its trailer (<see cref="Eslm.Data.GzipInput"/>): a cut committed log is an error naming it, never a shorter curve.
+    /// against its trailer (<see cref="Eslm.IO.GzipTrailer"/>): a cut committed log is an error naming it, never a shorter curve.
     /// </summary>
     public static IEnumerable<string> ReadLines(string path)
     {
         if (!path.EndsWith(".gz", StringComparison.Ordinal)) return File.ReadLines(path);
-        byte[] text = Eslm.Data.GzipInput.Decompress(File.ReadAllBytes(path), path);
+        byte[] text = Eslm.IO.GzipTrailer.Decompress(File.ReadAllBytes(path), path);
         return Lines(text);
 
         static IEnumerable<string> Lines(byte[] text)

@@ -14,7 +14,7 @@ public static class LayerRules
     {
         ["Native"] = [],
         ["IO"] = [],                                      // AtomicFile (complete files only) and RunLock (one writer per folder)
-        ["Records"] = [],                                 // plain records written below and read by Reporting
+        ["Records"] = ["IO"],                             // plain records written below and read by Reporting (IO: a committed log's gzip check)
         ["Tokenization"] = [],
         ["Tensors"] = ["Native"],                         // with Rng and OpTimer
         ["Ops"] = ["Tensors"],
