@@ -36,8 +36,7 @@ public static class ExperimentReport
     {
         string specPath = Path.Combine(directory, ExperimentRunner.SpecFile);
         if (!File.Exists(specPath)) throw new FileNotFoundException($"{directory}: no {ExperimentRunner.SpecFile} (not an experiment directory)");
-        var spec = ExperimentSpec.Parse(JsonNode.Parse(File.ReadAllText(specPath)) as JsonObject
-                                        ?? throw new InvalidDataException($"{specPath}: expected a JSON object"));
+        var spec = ExperimentSpec.Load(specPath);
         // Issue 21: read and write under one lock, so a rebuild that read older results can never replace a newer one.
         using var rebuild = RunLock.AcquireWaiting(Path.Combine(directory, LockFile), Path.Combine(directory, ReportFile), TimeSpan.FromMinutes(10));
         var all = ReadRuns(directory, spec);

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Eslm.Experiments;
 using Eslm.Reporting;
 
@@ -13,11 +12,7 @@ public static class InspectExperiment
 {
     public static void Describe(string directory)
     {
-        string specPath = Path.Combine(directory, ExperimentRunner.SpecFile);
-        JsonNode? node;
-        try { node = JsonNode.Parse(File.ReadAllText(specPath)); }
-        catch (System.Text.Json.JsonException e) { throw new InvalidDataException($"{specPath}: not valid JSON ({e.Message.Split(". ")[0]}); the file may be truncated"); }
-        var spec = ExperimentSpec.Parse(node as JsonObject ?? throw new InvalidDataException($"{specPath}: expected a JSON object"));
+        var spec = ExperimentSpec.Load(Path.Combine(directory, ExperimentRunner.SpecFile));
         var (planned, left) = StudyProgress.Of(spec, RunLog.ReadAll(directory, spec));
         int started = left.Count(l => l.Started);
 

@@ -12,20 +12,29 @@ namespace Eslm.IO;
 /// </summary>
 public static class GzipTrailer
 {
-    /// <summary>The whole decompressed content of <paramref name="stored"/>, checked against its trailer.</summary>
-    public static byte[] Decompress(byte[] stored, string name)
+    /// <summary>
+    /// The whole decompressed content of <paramref name="stored"/>, checked against its trailer. <paramref name="read"/>
+    /// drains the decompressing stream (default: all of it; Data.GzipInput passes its size limit and text rules, whose own
+    /// errors already name the file and pass through as they are).
+    /// </summary>
+    public static byte[] Decompress(byte[] stored, string name, Func<Stream, byte[]>? read = null)
     {
         byte[] output;
         try
         {
             using var gzip = new GZipStream(new MemoryStream(stored), CompressionMode.Decompress);
-            using var buffer = new MemoryStream();
-            gzip.CopyTo(buffer);
-            output = buffer.ToArray();
+            output = (read ?? ReadAll)(gzip);
         }
-        catch (InvalidDataException e) { throw new InvalidDataException($"{name}: not a valid gzip file ({e.Message})"); }
+        catch (InvalidDataException e) when (!e.Message.StartsWith(name + ": ", StringComparison.Ordinal)) { throw new InvalidDataException($"{name}: not a valid gzip file ({e.Message})"); }
         Check(name, stored.Length, stored.AsSpan(Math.Max(0, stored.Length - 8)), output.Length, n => Crc32(output.AsSpan(output.Length - (int)n)));
         return output;
+    }
+
+    private static byte[] ReadAll(Stream stream)
+    {
+        using var buffer = new MemoryStream();
+        stream.CopyTo(buffer);
+        return buffer.ToArray();
     }
 
     /// <summary>
