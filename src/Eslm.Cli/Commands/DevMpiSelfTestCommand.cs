@@ -46,7 +46,7 @@ public static class DevMpiSelfTestCommand
                 foreach (double alpha in alphas)
                 {
                     float expected = ValueAtRisk.Threshold(all, alpha, new float[n]);
-                    float actual = mpi.GlobalThreshold(mine, alpha);
+                    float actual = mpi.GlobalThreshold(mine, ThresholdRule.OfAlpha(alpha));
                     if (!(expected == actual || (float.IsNegativeInfinity(expected) && float.IsNegativeInfinity(actual))))
                         throw new InvalidOperationException($"set {set} (n={n}), alpha {alpha}: global threshold {actual:R} but single-process {expected:R}");
                     checks++;

@@ -10,7 +10,7 @@ namespace Eslm.Distributed;
 /// non-negative ones the sign bit set; −0 is first turned into +0 (they compare equal), so equal floats have equal keys
 /// and key order is float order (−∞ lowest, +∞ highest). NaN scores are an error on every process at once.</para>
 /// <para><b>Rounds.</b> Round 0 counts every local key by its top 8 bits into 256 bins (plus one NaN counter); the
-/// allreduced histogram gives M, hence k = ⌈αM⌉, and the bin b₀ holding the k-th smallest key (k becomes its rank within
+/// allreduced histogram gives M, hence the rule's rank k (⌈αM⌉ for VaR_α), and the bin b₀ holding the k-th smallest key (k becomes its rank within
 /// b₀). Rounds 1–3 histogram the next 8 bits of the keys whose higher bits equal the digits fixed so far. After 4 rounds
 /// all 32 bits are fixed: that key <em>is</em> the k-th smallest, so the result is exact, ties included (no tolerance, no
 /// final gather). Each round sends 257 doubles (2,056 bytes) whatever the token count; counts in doubles are exact below
@@ -27,9 +27,12 @@ public static class GlobalValueAtRisk
     /// VaR_α of all processes' scores. Collective: every process of <paramref name="processes"/> must call it with the same
     /// <paramref name="alpha"/> (local counts may differ, including zero). <paramref name="keys"/> is scratch, grown as needed.
     /// </summary>
-    public static float Threshold(ReadOnlySpan<float> localScores, double alpha, IDistributed processes, ref uint[]? keys)
+    public static float Threshold(ReadOnlySpan<float> localScores, double alpha, IDistributed processes, ref uint[]? keys) =>
+        Threshold(localScores, ThresholdRule.OfAlpha(alpha), processes, ref keys);
+
+    /// <summary>As above for any <see cref="ThresholdRule"/> (Rho-1's top-k as well as VaR_α).</summary>
+    public static float Threshold(ReadOnlySpan<float> localScores, ThresholdRule rule, IDistributed processes, ref uint[]? keys)
     {
-        if (alpha is < 0 or >= 1 || double.IsNaN(alpha)) throw new ArgumentOutOfRangeException(nameof(alpha), $"alpha must be in [0, 1) (got {alpha})");
         int n = localScores.Length;
         if (keys is null || keys.Length < n) keys = new uint[Math.Max(n, 16)];
         Span<double> histogram = stackalloc double[Bins + 1];
@@ -50,7 +53,7 @@ public static class GlobalValueAtRisk
         double total = 0;
         for (int b = 0; b < Bins; b++) total += histogram[b];
         if (total > int.MaxValue) throw new ArgumentException($"{total} scores in one selection scope exceed the supported 2^31 − 1");
-        long k = ValueAtRisk.Rank(alpha, (int)total);
+        long k = rule.Rank((long)total);
         if (k == 0) return float.NegativeInfinity;
 
         uint prefix = 0;

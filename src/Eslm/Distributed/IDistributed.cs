@@ -1,3 +1,5 @@
+using Eslm.Selection;
+
 namespace Eslm.Distributed;
 
 /// <summary>
@@ -16,10 +18,10 @@ public interface IDistributed
     void AllReduceSum(Span<double> values);
 
     /// <summary>
-    /// VaR_α over the concatenation of every rank's scores: the ⌈αM⌉-th smallest of all M = Σ ranks' counts, exactly,
-    /// without gathering the scores (−∞ when the rank is 0).
+    /// The threshold of <paramref name="rule"/> over the concatenation of every rank's scores (VaR_α: the ⌈αM⌉-th smallest
+    /// of all M = Σ ranks' counts), exactly, without gathering the scores (−∞ when the rank is 0).
     /// </summary>
-    float GlobalThreshold(ReadOnlySpan<float> localScores, double alpha);
+    float GlobalThreshold(ReadOnlySpan<float> localScores, ThresholdRule rule);
 }
 
 /// <summary>One process: collectives are the identity, the global threshold is the local one.</summary>
@@ -34,6 +36,6 @@ public sealed class SingleProcess : IDistributed
 
     public void AllReduceSum(Span<double> values) { }
 
-    public float GlobalThreshold(ReadOnlySpan<float> localScores, double alpha) =>
-        Selection.ValueAtRisk.Threshold(localScores, alpha, new float[localScores.Length]);
+    public float GlobalThreshold(ReadOnlySpan<float> localScores, ThresholdRule rule) =>
+        ValueAtRisk.Threshold(localScores, rule, new float[localScores.Length]);
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Eslm.Selection;
 
 namespace Eslm.Distributed;
 
@@ -80,8 +81,8 @@ public sealed unsafe class MpiDistributed : IDistributed, IDisposable
         CommunicationMilliseconds += Stopwatch.GetElapsedTime(start).TotalMilliseconds;
     }
 
-    public float GlobalThreshold(ReadOnlySpan<float> localScores, double alpha) =>
-        GlobalValueAtRisk.Threshold(localScores, alpha, this, ref _keys);
+    public float GlobalThreshold(ReadOnlySpan<float> localScores, ThresholdRule rule) =>
+        GlobalValueAtRisk.Threshold(localScores, rule, this, ref _keys);
 
     /// <summary>Waits until every process gets here.</summary>
     public void Barrier() => OpenMpi.Check(OpenMpi.Barrier(OpenMpi.CommWorld), "MPI_Barrier");

@@ -7,8 +7,8 @@ namespace Eslm.Selection;
 /// </summary>
 public interface IValueAtRisk
 {
-    /// <summary>The ⌈αM⌉-th smallest of the scope's M scores (−∞ when that rank is 0).</summary>
-    float Threshold(ReadOnlySpan<float> scores, double alpha);
+    /// <summary>The order statistic <paramref name="rule"/> picks from the scope's M scores (−∞ when its rank is 0).</summary>
+    float Threshold(ReadOnlySpan<float> scores, ThresholdRule rule);
 }
 
 /// <summary>VaR over the given scores alone, with a reusable scratch buffer.</summary>
@@ -16,9 +16,9 @@ public sealed class LocalValueAtRisk : IValueAtRisk
 {
     private float[] _scratch = [];
 
-    public float Threshold(ReadOnlySpan<float> scores, double alpha)
+    public float Threshold(ReadOnlySpan<float> scores, ThresholdRule rule)
     {
         if (_scratch.Length < scores.Length) _scratch = new float[scores.Length];
-        return ValueAtRisk.Threshold(scores, alpha, _scratch);
+        return ValueAtRisk.Threshold(scores, rule, _scratch);
     }
 }

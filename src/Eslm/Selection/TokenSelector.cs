@@ -19,6 +19,9 @@ public abstract class TokenSelector
     /// <summary>α used for the current step (Ada-ESLM changes it; keep-based strategies report 1 − keep).</summary>
     public virtual double Alpha => Options.Alpha;
 
+    /// <summary>The threshold's order statistic: VaR_α by default; keep-based strategies keep the top fraction.</summary>
+    public virtual ThresholdRule Rule => ThresholdRule.OfAlpha(Alpha);
+
     /// <summary>Auxiliary statistics (reference, teacher, early-exit proxy) training must provide.</summary>
     public virtual AuxiliaryNeeds Needs => AuxiliaryNeeds.None;
 
@@ -27,11 +30,11 @@ public abstract class TokenSelector
 
     /// <summary>
     /// Marks the kept tokens of one scope and returns the threshold used (NaN when there is none).
-    /// Default: ESLM's rule, keep score ≥ VaR_α, with the threshold from <paramref name="valueAtRisk"/>.
+    /// Default: keep score ≥ the threshold of <see cref="Rule"/> (ESLM's VaR_α), found by <paramref name="valueAtRisk"/>.
     /// </summary>
     public virtual float Select(ReadOnlySpan<float> scores, Span<bool> keep, IValueAtRisk valueAtRisk)
     {
-        float threshold = valueAtRisk.Threshold(scores, Alpha);
+        float threshold = valueAtRisk.Threshold(scores, Rule);
         ValueAtRisk.Keep(scores, threshold, keep);
         return threshold;
     }

@@ -9,18 +9,23 @@ namespace Eslm.Selection;
 public static class ValueAtRisk
 {
     /// <summary>Rank k = ⌈αM⌉ of the threshold (0 when α = 0). Robust to α·M landing a hair above an integer.</summary>
-    public static int Rank(double alpha, int count)
+    public static long Rank(double alpha, long count)
     {
         if (alpha is < 0 or >= 1 || double.IsNaN(alpha)) throw new ArgumentOutOfRangeException(nameof(alpha), $"alpha must be in [0, 1) (got {alpha})");
-        double exact = alpha * count;
-        int k = (int)Math.Ceiling(exact - 1e-9 * Math.Max(1, exact));
-        return Math.Clamp(k, 0, count);
+        return Ceiling(alpha * count, count);
     }
 
+    /// <summary>⌈x⌉ clamped to [0, max], robust to x landing a hair above an integer (0.3 × 10 = 3.0000000000000004).</summary>
+    public static long Ceiling(double x, long max) => Math.Clamp((long)Math.Ceiling(x - 1e-9 * Math.Max(1, x)), 0, max);
+
     /// <summary>VaR_α of <paramref name="scores"/>: the ⌈αM⌉-th smallest, or −∞ when that rank is 0.</summary>
-    public static float Threshold(ReadOnlySpan<float> scores, double alpha, Span<float> scratch)
+    public static float Threshold(ReadOnlySpan<float> scores, double alpha, Span<float> scratch) =>
+        Threshold(scores, ThresholdRule.OfAlpha(alpha), scratch);
+
+    /// <summary>The threshold <paramref name="rule"/> picks from <paramref name="scores"/>, or −∞ when its rank is 0.</summary>
+    public static float Threshold(ReadOnlySpan<float> scores, ThresholdRule rule, Span<float> scratch)
     {
-        int k = Rank(alpha, scores.Length);
+        int k = (int)rule.Rank(scores.Length);
         if (k == 0) return float.NegativeInfinity;
         var work = scratch[..scores.Length];
         scores.CopyTo(work);

@@ -38,7 +38,7 @@ public sealed class StepStatistics(int capacity)
             cvar = ValueAtRisk.ConditionalValueAtRisk(losses, alpha, _scratch);
         else
         {
-            float var = processes.GlobalThreshold(losses, alpha);
+            float var = processes.GlobalThreshold(losses, ThresholdRule.OfAlpha(alpha));
             double tailSum = 0, tailCount = 0;
             foreach (float l in losses) if (l >= var) { tailSum += l; tailCount++; }
             Span<double> sums = [all, keptSum, kept, count, originalTokens, thresholds, finite, accounted, executed, tailSum, tailCount];

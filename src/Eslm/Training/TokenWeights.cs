@@ -14,15 +14,20 @@ public readonly record struct TokenWeights(SelectionScope Scope, Normalization N
     public double GlobalKept { get; init; }
     public double GlobalTokens { get; init; }
     public int Processes { get; init; } = 1;
+    /// <summary>
+    /// All tokens of the step on this process before hierarchical selection's sequence filter (0: StepSequences × T).
+    /// normalize=all divides by them, so a sequence the proxy dropped counts as zero loss, as a dropped token does.
+    /// </summary>
+    public int StepTokens { get; init; }
 
     /// <summary>
     /// Weights of one micro-batch: kept tokens get 1/(kept count of their scope × number of scopes in the step) under
-    /// normalize=kept, or 1/(all tokens of the step) under normalize=all. Global scope multiplies by the process count
+    /// normalize=kept, or 1/(all tokens of the step, before any sequence filter) under normalize=all. Global scope multiplies by the process count
     /// because gradients are then averaged over processes. Returns the kept count.
     /// </summary>
     public int Fill(ReadOnlySpan<bool> keep, Span<float> weights)
     {
-        int T = SequenceLength, totalTokens = StepSequences * T;
+        int T = SequenceLength, totalTokens = StepTokens > 0 ? StepTokens : StepSequences * T;
         int kept = 0;
         foreach (bool k in keep) if (k) kept++;
         if (Normalize == Normalization.All)

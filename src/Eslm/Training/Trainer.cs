@@ -172,7 +172,7 @@ public sealed class Trainer : IDisposable
             foreach (bool k in _keep.AsSpan(0, sequences * Options.SequenceLength)) if (k) stepKept++;
         return new TokenWeights(Selection.Scope, Selection.Normalize, Options.SequenceLength, _micro.Length, sequences)
         {
-            StepKept = stepKept, GlobalKept = _globalKept, GlobalTokens = _globalTokens, Processes = Distributed.Size,
+            StepKept = stepKept, GlobalKept = _globalKept, GlobalTokens = _globalTokens, Processes = Distributed.Size, StepTokens = Options.TokensPerStep,
         };
     }
 
@@ -196,7 +196,7 @@ public sealed class Trainer : IDisposable
     /// <summary>Issue 8: kept and total token counts of the global scope (all processes), for the normalisation.</summary>
     private void CountGlobally(ReadOnlySpan<bool> keep)
     {
-        Span<double> counts = [0, keep.Length];
+        Span<double> counts = [0, Options.TokensPerStep]; // all tokens: those of sequences the proxy dropped count too (normalize=all)
         foreach (bool k in keep) if (k) counts[0]++;
         Distributed.AllReduceSum(counts);
         (_globalKept, _globalTokens) = (counts[0], counts[1]);
@@ -275,6 +275,6 @@ public sealed class Trainer : IDisposable
     /// <summary>VaR over every process's scores of the scope (<c>--selection-scope global</c>).</summary>
     private sealed class ProcessesValueAtRisk(IDistributed processes) : IValueAtRisk
     {
-        public float Threshold(ReadOnlySpan<float> scores, double alpha) => processes.GlobalThreshold(scores, alpha);
+        public float Threshold(ReadOnlySpan<float> scores, ThresholdRule rule) => processes.GlobalThreshold(scores, rule);
     }
 }

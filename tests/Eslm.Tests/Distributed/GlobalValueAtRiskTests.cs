@@ -17,7 +17,7 @@ public class GlobalValueAtRiskTests
     private static float Global(float[][] parts, double alpha, InProcessRanks? ranks = null)
     {
         ranks ??= new InProcessRanks(parts.Length);
-        var results = ranks.Run(p => p.GlobalThreshold(parts[p.Rank], alpha));
+        var results = ranks.Run(p => p.GlobalThreshold(parts[p.Rank], ThresholdRule.OfAlpha(alpha)));
         foreach (float r in results) Assert.Equal(BitConverter.SingleToInt32Bits(results[0]), BitConverter.SingleToInt32Bits(r));
         return results[0];
     }
@@ -123,7 +123,7 @@ public class GlobalValueAtRiskTests
         var ranks = new InProcessRanks(2);
         var failures = ranks.Run(p =>
         {
-            try { p.GlobalThreshold(p.Rank == 1 ? [1f, float.NaN] : [2f], 0.5); return false; }
+            try { p.GlobalThreshold(p.Rank == 1 ? [1f, float.NaN] : [2f], ThresholdRule.OfAlpha(0.5)); return false; }
             catch (InvalidOperationException) { return true; }
         });
         Assert.All(failures, Assert.True);
@@ -152,5 +152,21 @@ public class GlobalValueAtRiskTests
         foreach (double alpha in Alphas)
             Assert.Equal(ValueAtRisk.Threshold(scores, alpha, new float[scores.Length]),
                 GlobalValueAtRisk.Threshold(scores, alpha, SingleProcess.Instance, ref keys));
+    }
+
+    [Fact]
+    public void Global_keep_top_k_over_ranks_equals_the_single_process_threshold()
+    {
+        var rng = new Random(12);
+        var all = Enumerable.Range(0, 400).Select(_ => (float)rng.Next(60) / 3f).ToArray();
+        foreach (double keep in new[] { 0.05, 0.25, 0.5, 0.6, 1.0 })
+        {
+            var rule = ThresholdRule.OfKeep(keep);
+            float expected = ValueAtRisk.Threshold(all, rule, new float[all.Length]);
+            var parts = Split(all, 3, rng);
+            var ranks = new InProcessRanks(3);
+            var results = ranks.Run(p => p.GlobalThreshold(parts[p.Rank], rule));
+            Assert.All(results, r => Assert.Equal(expected, r));
+        }
     }
 }

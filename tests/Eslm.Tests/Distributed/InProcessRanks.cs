@@ -1,3 +1,4 @@
+using Eslm.Selection;
 using Eslm.Training;
 using Eslm.Distributed;
 
@@ -76,7 +77,7 @@ public sealed class InProcessRanks
             group._barrier.SignalAndWait();
         }
 
-        public float GlobalThreshold(ReadOnlySpan<float> localScores, double alpha) =>
-            Eslm.Distributed.GlobalValueAtRisk.Threshold(localScores, alpha, this, ref _keys);
+        public float GlobalThreshold(ReadOnlySpan<float> localScores, ThresholdRule rule) =>
+            Eslm.Distributed.GlobalValueAtRisk.Threshold(localScores, rule, this, ref _keys);
     }
 }

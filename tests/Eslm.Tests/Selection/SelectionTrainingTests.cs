@@ -155,6 +155,20 @@ public class SelectionTrainingTests
     }
 
     [Fact]
+    public void Normalize_all_with_hierarchical_divides_by_the_tokens_before_the_sequence_filter()
+    {
+        // docs/selection.md: dropped tokens count as zero loss, those of dropped sequences too; so the gradient shrinks
+        // by the kept fraction of *all* the step's tokens (kept_fraction), not of the surviving sequences' tokens.
+        var settings = new HierarchicalSettings { SequenceAlpha = 0.5, ProxyLayers = 1 };
+        var kept = TrainerHarness.Run(new SelectionOptions { Strategy = "hierarchical", Alpha = 0.5 }.With(settings), steps: 1, batch: 8);
+        var all = TrainerHarness.Run(new SelectionOptions { Strategy = "hierarchical", Alpha = 0.5, Normalize = Normalization.All }.With(settings), steps: 1, batch: 8);
+        var selection = all.Steps[0].Selection;
+        Assert.Equal(kept.Steps[0].Selection.KeptTokens, selection.KeptTokens);
+        Assert.True(selection.KeptTokens < 5 * 16, "the proxy dropped some sequences"); // 5 of 8 sequences survive, then α 0.5
+        Assert.Equal(selection.KeptFraction, all.Steps[0].GradientNorm / kept.Steps[0].GradientNorm, 1e-4);
+    }
+
+    [Fact]
     public void Bottomk_keeps_the_lowest_losses()
     {
         var run = TrainerHarness.Run(new SelectionOptions { Strategy = "bottomk", Alpha = 0.5 }, steps: 1);

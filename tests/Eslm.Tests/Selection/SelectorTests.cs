@@ -77,7 +77,8 @@ public class SelectorTests
         var options = new SelectionOptions { Strategy = "rho1", Keep = 0.25 }.With(new Rho1Settings { ReferenceLosses = "sidecar.bin" });
         var (scores, keep, _) = Run(options, Stats(reference));
         Assert.Equal(Loss.Select(l => l - 1), scores);
-        Assert.Equal([false, false, false, false, true, true, false, true], keep); // VaR_0.75 = the 6th smallest, 4: M − k + 1 = 3 kept
+        // Top 0.25 of 8 = 2 tokens: the threshold is the 2nd largest, 5 (VaR_0.75, the 6th smallest, would keep a third).
+        Assert.Equal([false, false, false, false, false, true, false, true], keep);
         Assert.Equal(0.75, StrategyRegistry.Create(options).Alpha, 1e-12);
     }
 

@@ -26,6 +26,39 @@ public class ValueAtRiskTests
     }
 
     [Fact]
+    public void Keep_top_k_keeps_exactly_ceil_kM_distinct_scores_as_the_random_control_does()
+    {
+        // Rho-1's rule: VaR at α = 1 − k kept one token more whenever kM is whole (0.5 of 16: 9 tokens).
+        var rng = new Random(11);
+        foreach (int m in new[] { 1, 2, 7, 10, 16, 64, 100, 2048 })
+            foreach (double keep in new[] { 0.01, 0.1, 0.25, 0.3, 0.5, 0.6, 0.7, 0.75, 0.9, 0.99, 1.0 })
+            {
+                var scores = Enumerable.Range(0, m).Select(i => (float)i).OrderBy(_ => rng.Next()).ToArray();
+                float threshold = ValueAtRisk.Threshold(scores, ThresholdRule.OfKeep(keep), new float[m]);
+                int kept = ValueAtRisk.Keep(scores, threshold, new bool[m]);
+                int expected = Math.Max(1, (int)Math.Round(Math.Ceiling(Math.Round(keep * m, 9))));
+                Assert.True(expected == kept, $"keep {keep} of {m}: kept {kept}, expected {expected}");
+            }
+    }
+
+    [Fact]
+    public void Keep_top_k_keeps_every_score_tied_with_the_threshold()
+    {
+        float[] scores = [1, 2, 2, 2, 3];
+        float threshold = ValueAtRisk.Threshold(scores, ThresholdRule.OfKeep(0.4), new float[5]); // top 2: 3 and a 2
+        Assert.Equal(2f, threshold);
+        Assert.Equal(4, ValueAtRisk.Keep(scores, threshold, new bool[5]));
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(-0.1)]
+    [InlineData(1.5)]
+    [InlineData(double.NaN)]
+    public void Keep_top_k_outside_zero_one_is_refused(double keep) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => ThresholdRule.OfKeep(keep));
+
+    [Fact]
     public void Select_finds_every_rank_of_random_vectors()
     {
         var rng = new Random(3);

@@ -63,7 +63,7 @@ public class StepStatisticsTests
         public int Size => 2;
         public void AllReduceSum(Span<float> values) { foreach (ref float v in values) v *= 2; }
         public void AllReduceSum(Span<double> values) { foreach (ref double v in values) v *= 2; }
-        public float GlobalThreshold(ReadOnlySpan<float> localScores, double alpha) => SingleProcess.Instance.GlobalThreshold(localScores, alpha);
+        public float GlobalThreshold(ReadOnlySpan<float> localScores, ThresholdRule rule) => SingleProcess.Instance.GlobalThreshold(localScores, rule);
     }
 
     [Fact]

@@ -71,6 +71,14 @@ public class TokenWeightsTests
         Assert.Equal([1f / 16, 0f, 1f / 16, 1f / 16, 0f, 0f, 1f / 16, 0f], weights);
     }
 
+    [Fact]
+    public void Normalize_all_counts_the_sequences_a_proxy_dropped_as_zero_loss()
+    {
+        // 2 of 3 sequences survived the filter (8 tokens here); all 12 tokens of the step divide the kept losses.
+        var weights = Fill(new TokenWeights(SelectionScope.Microbatch, Normalization.All, 4, 1, 2) { StepTokens = 12 }, Keep, out _);
+        Assert.Equal(1f / 12, weights[0]);
+    }
+
     [Theory]
     [InlineData(SelectionScope.Microbatch)]
     [InlineData(SelectionScope.Sequence)]

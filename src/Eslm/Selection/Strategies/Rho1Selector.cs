@@ -28,7 +28,8 @@ public sealed record Rho1Settings : IStrategySettings
 
 /// <summary>
 /// `rho1` (Rho-1 / SLM, arXiv 2404.07965): score = excess loss = student loss − reference loss; keep the top
-/// <see cref="SelectionOptions.Keep"/> fraction (the VaR rule at α = 1 − keep, ties kept). The reference losses come
+/// <see cref="SelectionOptions.Keep"/> fraction: score ≥ the ⌈keep·M⌉-th largest (<see cref="ThresholdRule.OfKeep"/>),
+/// ties kept. The reference losses come
 /// either from a frozen reference model run online on every micro-batch (its forward is counted in the accounted FLOPs),
 /// or from a sidecar precomputed once by `eslm score`, looked up by token position; training provides them.
 /// </summary>
@@ -43,7 +44,10 @@ public sealed class Rho1Selector(SelectionOptions options) : TokenSelector(optio
 
     private readonly Rho1Settings _settings = options.Get<Rho1Settings>();
 
+    /// <summary>Logged as α: the dropped fraction.</summary>
     public override double Alpha => 1 - Options.Keep;
+
+    public override ThresholdRule Rule => ThresholdRule.OfKeep(Options.Keep);
 
     public override AuxiliaryNeeds Needs => _settings.UsesSidecar
         ? new AuxiliaryNeeds { ReferenceLossFile = _settings.ReferenceLosses }
