@@ -158,6 +158,7 @@ public static class InspectCommand
         Console.WriteLine("  state:");
         foreach (var line in lines.Take(60)) Console.WriteLine("    " + line);
         if (lines.Length > 60) Console.WriteLine($"    … ({lines.Length - 60} more lines in {Path.Combine(path, Checkpoint.StateFile)})");
+        Checkpoint.Verify(path); // described first; then a damaged file is the error, naming it (exit 1)
     }
 
     private static void DescribeRun(string path)

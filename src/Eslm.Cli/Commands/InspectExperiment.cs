@@ -29,7 +29,7 @@ public static class InspectExperiment
             (a.Train.LearningRate == spec.Train.LearningRate ? "" : $", lr {a.Train.LearningRate:R}") + ")"))}");
         Console.WriteLine($"  seeds: {string.Join(", ", spec.Seeds)}");
         if (spec.Reference is not null)
-            Console.WriteLine($"  reference: {(File.Exists(Path.Combine(directory, "reference", ExperimentRunner.DoneFile)) ? "trained" : "not trained yet")} " +
+            Console.WriteLine($"  reference: {ReferenceState(Path.Combine(directory, ExperimentRunner.ReferenceFolder))} " +
                               $"({spec.Reference.ModelName} on {spec.Reference.Data})");
         Console.WriteLine($"  runs: {planned - left.Count} finished, {started} started, {left.Count - started} not started");
         foreach (var (where, arms) in StudyProgress.LeftByPoint(left)) Console.WriteLine($"  left at {where}: {arms}");
@@ -37,5 +37,13 @@ public static class InspectExperiment
         Console.WriteLine(File.Exists(report)
             ? $"  report: {report} (written {File.GetLastWriteTimeUtc(report):yyyy-MM-dd HH:mm} UTC; `eslm experiment report {directory}` rebuilds it)"
             : $"  report: none yet (`eslm experiment report {directory}` writes it from the finished runs)");
+    }
+
+    /// <summary>Trained (done.json read strictly: a damaged one is an error naming it), and whether its checkpoint is here.</summary>
+    private static string ReferenceState(string dir)
+    {
+        if (!File.Exists(Path.Combine(dir, ExperimentRunner.DoneFile))) return "not trained yet";
+        string checkpoint = ReferenceDone.Checkpoint(dir);
+        return Directory.Exists(checkpoint) || File.Exists(checkpoint) ? "trained" : "trained (its checkpoint is not on this machine)";
     }
 }

@@ -102,7 +102,7 @@ public static class TrainCommand
         var train = f.Train.Resolve(r, recorded?.Train ?? new TrainOptions());
         // "all cores" under mpirun = this host's cores shared by its ranks
         CliRunner.ConfigureThreads(train.Threads == 0 && MpiLaunch.UnderMpirun ? MpiLaunch.DefaultThreads : train.Threads);
-        string? initFrom = r.GetResult(f.InitFrom) is { Implicit: false } ? r.GetValue(f.InitFrom) : recorded?.InitFrom;
+        string? initFrom = InitFrom(r, f, recorded);
         var (modelName, cfg) = ResolveModel(r, f, recorded, initFrom);
         train = train.ForModel(cfg).Validate();
         if (train.Precision == Eslm.Tensors.Precision.Bf16) Eslm.Native.OneDnn.EnsureBf16();
@@ -125,6 +125,20 @@ public static class TrainCommand
             Processes = processes.Size,
         };
         return (run, recorded is null ? null : ResumeDefaults.Changes(recorded, run, outDir, r.GetValue(f.AllowChanges)));
+    }
+
+    /// <summary>
+    /// --init-from: a new run's starting weights. A resumed run continues from its own checkpoint and keeps the recorded
+    /// value; another one would be ignored (and recorded as if used), so it is refused.
+    /// </summary>
+    private static string? InitFrom(ParseResult r, Flags f, RunRecord? recorded)
+    {
+        string? given = r.GetResult(f.InitFrom) is { Implicit: false } ? r.GetValue(f.InitFrom) : null;
+        if (recorded is null || given is null) return given ?? recorded?.InitFrom;
+        if (RunRecord.LocatedPath(given) != RunRecord.LocatedPath(recorded.InitFrom))
+            throw new ArgumentException($"--init-from {given}: a resumed run continues from its own checkpoint (it started from " +
+                                        $"{recorded.InitFrom ?? "random weights"}); leave out --init-from, or start a new run");
+        return recorded.InitFrom;
     }
 
     /// <summary>The architecture: --init-from's (or a resumed run's) unless --model is given; per-dimension flags override either.</summary>

@@ -232,6 +232,25 @@ public static partial class Checkpoint
         }
     }
 
+    /// <summary>
+    /// Throws, naming the file, unless every file the checkpoint lists is there with its recorded length and readable:
+    /// safetensors headers parse, JSON files parse (`eslm inspect` describes first, then reports this as its error).
+    /// </summary>
+    public static void Verify(string directory)
+    {
+        var (_, root) = ReadState(directory);
+        var meta = (JsonObject)root[MetaKey]!;
+        CheckFileLengths(directory, meta);
+        foreach (var (name, _) in (JsonObject)meta["files"]!)
+        {
+            string path = Path.Combine(directory, name);
+            if (name.EndsWith(".safetensors", StringComparison.Ordinal)) using (SafetensorsFile.Open(path)) { }
+            else if (name.EndsWith(".json", StringComparison.Ordinal))
+                try { JsonNode.Parse(File.ReadAllText(path)); }
+                catch (JsonException) { throw new InvalidDataException($"{path}: not valid JSON"); }
+        }
+    }
+
     private static void CheckFileLengths(string directory, JsonObject meta)
     {
         if (meta["files"] is not JsonObject files) throw new InvalidDataException($"{Path.Combine(directory, StateFile)}: file list is missing");

@@ -198,7 +198,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         var text = Spec.Source.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
         if (File.Exists(path) && File.ReadAllText(path) != text)
         {
-            var old = ExperimentSpec.Parse((JsonObject)JsonNode.Parse(File.ReadAllText(path))!);
+            var old = ExperimentSpec.Load(path);
             if (old.Data != Spec.Data || !TrainOptionsBinding.SameResults(old.Train, Spec.Train) || old.HasModelAxis != Spec.HasModelAxis || old.HasBudgetAxis != Spec.HasBudgetAxis
                 || old.HasLearningRateAxis != Spec.HasLearningRateAxis)
                 throw new InvalidOperationException($"{Directory}: holds an experiment with different data, training options or grid axes; " +
@@ -210,6 +210,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
                     throw new InvalidOperationException($"{Directory}: holds {before.Label} in '{before.Folder}' with another model, budget or schedule " +
                                                         $"({before.NominalSteps} nominal steps, now {point.NominalSteps}); use another --out or delete it");
             CheckArmsUnchanged(old);
+            CheckReferenceUnchanged(old);
             host.Log($"{path}: the experiment file changed ({DescribeChange(old)}); finished runs are kept");
         }
         AtomicWrite(path, text);
@@ -254,6 +255,20 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
     }
 
     /// <summary>
+    /// A reference trained under other options (data, model, steps, …) would go on serving the arms that read it, recorded
+    /// under the new options: refused while its folder holds a trained reference. Deleting the folder retrains it.
+    /// </summary>
+    private void CheckReferenceUnchanged(ExperimentSpec old)
+    {
+        string dir = Path.Combine(Directory, ReferenceFolder);
+        if (Spec.Source["reference"] is not JsonObject now || !File.Exists(Path.Combine(dir, DoneFile))) return;
+        var changed = old.Source["reference"] is JsonObject before ? ChangedKeys(before, now) : ["reference"];
+        if (changed.Count > 0)
+            throw new InvalidOperationException($"{Directory}: its reference was trained with other options ({string.Join(", ", changed.Select(k => "reference." + k))} changed); " +
+                                                $"delete {dir} (and the runs that used it) to train it again, or use another --out");
+    }
+
+    /// <summary>
     /// Everything that defines what an arm trains: its selection and the training options that change results (not
     /// validation, checkpointing or threads: <see cref="RunOptionAttribute.ChangesResults"/>).
     /// </summary>
@@ -274,7 +289,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
     /// </summary>
     private (string? Checkpoint, string? Losses) TrainReference(List<GridPoint> points, CancellationToken cancel)
     {
-        string dir = Path.Combine(Directory, "reference");
+        string dir = Path.Combine(Directory, ReferenceFolder);
         string done = Path.Combine(dir, DoneFile);
         // Workers train (and score) the reference one at a time; the others wait for it, since every arm needs it.
         using var claim = worker && !(File.Exists(done) && File.Exists(Path.Combine(dir, ReferenceLossesFile))) ? WaitForClaim(dir, "reference") : null;
@@ -307,11 +322,12 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
     /// <summary>Where a reference whose committed checkpoint is missing is trained again (ignored by the study's .gitignore).</summary>
     public const string RebuiltReferenceFolder = "rebuilt";
 
+    /// <summary>The reference's folder inside the experiment's.</summary>
+    public const string ReferenceFolder = "reference";
+
     private static bool UsesReference(ArmSpec arm) => SelectionBinding.Paths(arm.Selection).Any(p => p.Path == ExperimentSpec.ReferenceName);
 
-    /// <summary>The checkpoint a done.json names (relative to its folder; older files hold an absolute path).</summary>
-    private static string RecordedCheckpoint(string dir) =>
-        Path.GetFullPath(Path.Combine(dir, (string)JsonNode.Parse(File.ReadAllText(Path.Combine(dir, DoneFile)))!["checkpoint"]!));
+    private static string RecordedCheckpoint(string dir) => ReferenceDone.Checkpoint(dir);
 
     /// <summary>Trains (or resumes) the reference into <paramref name="dir"/> and marks it done; returns its final checkpoint.</summary>
     private string TrainReferenceInto(string dir, CancellationToken cancel)

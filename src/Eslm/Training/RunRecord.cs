@@ -43,11 +43,12 @@ public sealed record RunRecord
     {
         var selection = Selection;
         foreach (var setting in StrategyRegistry.Settings.Where(s => s.IsPath && s.Owner.Name == Selection.Strategy))
-            if (setting.ValueIn(selection) is string path) selection = setting.Set(selection, Absolute(path));
-        return this with { Data = Absolute(Data), ValidationData = Absolute(ValidationData), InitFrom = Absolute(InitFrom), Selection = selection };
+            if (setting.ValueIn(selection) is string path) selection = setting.Set(selection, LocatedPath(path));
+        return this with { Data = LocatedPath(Data), ValidationData = LocatedPath(ValidationData), InitFrom = LocatedPath(InitFrom), Selection = selection };
     }
 
-    private static string? Absolute(string? path) =>
+    /// <summary>A recorded path as an absolute path, so runs started from different folders compare; preset:NAME and other schemes as given.</summary>
+    public static string? LocatedPath(string? path) =>
         path is null || System.Text.RegularExpressions.Regex.IsMatch(path, "^[A-Za-z][A-Za-z0-9+.-]+:") ? path : System.IO.Path.GetFullPath(path);
 
     /// <summary>run.json's "options" (and state.json's).</summary>

@@ -122,7 +122,7 @@ public static class TrainingRun
         if (o.Distributed.Size > 1) AgreeOnStart(o.Distributed, trainer.StepIndex, resumed);
 
         if (writer) Checkpoint.CleanStaleTemporaries(o.OutputDirectory);
-        if (writer && resumed is not null) TruncateMetrics(metricsPath, trainer.StepIndex);
+        if (writer && resumed is not null) TruncateMetrics(metricsPath, trainer.StepIndex, o.Warn);
         if (writer) WriteConfig(o, resumed is null ? null : trainer.StepIndex);
         using var metrics = writer ? new MetricsWriter(metricsPath, append: true) : null;
 
@@ -240,16 +240,28 @@ public static class TrainingRun
             Directory.Delete(step, recursive: true);
     }
 
-    /// <summary>After a resume, drops metrics lines of steps the interrupted run logged past its last checkpoint.</summary>
-    private static void TruncateMetrics(string path, int resumeStep)
+    /// <summary>
+    /// After a resume, drops metrics lines of steps the interrupted run logged past its last checkpoint. A log that lacks
+    /// steps before the checkpoint (deleted, or cut short) cannot be repaired: training goes on, and the gap is named.
+    /// </summary>
+    private static void TruncateMetrics(string path, int resumeStep, Action<string>? warn)
     {
-        if (!File.Exists(path)) return;
+        if (!File.Exists(path))
+        {
+            if (resumeStep > 0) warn?.Invoke($"{path} is missing: the run resumes at step {resumeStep}, so its log holds no line of steps 0–{resumeStep - 1}");
+            return;
+        }
         // A torn last line from a kill is dropped; a damaged line elsewhere is an error (the log is not rewritten).
         var kept = MetricsLine.ReadEntries(path)
             // Train lines carry the 0-based step index; validation lines the count of steps done.
             .Where(e => e.Line is ValidationMetrics ? e.Line.Step <= resumeStep : e.Line.Step < resumeStep)
-            .Select(e => e.Text).ToList();
-        AtomicFile.WriteAllLines(path, kept, flushToDisk: false);
+            .ToList();
+        var logged = kept.Where(e => e.Line is TrainMetrics).Select(e => e.Line.Step).ToHashSet();
+        int missing = Enumerable.Range(0, resumeStep).Count(step => !logged.Contains(step));
+        if (missing > 0)
+            warn?.Invoke($"{path} lacks {missing} of the {resumeStep} train steps before the checkpoint it resumes from " +
+                         $"(first missing: step {Enumerable.Range(0, resumeStep).First(step => !logged.Contains(step))}); the log keeps that gap");
+        AtomicFile.WriteAllLines(path, kept.Select(e => e.Text), flushToDisk: false);
     }
 
     /// <summary>

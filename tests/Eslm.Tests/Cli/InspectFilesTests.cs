@@ -58,6 +58,23 @@ public class InspectFilesTests
         AssertRuntimeError(r, dir["m.bin"], "truncated");
     }
 
+    [Theory]
+    [InlineData("cut")]
+    [InlineData("header")]
+    public void A_damaged_checkpoint_is_described_then_an_error_naming_the_file(string damage)
+    {
+        using var dir = new TempDir();
+        using (var model = TestFiles.RandomModel()) Checkpoint.Save(dir["ck"], model, null, null, new JsonObject { ["step"] = 3 });
+        Assert.Equal(0, Run("inspect", dir["ck"]).Code);
+        string weights = Path.Combine(dir["ck"], Checkpoint.WeightsFile);
+        var bytes = File.ReadAllBytes(weights);
+        if (damage == "cut") File.WriteAllBytes(weights, bytes[..^10]);
+        else { bytes[9] = (byte)'#'; File.WriteAllBytes(weights, bytes); } // same length, header no longer JSON
+        var r = Run("inspect", dir["ck"]);
+        Assert.Contains("Eslm checkpoint", r.Out);
+        AssertRuntimeError(r, weights, damage == "cut" ? "truncated or modified" : "header");
+    }
+
     [Fact]
     public void A_truncated_token_shard_is_an_error()
     {

@@ -99,6 +99,41 @@ public class ResumeDefaultsTests
     }
 
     [Fact]
+    public void Resume_with_other_init_weights_is_refused_and_the_same_ones_are_accepted()
+    {
+        using var dir = new TempDir();
+        Assert.Equal(0, CliHarness.Run([.. First, "--out", dir["a"]]).Code);
+        Assert.Equal(0, CliHarness.Run([.. First, "--out", dir["run"]]).Code);
+        string before = File.ReadAllText(Path.Combine(dir["run"], "run.json"));
+        // They would be ignored (the checkpoint holds the run's weights) and run.json would claim them.
+        var r = CliHarness.Run("train", "--resume", "--allow-changes", "--out", dir["run"], "--init-from", dir["a"], "--steps", "3");
+        CliHarness.AssertOneLineError(r, 2, "--init-from", "continues from its own checkpoint", "random weights");
+        Assert.Equal(before, File.ReadAllText(Path.Combine(dir["run"], "run.json")));
+
+        Assert.Equal(0, CliHarness.Run([.. First, "--init-from", dir["a"], "--out", dir["b"]]).Code);
+        var same = CliHarness.Run("train", "--resume", "--allow-changes", "--out", dir["b"], "--init-from", dir["a"], "--steps", "3");
+        Assert.True(same.Code == 0, same.Err); // the original command again, with --resume: nothing changes
+    }
+
+    [Fact]
+    public void Resume_names_the_steps_a_deleted_or_cut_log_lacks()
+    {
+        using var dir = new TempDir();
+        Assert.Equal(0, CliHarness.Run([.. First, "--out", dir["run"]]).Code);
+        string log = Path.Combine(dir["run"], "metrics.jsonl");
+        var trainLines = File.ReadAllLines(log).Where(l => l.Contains("\"type\":\"train\"")).ToList();
+        File.WriteAllLines(log, trainLines.Take(1)); // step 0 only; the checkpoint is at step 2
+        var cut = CliHarness.Run("train", "--resume", "--allow-changes", "--out", dir["run"], "--steps", "3", "--threads", "1");
+        Assert.True(cut.Code == 0, cut.Err);
+        Assert.Contains("lacks 1 of the 2 train steps before the checkpoint it resumes from (first missing: step 1)", cut.Err);
+
+        File.Delete(log);
+        var gone = CliHarness.Run("train", "--resume", "--allow-changes", "--out", dir["run"], "--steps", "4", "--threads", "1");
+        Assert.True(gone.Code == 0, gone.Err);
+        Assert.Contains("metrics.jsonl is missing: the run resumes at step 3, so its log holds no line of steps 0–2", gone.Err);
+    }
+
+    [Fact]
     public void Resume_on_a_folder_without_a_run_is_an_error_not_a_fresh_start()
     {
         using var dir = new TempDir();

@@ -17,8 +17,8 @@ public class CommittedStudyTests : DataTestBase
 {
     private const string Model = """{"preset": "tiny", "layers": 1, "heads": 2, "channels": 16, "context": 8, "vocab": 101}""";
 
-    private static ExperimentSpec Spec(string seeds = "[1]") => ExperimentSpec.Parse((JsonObject)JsonNode.Parse(ExperimentAxesSpecTests.Spec(
-        $$$""" "model": {{{Model}}}, "budgets": [{"steps": 2}, {"steps": 4}], "reference": {"data": "clean", "model": {{{Model}}}, "train": {"steps": 2}} """,
+    private static ExperimentSpec Spec(string seeds = "[1]", int referenceSteps = 2) => ExperimentSpec.Parse((JsonObject)JsonNode.Parse(ExperimentAxesSpecTests.Spec(
+        $$$""" "model": {{{Model}}}, "budgets": [{"steps": 2}, {"steps": 4}], "reference": {"data": "clean", "model": {{{Model}}}, "train": {"steps": {{{referenceSteps}}}}} """,
         arms: """[{"name": "clm", "strategy": "clm"}, {"name": "rho1", "strategy": "rho1", "keep": 0.5, "reference": "@reference"}]""")
         .Replace("\"seeds\": [1]", "\"seeds\": " + seeds, StringComparison.Ordinal))!);
 
@@ -214,5 +214,25 @@ public class CommittedStudyTests : DataTestBase
         Assert.Contains("**Progress: 2 of 8 runs finished", md);
         var e = Assert.Throws<ArgumentException>(() => new ExperimentRunner(spec, root, new TestHost(), arms: ["rho-1"]).Run());
         Assert.Contains("no arm 'rho-1'", e.Message);
+    }
+
+    [Fact]
+    public void A_reference_trained_under_other_options_is_refused_and_a_damaged_done_json_is_one_error_naming_it()
+    {
+        Blas.Ensure();
+        string root = Path.Combine(Dir, "reference-changed");
+        new ExperimentRunner(Spec(), root, new TestHost(), arms: ["rho1"]).Run();
+        // Its arms would go on reading the 2-step reference while experiment.json recorded 3 steps.
+        var e = Assert.Throws<InvalidOperationException>(() => new ExperimentRunner(Spec(referenceSteps: 3), root, new TestHost()).Run());
+        Assert.Contains("reference.train changed", e.Message);
+        Assert.Contains("reference", e.Message);
+
+        string done = Path.Combine(root, "reference", ExperimentRunner.DoneFile);
+        File.WriteAllText(done, "{\"checkp");
+        var damaged = Assert.Throws<InvalidDataException>(() => new ExperimentRunner(Spec(), root, new TestHost(), arms: ["rho1"], seeds: [1]).Run());
+        Assert.Contains(done, damaged.Message);
+        File.WriteAllText(done, "{\"checkpoint\": 3}");
+        damaged = Assert.Throws<InvalidDataException>(() => new ExperimentRunner(Spec(), root, new TestHost()).Run());
+        Assert.Contains("'checkpoint' must be a string", damaged.Message);
     }
 }
