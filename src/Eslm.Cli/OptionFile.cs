@@ -37,14 +37,17 @@ public static class OptionFile
     /// <summary>Whether <paramref name="json"/> is a run.json (an "options" object beside the architecture).</summary>
     public static bool IsRunJson(JsonObject json) => RunRecord.IsRunJson(json);
 
-    /// <summary>Every configuring entry of <paramref name="json"/> in any of the three layouts.</summary>
-    public static List<OptionEntry> Entries(JsonObject json)
+    /// <summary>
+    /// Every configuring entry of <paramref name="json"/> in any of the three layouts; a run.json's architecture only
+    /// with <paramref name="architecture"/> (not when the command line names another model).
+    /// </summary>
+    public static List<OptionEntry> Entries(JsonObject json, bool architecture = true)
     {
         var entries = new List<OptionEntry>();
         if (IsRunJson(json))
         {
-            if (json["model"] is JsonObject architecture)
-                foreach (var (key, value) in architecture)
+            if (architecture && json["model"] is JsonObject shape)
+                foreach (var (key, value) in shape)
                     if (ModelKeys.TryGetValue(key, out var flag) && flag is not null && value is not null) entries.Add(new($"model.{key}", flag, value));
             Flat((JsonObject)json["options"]!, "options.", entries);
         }
@@ -72,18 +75,20 @@ public static class OptionFile
 
     /// <summary>
     /// The command-line tokens that set <paramref name="option"/> to an entry's value (none for null where the option
-    /// may be absent: a string or nullable option); type errors name the file, the key and the expected type.
+    /// may be absent: a string, nullable or many-valued option); type errors name the file, the key and the expected type.
     /// </summary>
     public static IEnumerable<string> Tokens(Option option, OptionEntry entry, string path)
     {
         var type = option.ValueType;
+        if (type.IsArray || (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>)))
+        {
+            // An option that takes many values reads a single one as a list of one ("data": "clean", as run.json writes it).
+            var element = type.IsArray ? type.GetElementType()! : type.GetGenericArguments()[0];
+            JsonNode?[] items = entry.Value switch { null => [], JsonArray array => [.. array], var one => [one] };
+            return items.SelectMany(item => new[] { option.Name, Text(Value(item, element, path, entry.Key)) });
+        }
         bool optional = type == typeof(string) || Nullable.GetUnderlyingType(type) is not null;
         if (entry.Value is null && optional) return [];
-        if (entry.Value is JsonArray array && (type.IsArray || (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>))))
-        {
-            var element = type.IsArray ? type.GetElementType()! : type.GetGenericArguments()[0];
-            return array.SelectMany(item => new[] { option.Name, Text(Value(item, element, path, entry.Key)) });
-        }
         object? value = Value(entry.Value, type, path, entry.Key);
         if (value is bool b) return b ? [option.Name] : [];
         return [option.Name, Text(value)];

@@ -67,11 +67,18 @@ public static class Program
             return 2;
         }
         // Exit 2 means the command line is wrong (docs/cli-rules.md): parse errors too, not only failed option checks.
-        var parsed = root.Parse(expanded);
+        var parsed = Parse(root, expanded);
         if (parsed.Errors.Count > 0 && parsed.Action is ParseErrorAction) return ParseError(parsed);
         int code = parsed.Invoke();
         return parsed.Errors.Count > 0 && code != 0 ? 2 : code;
     }
+
+    /// <summary>
+    /// Parses as every eslm command line is parsed: with no response files, so a value that starts with '@'
+    /// (`sample --prompt @you`) is that value, never a file read in its place. Eslm has no use for them.
+    /// </summary>
+    public static ParseResult Parse(Command root, IReadOnlyList<string> args) =>
+        root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
 
     /// <summary>
     /// A parse error is one line in Eslm's words, like every other error (System.CommandLine would print its message,

@@ -74,7 +74,7 @@ public static class DemoCommand
         var root = Program.BuildRootCommand();
         if (!root.Subcommands.Any(c => c.Name == args[0]))
             throw new NotSupportedException($"the demo needs `eslm {args[0]}`, which this build does not have");
-        int rc = root.Parse(args).Invoke();
+        int rc = Program.Parse(root, args).Invoke();
         if (rc != 0) throw new InvalidOperationException($"`eslm {string.Join(' ', args)}` failed (exit {rc})");
     }
 
