@@ -17,6 +17,10 @@ public static class ModelLoader
         if (!File.Exists(path) && !Directory.Exists(path)) throw new FileNotFoundException($"{path}: {flag} model not found");
     }
 
+    /// <summary>The files a load of <paramref name="path"/> reads (none for a preset), for the output checks of <see cref="OutputFiles"/>.</summary>
+    public static IReadOnlyList<string> FilesRead(string? path) =>
+        path is null || path.StartsWith("preset:", StringComparison.Ordinal) ? [] : ModelFiles.FilesRead(path);
+
     /// <summary>
     /// For a run directory, says on stderr which checkpoint a load will use and which newer ones it skips as damaged
     /// (incomplete or wrong-length files): otherwise eval and sample quietly use an older step than the user expects.

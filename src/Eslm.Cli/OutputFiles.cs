@@ -2,15 +2,53 @@ namespace Eslm.Cli;
 
 /// <summary>
 /// The output rules every command that writes files follows (docs/cli-rules.md): never replace an existing file without
-/// --force, and a name given for a file inside an output folder stays a name, never a path out of that folder.
+/// --force, never replace what the command reads (not even with --force), and a name given for a file inside an output
+/// folder stays a name, never a path out of that folder.
 /// </summary>
 public static class OutputFiles
 {
-    /// <summary>Throws unless <paramref name="path"/> is free or <paramref name="force"/> allows replacing it.</summary>
-    public static void RequireNew(string path, bool force)
+    /// <summary>Throws unless <paramref name="path"/> names a file (not a folder) that is free or <paramref name="force"/> allows replacing.</summary>
+    public static void RequireNew(string path, bool force, string forceOption = "--force")
     {
-        if (Directory.Exists(path)) throw new IOException($"{path}: is a folder, expected a file name");
-        if (File.Exists(path) && !force) throw new IOException($"{path}: already exists (pass --force to replace it)");
+        RequireFileName(path);
+        if (File.Exists(path) && !force) throw new IOException($"{path}: already exists (pass {forceOption} to replace it)");
+    }
+
+    /// <summary>Throws when <paramref name="path"/> is an existing folder or ends in a separator: checked before any work, not when the write fails at the end.</summary>
+    public static void RequireFileName(string path)
+    {
+        if (Directory.Exists(path)) throw new IOException($"{path}: is a folder, expected a file");
+        if (Path.EndsInDirectorySeparator(path)) throw new IOException($"{path}: names a folder (ends in '{path[^1]}'), expected a file");
+    }
+
+    /// <summary>Throws when <paramref name="folder"/>, or a folder above it, is a file: said before any work, in Eslm's words, not .NET's.</summary>
+    public static void RequireFolderName(string folder)
+    {
+        string full = Path.GetFullPath(folder);
+        for (string? p = full; p is not null; p = Path.GetDirectoryName(p))
+            if (File.Exists(p)) throw new IOException($"{(p == full ? folder : p)}: is a file, expected a folder");
+    }
+
+    /// <summary>
+    /// Refuses, with or without --force, an output that is one of the inputs the command reads, holds one (a folder that
+    /// --force would replace) or lies inside an input folder: writing it would destroy what is being read. Compared as real
+    /// paths, so a symbolic link or another spelling of an input is caught too. A usage error (exit 2): the command line
+    /// names the same thing twice.
+    /// </summary>
+    public static void RequireApartFromInputs(string output, IEnumerable<string> inputs)
+    {
+        foreach (string input in inputs)
+            if (Overlap(output, input) is { } problem)
+                throw new ArgumentException($"{output}: {problem} the input {input}; choose another output (an input is never replaced, --force or not)");
+    }
+
+    /// <summary>How writing <paramref name="output"/> would reach <paramref name="input"/> ("is", "holds", "lies inside"), or null when it would not.</summary>
+    public static string? Overlap(string output, string input)
+    {
+        string target = RealPath.Of(output), read = RealPath.Of(input);
+        return target == read ? "is"
+            : RealPath.IsSameOrInside(read, target) ? "holds"
+            : RealPath.IsSameOrInside(target, read) ? "lies inside" : null;
     }
 
     /// <summary>Throws a usage error unless <paramref name="name"/> is a plain file-name part (no separators, not . or ..).</summary>

@@ -68,6 +68,8 @@ public static class PrepareCommand
             // --val-docs replaces --val-fraction; both given would silently ignore one of them.
             if (r.GetValue(valDocs) is not null && r.GetResult(valFraction) is { Implicit: false })
                 throw new ArgumentException("give either --val-docs or --val-fraction, not both");
+            // --overwrite replaces the whole folder: an input file inside it would be gone before it was read.
+            OutputFiles.RequireApartFromInputs(r.GetValue(output)!, files.Where(f => !f.IsStdin && f.Content is null).Select(f => f.Path));
             var options = new PrepareOptions
             {
                 Inputs = files, OutputDirectory = r.GetValue(output)!, Recipe = recipeName,

@@ -26,8 +26,11 @@ public static class ScoreCommand
             string dataPath = r.GetValue(data)!, splitName = r.GetValue(split)!;
             if (r.GetValue(batch) < 1) throw new ArgumentException($"--batch must be >= 1 (got {r.GetValue(batch)})");
             string outPath = r.GetValue(output) ?? DefaultPath(dataPath, splitName);
-            if (File.Exists(outPath) && !r.GetValue(overwrite)) throw new IOException($"{outPath}: already exists (pass --overwrite to replace it)");
+            OutputFiles.RequireFolderName(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
+            OutputFiles.RequireNew(outPath, r.GetValue(overwrite), "--overwrite");
             ModelLoader.CheckExists(r.GetValue(reference), "--reference");
+            // The sidecar may sit in the dataset folder, never over a shard, the manifest or the reference's own files.
+            OutputFiles.RequireApartFromInputs(outPath, [.. TokenSequence.FilesRead(dataPath), .. ModelLoader.FilesRead(r.GetValue(reference))]);
             // Issue 13: two scorings into one sidecar at once would interleave; the check above is repeated under the lock.
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
             var outputLock = RunLock.AcquireFile(outPath, m => Console.Error.WriteLine($"eslm: warning: {m}"));

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Eslm.Checkpoints;
 using Eslm.Data;
+using Eslm.Records;
 using Eslm.Selection;
 using Eslm.Tensors;
 using Eslm.Training;
@@ -41,8 +42,8 @@ public static class SelectionOverlapCommand
             ModelLoader.CheckExists(pathB, "--b");
             var sel = selection.Resolve(r);
             selection.CheckIgnored(r, sel, m => Console.Error.WriteLine($"eslm: warning: {m}"));
-            var precA = ResolvePrecision(r.GetValue(precisionA), pathA);
-            var precB = ResolvePrecision(r.GetValue(precisionB), pathB);
+            var precA = ResolvePrecision(r.GetValue(precisionA), "--precision-a", pathA);
+            var precB = ResolvePrecision(r.GetValue(precisionB), "--precision-b", pathB);
             using var tokens = TokenSequence.Open(r.GetValue(data)!, r.GetValue(split)!);
             ModelLoader.AnnounceRunCheckpoint(pathA);
             using var modelA = ModelLoader.Load(pathA);
@@ -59,17 +60,34 @@ public static class SelectionOverlapCommand
     }
 
     /// <summary>The explicit flag, else the precision recorded in the run's run.json (a run directory or a checkpoint inside one), else fp32.</summary>
-    private static Precision ResolvePrecision(string? flag, string path)
+    private static Precision ResolvePrecision(string? flag, string option, string path)
+    {
+        // PrecisionNames and OneDnn name --precision; this command's flags are --precision-a and --precision-b.
+        try { return PrecisionOption.Checked(flag ?? RecordedPrecision(path).Name()); }
+        catch (ArgumentException) { throw new ArgumentException($"{option} must be fp32 or bf16 (got '{flag}')"); }
+        catch (NotSupportedException e) { throw new NotSupportedException(e.Message.Replace("--precision ", option + " ")); }
+    }
+
+    /// <summary>The precision recorded in run.json: options.precision (absent in runs from before bf16: fp32), read strictly, errors naming the file and key.</summary>
+    private static Precision RecordedPrecision(string path)
     {
         string? runJson = ModelFiles.Detect(path) switch
         {
-            ModelFileKind.RunDirectory => Path.Combine(path, "run.json"),
-            ModelFileKind.CheckpointDirectory => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "run.json"),
+            ModelFileKind.RunDirectory => Path.Combine(path, RunRecord.FileName),
+            ModelFileKind.CheckpointDirectory => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, RunRecord.FileName),
             _ => null,
         };
-        string recorded = flag ?? (runJson is not null && File.Exists(runJson)
-            ? JsonNode.Parse(File.ReadAllText(runJson))?["options"]?["precision"]?.GetValue<string>() : null) ?? "fp32";
-        return PrecisionOption.Checked(recorded);
+        if (runJson is null || !File.Exists(runJson)) return Precision.Fp32;
+        var root = StrictJson.ReadObject(runJson, RunRecord.FileName);
+        try
+        {
+            if (!root.TryGetPropertyValue("options", out var options)) return Precision.Fp32;
+            if (options is not JsonObject o) throw new ArgumentException("key 'options' must be an object");
+            return o.TryGetPropertyValue("precision", out var value)
+                ? (Precision)StrictJson.Read(value, typeof(Precision), nullable: false, "options.precision")!
+                : Precision.Fp32;
+        }
+        catch (ArgumentException e) { throw new InvalidDataException($"{runJson}: {e.Message}"); }
     }
 
     private static void Print(OverlapResult result, string pathA, Precision precA, string pathB, Precision precB, SelectionOptions sel, bool json)

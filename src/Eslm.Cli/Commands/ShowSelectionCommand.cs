@@ -28,18 +28,21 @@ public static class ShowSelectionCommand
         {
             CliRunner.ConfigureThreads(0);
             string textPath = r.GetValue(text)!;
-            if (!File.Exists(textPath)) throw new FileNotFoundException($"{textPath}: text file not found");
+            Eslm.Data.DocumentReader.RequireFile(textPath);
             // Eslm's text rules (as prepare and tokenize): UTF-16, binary and invalid UTF-8 are refused before the model loads.
             var (bytes, _, _) = Eslm.Data.DocumentReader.ReadBytes(new Eslm.Data.InputFile(textPath));
             string content = Eslm.Data.TextDecoding.Decode(bytes, textPath, r.GetValue(invalid));
+            var tokens = new[] { TextData.EndOfText }.Concat(TextData.Encode(content)).ToArray();
+            if (tokens.Length < 2) throw new InvalidDataException($"{textPath}: no text to score (the file is empty)");
             var sel = selection.Resolve(r);
             selection.CheckIgnored(r, sel, m => Console.Error.WriteLine($"eslm: warning: {m}"));
             // Default output in the working directory, not beside the input (which may be a source tree or read-only).
             string outPath = r.GetValue(output) ?? Path.GetFileNameWithoutExtension(textPath) + $"-{sel.Strategy}.html";
             OutputFiles.RequireNew(outPath, r.GetValue(force));
+            OutputFiles.RequireApartFromInputs(outPath, [textPath, .. ModelLoader.FilesRead(r.GetValue(checkpoint)),
+                .. SelectionBinding.Paths(sel).SelectMany(p => ModelLoader.FilesRead(p.Path))]);
             using var model = ModelLoader.Load(r.GetValue(checkpoint)!);
             var selector = StrategyRegistry.Create(sel);
-            var tokens = new[] { TextData.EndOfText }.Concat(TextData.Encode(content)).ToArray();
             var scoredText = TextSelection.Score(model, selector, tokens, ModelLoader.Load, r.GetValue(seq));
             var scored = SelectionPage.Tokens(tokens, scoredText.Scores, scoredText.Losses, scoredText.Entropies, scoredText.Kept, TextData.TokenBytes);
             string models = string.Concat(SelectionBinding.Paths(sel).Select(p => $" ({p.Flag.TrimStart('-')} {p.Path})"));

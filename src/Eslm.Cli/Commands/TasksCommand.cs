@@ -24,8 +24,12 @@ public static class TasksCommand
             string prefix = r.GetValue(name) is { } given ? OutputFiles.RequirePlainName(given, "--name") : Path.GetFileName(Path.GetFullPath(path).TrimEnd('/'));
             string dir = r.GetValue(output)!;
             string mcPath = Path.Combine(dir, $"{prefix}-next-sentence.jsonl"), clozePath = Path.Combine(dir, $"{prefix}-cloze.jsonl");
+            OutputFiles.RequireFolderName(dir);
             OutputFiles.RequireNew(mcPath, r.GetValue(force));
             OutputFiles.RequireNew(clozePath, r.GetValue(force));
+            var inputs = Eslm.Data.TokenSequence.FilesRead(path);
+            OutputFiles.RequireApartFromInputs(mcPath, inputs);
+            OutputFiles.RequireApartFromInputs(clozePath, inputs);
             var documents = TextData.ReadValidationDocuments(path);
             var (nextSentence, cloze) = TaskBuilder.Build(documents, r.GetValue(items), r.GetValue(seed));
             // An empty task file would evaluate to NaN accuracy: building nothing is an error, and an empty task is not written.

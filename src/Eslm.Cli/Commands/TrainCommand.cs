@@ -117,6 +117,7 @@ public static class TrainCommand
         foreach (var (flag, path) in Eslm.Selection.SelectionBinding.Paths(sel)) ModelLoader.CheckExists(path, flag);
         string data = r.GetValue(f.Data) ?? recorded?.Data ?? throw new ArgumentException("--data is required (the training data; or --resume a run)");
         string? valData = r.GetResult(f.ValData) is { Implicit: false } ? r.GetValue(f.ValData) : recorded?.ValidationData;
+        if (r.GetValue(f.Overwrite)) RequireInputsOutsideRun(outDir, initFrom, sel, data, valData);
         DataSources.CheckVocabulary(data, cfg.VocabSize);
         if (valData is not null) DataSources.CheckVocabulary(valData, cfg.VocabSize);
         var run = new RunRecord
@@ -139,6 +140,18 @@ public static class TrainCommand
             throw new ArgumentException($"--init-from {given}: a resumed run continues from its own checkpoint (it started from " +
                                         $"{recorded.InitFrom ?? "random weights"}); leave out --init-from, or start a new run");
         return recorded.InitFrom;
+    }
+
+    /// <summary>--overwrite removes the run's files first: refused when one of them is or holds a model or data the new run reads (a checkpoint of the old run as --init-from).</summary>
+    private static void RequireInputsOutsideRun(string outDir, string? initFrom, Eslm.Selection.SelectionOptions sel, string data, string? valData)
+    {
+        var inputs = ModelLoader.FilesRead(initFrom).Select(p => (Flag: "--init-from", Path: p))
+            .Concat(Eslm.Selection.SelectionBinding.Paths(sel).SelectMany(s => ModelLoader.FilesRead(s.Path).Select(p => (s.Flag, Path: p))))
+            .Append(("--data", data)).Concat(valData is null ? [] : [("--val-data", valData)]).ToList();
+        foreach (string runFile in TrainingRun.RunFiles(outDir))
+            foreach (var (flag, path) in inputs)
+                if (OutputFiles.Overlap(runFile, path) is "is" or "holds") // a data folder that also holds the run loses nothing it reads
+                    throw new ArgumentException($"{outDir}: --overwrite would remove {runFile}, which this run reads ({flag}); copy it out of the run folder or choose another --out");
     }
 
     /// <summary>The architecture: --init-from's (or a resumed run's) unless --model is given; per-dimension flags override either.</summary>

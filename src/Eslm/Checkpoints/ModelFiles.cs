@@ -29,6 +29,18 @@ public static class ModelFiles
     }
 
     /// <summary>
+    /// The files and folders <see cref="Load"/> reads for <paramref name="path"/>: a checkpoint folder, a run's newest
+    /// complete checkpoint (not the rest of the run), a weights file with the config.json beside it, or the file itself.
+    /// Commands refuse an output among them (an output that replaced them would destroy the input).
+    /// </summary>
+    public static IReadOnlyList<string> FilesRead(string path) => Detect(path) switch
+    {
+        ModelFileKind.RunDirectory => Checkpoint.ListComplete(path) is { Count: > 0 } complete ? [complete[^1].Path] : [path],
+        ModelFileKind.Safetensors when File.Exists(HfGpt2.SiblingConfigPath(path)) => [path, HfGpt2.SiblingConfigPath(path)],
+        _ => [path],
+    };
+
+    /// <summary>
     /// Loads model weights from a checkpoint directory, a run directory (its newest complete checkpoint), a safetensors
     /// file in Hugging Face GPT-2 layout (Eslm's own weights files included) or an llm.c model file.
     /// <paramref name="heads"/> is only needed for HF files without n_head metadata or config.json.

@@ -156,7 +156,7 @@ public static class DocumentReader
         }
         else
         {
-            if (!File.Exists(file.Path)) throw new FileNotFoundException($"{file.Path}: no such file");
+            RequireFile(file.Path);
             long size = new FileInfo(file.Path).Length;
             if (size > limit) throw InputLimit.TooLarge(file.Path, limit);
             using var stream = new FileStream(file.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
@@ -165,6 +165,13 @@ public static class DocumentReader
         string sha = Convert.ToHexStringLower(SHA256.HashData(stored));
         if (gz) return (GzipInput.Decompress(stored, file.Path, limit), sha, stored.Length);
         return (stored, sha, stored.Length);
+    }
+
+    /// <summary>Throws unless <paramref name="path"/> is an existing file: a folder is named as one, not as a missing file.</summary>
+    public static void RequireFile(string path)
+    {
+        if (Directory.Exists(path)) throw new IOException($"{path}: is a folder, expected a file");
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file");
     }
 
     /// <summary>Extensions removed from a file name to make its default domain (after an optional .gz).</summary>

@@ -66,7 +66,7 @@ public sealed class InputDocuments(InputFile file, InputOptions options, long li
     private IEnumerable<TextDocument> StreamJsonl()
     {
         string path = file.Path;
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file");
+        DocumentReader.RequireFile(path);
         long size = new FileInfo(path).Length;
         if (size > limit) throw InputLimit.TooLarge(path, limit);
         string domain = options.Domain ?? file.Domain ?? DocumentReader.DefaultDomain(file);

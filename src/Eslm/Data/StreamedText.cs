@@ -34,7 +34,7 @@ internal sealed class StreamedText
     {
         if (file.IsStdin) return new("<stdin>", stdin ?? throw new ArgumentException("standard input (-) needs a stream"), null, false, mode, limit, chunkBytes);
         string path = file.Path;
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file");
+        DocumentReader.RequireFile(path);
         long size = new FileInfo(path).Length;
         if (size > limit) throw InputLimit.TooLarge(path, limit);
         return new(path, () => new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan), size,

@@ -43,6 +43,17 @@ public sealed class TokenSequence : IDisposable
         return new TokenSequence(path, split, [TokenShard.OpenAny(path)], null);
     }
 
+    /// <summary>
+    /// The files <see cref="Open"/> may read for <paramref name="path"/>: a dataset's manifest and the shards of every
+    /// split, or the token file itself. Commands refuse an output among them.
+    /// </summary>
+    public static IReadOnlyList<string> FilesRead(string path)
+    {
+        if (!Directory.Exists(path)) return [path];
+        var dataset = Data.Dataset.Open(path);
+        return [System.IO.Path.Combine(path, Data.Dataset.ManifestName), .. dataset.Shards.Keys.SelectMany(dataset.ShardPaths)];
+    }
+
     /// <summary>Copies tokens [start, start + destination.Length) as ints, across shard boundaries.</summary>
     public void CopyTo(long start, Span<int> destination)
     {

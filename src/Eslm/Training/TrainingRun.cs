@@ -235,10 +235,16 @@ public static class TrainingRun
     /// <summary>Removes a run's own files (metrics, run.json, checkpoints and their temporaries) for --overwrite; other files stay.</summary>
     private static void RemoveRun(string dir)
     {
-        foreach (var file in new[] { MetricsFile, ConfigFile }) File.Delete(Path.Combine(dir, file));
-        foreach (var step in Directory.EnumerateDirectories(dir, "step-*").Concat(Directory.EnumerateDirectories(dir, ".step-*")))
-            Directory.Delete(step, recursive: true);
+        foreach (string path in RunFiles(dir))
+            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+            else File.Delete(path);
     }
+
+    /// <summary>What <see cref="RunOptions.Overwrite"/> removes from <paramref name="dir"/>: metrics, run.json and every (temporary) checkpoint.</summary>
+    public static IEnumerable<string> RunFiles(string dir) =>
+        !Directory.Exists(dir) ? []
+        : new[] { MetricsFile, ConfigFile }.Select(f => Path.Combine(dir, f)).Where(File.Exists)
+            .Concat(Directory.EnumerateDirectories(dir, "step-*")).Concat(Directory.EnumerateDirectories(dir, ".step-*")).ToList();
 
     /// <summary>
     /// After a resume, drops metrics lines of steps the interrupted run logged past its last checkpoint. A log that lacks

@@ -84,4 +84,26 @@ public class SelectionOverlapTests : IDisposable
         Assert.Contains("nope: --a model not found", r.Err);
         Assert.Single(r.Err.Trim().Split('\n'));
     }
+
+    [Theory]
+    [InlineData("{\"model\":", "not valid JSON")]
+    [InlineData("", "empty; expected a JSON object")]
+    [InlineData("[1]", "expected a JSON object")]
+    [InlineData("{\"options\": {\"precision\": 5}}", "key 'options.precision' must be fp32 or bf16 (got 5)")]
+    public void A_damaged_run_json_is_one_line_naming_the_file_and_the_key(string content, string problem)
+    {
+        string run = Path.Combine(_dir, "run");
+        using (var model = Model(1)) global::Eslm.Checkpoints.Checkpoint.Save(Path.Combine(run, "step-00000003"), model, null, null, new System.Text.Json.Nodes.JsonObject());
+        File.WriteAllText(Path.Combine(run, "run.json"), content);
+        var r = CliHarness.Run("selection-overlap", "--a", run, "--b", "preset:tiny", "--data", _dir);
+        CliHarness.AssertOneLineError(r, 1, Path.Combine(run, "run.json") + ": " + problem);
+        Assert.Single(r.Err.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void A_bad_precision_names_the_flag_given()
+    {
+        var r = CliHarness.Run("selection-overlap", "--a", "preset:tiny", "--b", "preset:tiny", "--data", _dir, "--precision-a", "fp16");
+        CliHarness.AssertOneLineError(r, 2, "--precision-a must be fp32 or bf16 (got 'fp16')");
+    }
 }
