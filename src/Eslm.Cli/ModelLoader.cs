@@ -17,6 +17,23 @@ public static class ModelLoader
         if (!File.Exists(path) && !Directory.Exists(path)) throw new FileNotFoundException($"{path}: {flag} model not found");
     }
 
+    /// <summary>
+    /// --heads completes the shape of an HF safetensors file; a checkpoint or an llm.c model file records its head count,
+    /// so --heads would be ignored there: refused (exit 2), naming the model (<paramref name="role"/>: "--checkpoint", "input").
+    /// </summary>
+    public static void RefuseHeads(string path, int? heads, string role)
+    {
+        if (heads is null) return;
+        string? records = ModelFiles.Detect(path) switch
+        {
+            ModelFileKind.CheckpointDirectory or ModelFileKind.RunDirectory => "an Eslm checkpoint",
+            ModelFileKind.LlmcModel => "an llm.c model file",
+            _ => null,
+        };
+        if (records is not null)
+            throw new ArgumentException($"--heads has no effect with {role} {path}: {records} records its head count (leave --heads out)");
+    }
+
     /// <summary>The files a load of <paramref name="path"/> reads (none for a preset), for the output checks of <see cref="OutputFiles"/>.</summary>
     public static IReadOnlyList<string> FilesRead(string? path) =>
         path is null || path.StartsWith("preset:", StringComparison.Ordinal) ? [] : ModelFiles.FilesRead(path);

@@ -73,8 +73,18 @@ public sealed class SelectionCliOptions
         foreach (var (option, shared) in new (Option, SharedOptions)[] { (Score, SharedOptions.Score), (Alpha, SharedOptions.Alpha), (Keep, SharedOptions.Keep), (SelectionSeed, SharedOptions.Seed) })
             if (r.GetResult(option) is { Implicit: false } && !uses.HasFlag(shared))
                 warn($"--strategy {selection.Strategy} does not use {option.Name} (used by {string.Join(", ", StrategyRegistry.Using(shared))}), so it is ignored");
+        // With every token kept, each scope and normalisation weighs every token 1/(all tokens). Compared with the default,
+        // not just "given": a run.json passed as --config names them for every strategy.
+        if (StrategyRegistry.Get(selection.Strategy).KeepsEveryToken)
+            foreach (var (option, changed) in new (Option, bool)[] { (Scope, selection.Scope != Defaults.Scope), (Normalize, selection.Normalize != Defaults.Normalize) })
+                if (changed && r.GetResult(option) is { Implicit: false })
+                    warn(KeepsEveryTokenWarning(selection.Strategy, option.Name, r.GetResult(option)!.GetValueOrDefault<string>()));
         CheckIgnoredSettings(selection, warn);
     }
+
+    /// <summary>The warning for an option that changes nothing under a strategy that keeps every token.</summary>
+    public static string KeepsEveryTokenWarning(string strategy, string flag, string value) =>
+        $"--strategy {strategy} keeps every token, so {flag} {value} changes nothing; it is ignored";
 
     private static void CheckIgnoredSettings(SelectionOptions selection, Action<string> warn)
     {

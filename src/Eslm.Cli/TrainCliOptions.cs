@@ -33,6 +33,9 @@ public sealed class TrainCliOptions
         return basis;
     }
 
+    /// <summary>Whether the command line gives the option of <paramref name="key"/> (false when this command lacks it).</summary>
+    public bool Given(ParseResult r, string key) => _options.Any(o => o.Descriptor.Key == key && UnusedOptions.Given(r, o.Option));
+
     private static object? Parse(TrainOptionDescriptor d, object? value) =>
         d.Type.IsEnum ? SelectionCliOptions.ParseEnum(d.Type, (string)value!, d.Flag) : value;
 

@@ -35,13 +35,15 @@ public static class ConvertCommand
             string src = parse.GetValue(input)!, dst = parse.GetValue(output)!;
             string format = parse.GetValue(to) ?? FormatFromName(dst);
             bool overwrite = parse.GetValue(force);
+            if (format != "safetensors" && parse.GetValue(prefix)) throw new ArgumentException("--transformer-prefix applies to safetensors output only");
+            if (format != "safetensors" && parse.GetValue(hfConfig)) throw new ArgumentException("--hf-config applies to safetensors output only");
+            ModelLoader.RefuseHeads(src, parse.GetValue(heads), "input");
             // Before --force is looked at: replacing the checkpoint (or the run folder) being read would destroy the input.
             var inputs = ModelFiles.FilesRead(src);
             OutputFiles.RequireApartFromInputs(dst, inputs);
             if (format == "safetensors" && parse.GetValue(hfConfig)) OutputFiles.RequireApartFromInputs(HfGpt2.SiblingConfigPath(dst), inputs);
             if ((File.Exists(dst) || Directory.Exists(dst)) && !overwrite)
                 throw new IOException($"{dst}: already exists (pass --force to replace it)");
-            if (format != "safetensors" && parse.GetValue(prefix)) throw new ArgumentException("--transformer-prefix applies to safetensors output only");
             if (format == "checkpoint" && File.Exists(dst)) throw new IOException($"{dst}: is a file; a checkpoint is a directory");
             if (format != "checkpoint") OutputFiles.RequireFileName(dst);
             int? h = parse.GetValue(heads);

@@ -57,13 +57,27 @@ public static class PrepareCommand
             if (recipeName is not null)
             {
                 if (given.Length > 0) throw new ArgumentException("give either --recipe or inputs, not both");
+                // A recipe's corpora are JSONL whose every line names its domain: these options could change nothing.
+                if (!Recipes.Mixes(recipeName)) UnusedOptions.Refuse(r, $"with --recipe {recipeName} (only mixed recipes mix)", cleanShare);
+                if (Recipes.IsBuiltin(recipeName)) UnusedOptions.Refuse(r, $"with --recipe {recipeName} (built in, nothing fetched)", dataDir);
+                UnusedOptions.Refuse(r, "with --recipe (its corpora are JSONL, one document a line)", split);
+                UnusedOptions.Refuse(r, "with --recipe (it reads no folders)", fileNameDomains);
+                if (!UnusedOptions.Given(r, domainField)) UnusedOptions.Refuse(r, "with --recipe (every document of a recipe names its domain)", domain);
                 (files, share) = Recipes.Resolve(recipeName, r.GetValue(dataDir)!, r.GetValue(cleanShare));
             }
             else
             {
                 if (given.Length == 0) throw new ArgumentException("no inputs: give files, directories, globs or - (stdin), or --recipe");
+                UnusedOptions.Refuse(r, "without a mixed --recipe (mixed or builtin-mixed)", cleanShare);
+                UnusedOptions.Refuse(r, "without --recipe clean, noisy or mixed (it holds their fetched corpora)", dataDir);
+                // --domain names every document without a domain field, so no file keeps the name --file-name-domains gives.
+                if (UnusedOptions.Given(r, domain)) UnusedOptions.Refuse(r, "with --domain (it names every document without a domain field)", fileNameDomains);
                 files = DocumentReader.Expand(given, m => Console.Error.WriteLine($"eslm: warning: {m}"), r.GetValue(fileNameDomains)).Select(f => f.IsStdin ? f with { OpenStream = Console.OpenStandardInput } : f).ToList();
             }
+            var splitDocs = r.GetValue(split) switch { "file" => DocumentSplit.File, "blank-line" => DocumentSplit.BlankLine, "jsonl" => DocumentSplit.Jsonl, _ => DocumentSplit.Auto };
+            // Only JSONL inputs read fields; a mix of .txt and .jsonl reads them from the .jsonl ones.
+            if (!files.Any(f => DocumentReader.Resolve(splitDocs, f) == DocumentSplit.Jsonl))
+                UnusedOptions.Refuse(r, "without JSONL input (a .jsonl file, or --split-docs jsonl)", field, domainField);
             if (r.GetValue(threads) < 0) throw new ArgumentException($"--threads must be >= 0 (0 = all cores; got {r.GetValue(threads)})");
             // --val-docs replaces --val-fraction; both given would silently ignore one of them.
             if (r.GetValue(valDocs) is not null && r.GetResult(valFraction) is { Implicit: false })
@@ -75,7 +89,7 @@ public static class PrepareCommand
                 Inputs = files, OutputDirectory = r.GetValue(output)!, Recipe = recipeName,
                 Input = new InputOptions
                 {
-                    Split = r.GetValue(split) switch { "file" => DocumentSplit.File, "blank-line" => DocumentSplit.BlankLine, "jsonl" => DocumentSplit.Jsonl, _ => DocumentSplit.Auto },
+                    Split = splitDocs,
                     Field = r.GetValue(field)!, DomainField = r.GetValue(domainField)!, Domain = r.GetValue(domain), InvalidUtf8 = r.GetValue(invalid) == "replace" ? InvalidUtf8.Replace : InvalidUtf8.Error,
                 },
                 ValFraction = r.GetValue(valFraction), ValDocuments = r.GetValue(valDocs), Seed = r.GetValue(seed), ShardTokens = r.GetValue(shardTokens),

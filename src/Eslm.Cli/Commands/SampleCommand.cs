@@ -50,6 +50,7 @@ public static class SampleCommand
             CliRunner.ConfigureThreads(parse.GetValue(threads));
             var gemmPrecision = precision.Resolve(parse);
 
+            ModelLoader.RefuseHeads(path, parse.GetValue(heads), "--checkpoint");
             using var model = ModelLoader.LoadAnnounced(path, parse.GetValue(heads));
             model.Precision = gemmPrecision;
             int V = model.Config.VocabSize;

@@ -13,6 +13,7 @@ public static class ScoreCommand
         var reference = new Option<string>("--reference") { Description = "Reference model (checkpoint or run directory, .safetensors, llm.c .bin)", Required = true };
         var data = new Option<string>("--data") { Description = "Dataset folder (or a single token file) to score", Required = true };
         var split = new Option<string>("--split") { Description = "Split of a dataset folder", DefaultValueFactory = _ => "train" };
+        split.AcceptOnlyFromAmong("train", "val");
         var seq = new Option<int>("--seq", "-t") { Description = "Window length T (use the training T: aligned windows then match exactly); default: the reference's context", DefaultValueFactory = _ => 0 };
         var batch = new Option<int>("--batch", "-b") { Description = "Windows per forward", DefaultValueFactory = _ => 8 };
         var output = new Option<string?>("--out", "-o") { Description = "Output file (default: DATASET/SPLIT.reference-losses.bin)" };
@@ -24,6 +25,7 @@ public static class ScoreCommand
         {
             CliRunner.ConfigureThreads(r.GetValue(threads));
             string dataPath = r.GetValue(data)!, splitName = r.GetValue(split)!;
+            UnusedOptions.RefuseSplitOfFile(r, split, dataPath);
             if (r.GetValue(batch) < 1) throw new ArgumentException($"--batch must be >= 1 (got {r.GetValue(batch)})");
             string outPath = r.GetValue(output) ?? DefaultPath(dataPath, splitName);
             OutputFiles.RequireFolderName(Path.GetDirectoryName(Path.GetFullPath(outPath))!);

@@ -24,6 +24,7 @@ public static class SelectionOverlapCommand
         var precisionB = new Option<string?>("--precision-b") { Description = "Precision of the second model's forward (default: what its run trained with)" };
         var data = new Option<string>("--data") { Description = "Dataset folder (or a single token file) the batches come from", Required = true };
         var split = new Option<string>("--split") { Description = "Split of a dataset folder", DefaultValueFactory = _ => "val" };
+        split.AcceptOnlyFromAmong("train", "val");
         var batches = new Option<int>("--batches") { Description = "Batches compared (B aligned T-token windows each, from the split's start)", DefaultValueFactory = _ => 20 };
         var batch = new Option<int>("--batch", "-b") { Description = "Sequences per batch (B): the selection's micro-batch", DefaultValueFactory = _ => 8 };
         var seq = new Option<int>("--seq", "-t") { Description = "Tokens per sequence (T)", DefaultValueFactory = _ => 256 };
@@ -40,6 +41,7 @@ public static class SelectionOverlapCommand
             string pathA = r.GetValue(a)!, pathB = r.GetValue(b)!;
             ModelLoader.CheckExists(pathA, "--a");
             ModelLoader.CheckExists(pathB, "--b");
+            UnusedOptions.RefuseSplitOfFile(r, split, r.GetValue(data)!);
             var sel = selection.Resolve(r);
             selection.CheckIgnored(r, sel, m => Console.Error.WriteLine($"eslm: warning: {m}"));
             var precA = ResolvePrecision(r.GetValue(precisionA), "--precision-a", pathA);

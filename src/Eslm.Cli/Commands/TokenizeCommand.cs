@@ -26,6 +26,10 @@ public static class TokenizeCommand
             { input, decode, allowSpecial, count, bench, repeat, invalid };
         command.SetAction(r => CliRunner.Run(() =>
         {
+            // Each mode reads only its own options; one given to another mode is refused, not dropped.
+            if (r.GetValue(decode)) UnusedOptions.Refuse(r, "with --decode (it reads ids, prints text)", count, allowSpecial, bench, repeat, invalid);
+            else if (r.GetValue(bench)) UnusedOptions.Refuse(r, "with --bench (it times the plain encoding)", count, allowSpecial);
+            else UnusedOptions.Refuse(r, "without --bench", repeat);
             string path = r.GetValue(input)!;
             var file = new InputFile(path) { Content = path == "-" ? PrepareCommand.ReadStdin : null };
             var (bytes, _, _) = DocumentReader.ReadBytes(file);
@@ -65,6 +69,7 @@ public static class TokenizeCommand
     private static int Bench(string text, string name, int repeat)
     {
         if (repeat < 1) throw new ArgumentException($"--repeat must be >= 1 (got {repeat})");
+        if (text.Length == 0) throw new InvalidDataException($"{name}: no text to benchmark (the input is empty)"); // bytes/token would be NaN
         double mb = Encoding.UTF8.GetByteCount(text) / 1e6;
         var sharp = SharpToken.GptEncoding.GetEncoding("r50k_base");
         var none = new HashSet<string>();

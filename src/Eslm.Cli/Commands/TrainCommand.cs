@@ -110,13 +110,19 @@ public static class TrainCommand
         TrainingMemory.Estimate(cfg, train.BatchSize, train.SequenceLength)
             .RequireFits($"training {modelName} ({cfg}) with B={train.BatchSize} T={train.SequenceLength}", TrainingMemory.MachineBytes);
         var sel = f.Selection.Resolve(r, recorded?.Selection);
-        f.Selection.CheckIgnored(r, sel, m => { if (processes.Rank == 0) Console.Error.WriteLine($"eslm: warning: {m}"); });
+        void Warn(string m) { if (processes.Rank == 0) Console.Error.WriteLine($"eslm: warning: {m}"); }
+        f.Selection.CheckIgnored(r, sel, Warn);
+        if (Eslm.Selection.StrategyRegistry.Get(sel.Strategy).KeepsEveryToken && f.Train.Given(r, "backward") && train.Backward != new TrainOptions().Backward)
+            Warn(SelectionCliOptions.KeepsEveryTokenWarning(sel.Strategy, "--backward", train.Backward.Name())); // no dropped rows to treat differently
         // AuxiliaryModels refuses it too; checked here as well so a failed start creates no run folder.
         int proxyLayers = sel.Get<Eslm.Selection.Strategies.HierarchicalSettings>().ProxyLayers;
         if (proxyLayers > cfg.L) throw new ArgumentException($"--proxy-layers {proxyLayers} exceeds the model's {cfg.L} layers");
         foreach (var (flag, path) in Eslm.Selection.SelectionBinding.Paths(sel)) ModelLoader.CheckExists(path, flag);
         string data = r.GetValue(f.Data) ?? recorded?.Data ?? throw new ArgumentException("--data is required (the training data; or --resume a run)");
         string? valData = r.GetResult(f.ValData) is { Implicit: false } ? r.GetValue(f.ValData) : recorded?.ValidationData;
+        // --val-batches 0 turns validation off: the data is still checked, but never evaluated.
+        if (train.ValidationBatches == 0 && UnusedOptions.Given(r, f.ValData))
+            Warn($"--val-batches 0 turns validation off, so --val-data {valData} is never evaluated; it is ignored");
         if (r.GetValue(f.Overwrite)) RequireInputsOutsideRun(outDir, initFrom, sel, data, valData);
         DataSources.CheckVocabulary(data, cfg.VocabSize);
         if (valData is not null) DataSources.CheckVocabulary(valData, cfg.VocabSize);

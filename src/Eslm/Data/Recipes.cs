@@ -17,6 +17,12 @@ public static class Recipes
     public static readonly string[] Names = ["clean", "noisy", "mixed", "builtin-clean", "builtin-noisy", "builtin-mixed"];
     public const double DefaultCleanShare = 0.2;
 
+    /// <summary>Whether the recipe mixes clean and noisy documents (reads --clean-share).</summary>
+    public static bool Mixes(string recipe) => recipe is "mixed" or "builtin-mixed";
+
+    /// <summary>Whether the recipe reads the embedded demo corpus rather than fetched corpora (in --data-dir).</summary>
+    public static bool IsBuiltin(string recipe) => recipe.StartsWith("builtin-", StringComparison.Ordinal);
+
     /// <summary>The inputs of a recipe and the clean share to apply (null: keep everything).</summary>
     public static (List<InputFile> Inputs, double? CleanShare) Resolve(string recipe, string dataDirectory, double cleanShare = DefaultCleanShare)
     {

@@ -49,7 +49,7 @@ public static partial class DownstreamTasks
                 context = ((string?)node["ctx_a"] ?? "") + " " + (b.Length > 0 ? char.ToUpperInvariant(b[0]) + b[1..] : "");
             }
             else context = (string?)node["ctx"] ?? throw new InvalidDataException($"{path}:{line}: no \"ctx\" (or \"ctx_a\"/\"ctx_b\")");
-            var endings = (node["endings"] as JsonArray)?.Select(e => Preprocess((string?)e ?? "")).ToList()
+            var endings = (node["endings"] as JsonArray)?.Select((e, k) => Ending(e, k, $"{path}:{line}")).ToList()
                           ?? throw new InvalidDataException($"{path}:{line}: no \"endings\" array");
             var labelNode = node["label"] ?? throw new InvalidDataException($"{path}:{line}: no \"label\"");
             int label = labelNode.GetValueKind() switch
@@ -63,6 +63,18 @@ public static partial class DownstreamTasks
             items.Add(new MultipleChoiceItem(Preprocess(context), endings, label));
         }
         return NotEmpty(items, path);
+    }
+
+    /// <summary>
+    /// One ending, preprocessed; an empty one is refused as cloze refuses an empty target: it would be scored as a lone
+    /// space, so an item whose label points at it measures nothing.
+    /// </summary>
+    private static string Ending(JsonNode? node, int k, string where)
+    {
+        if (node is not JsonValue value || !value.TryGetValue(out string? text))
+            throw new InvalidDataException($"{where}: ending {k + 1} is not a string");
+        string ending = Preprocess(text);
+        return ending.Length > 0 ? ending : throw new InvalidDataException($"{where}: ending {k + 1} is empty");
     }
 
     /// <summary>Reads cloze JSONL: <c>context</c> and <c>target</c> (the last word, normally with its leading space).</summary>

@@ -23,6 +23,12 @@ public sealed record StrategyDefinition(string Name, string Summary, Func<Select
     /// that use it. Default: α, which the default <see cref="TokenSelector.Select"/> (keep score ≥ VaR_α) reads.
     /// </summary>
     public SharedOptions Uses { get; init; } = SharedOptions.Alpha;
+
+    /// <summary>
+    /// Whether the strategy keeps every token (the baseline): the selection scope, the normalisation and the backward mode
+    /// then give the same weights and gradients, so the CLI warns when one of them is set.
+    /// </summary>
+    public bool KeepsEveryToken { get; init; }
 }
 
 /// <summary>The shared selection options a strategy may read (<see cref="StrategyDefinition.Uses"/>).</summary>

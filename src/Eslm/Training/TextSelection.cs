@@ -16,7 +16,9 @@ public static class TextSelection
     /// <param name="tokens">The text's token ids (a leading &lt;|endoftext|&gt; gives the first word a prediction).</param>
     public static ScoredText Score(Gpt model, TokenSelector selector, int[] tokens, Func<string, Gpt>? loadModel = null, int sequenceLength = 0)
     {
-        int T = sequenceLength > 0 ? Math.Min(sequenceLength, model.Config.MaxSequenceLength) : model.Config.MaxSequenceLength;
+        if (sequenceLength < 0 || sequenceLength > model.Config.MaxSequenceLength) // never clamped: the caller asked for another window
+            throw new ArgumentOutOfRangeException(nameof(sequenceLength), sequenceLength, $"the window must be in [1, {model.Config.MaxSequenceLength}] (0: the context)");
+        int T = sequenceLength > 0 ? sequenceLength : model.Config.MaxSequenceLength;
         if (tokens.Length < 2) throw new ArgumentException("the text needs at least one token after the first");
         using var auxiliary = new AuxiliaryModels(selector.Needs, model, loadModel);
         int n = tokens.Length - 1;

@@ -70,6 +70,18 @@ public class DownstreamTaskTests : IDisposable
         Assert.Throws<InvalidDataException>(() => DownstreamTasks.LoadMultipleChoice(path));
     }
 
+    [Theory]
+    [InlineData("""{"ctx": "a", "endings": ["", ""], "label": 1}""", "ending 1 is empty")]
+    [InlineData("""{"ctx": "a", "endings": ["b", " [title] "], "label": 0}""", "ending 2 is empty")]
+    [InlineData("""{"ctx": "a", "endings": ["b", null], "label": 0}""", "ending 2 is not a string")]
+    public void An_empty_hellaswag_ending_is_an_error_naming_the_file_and_line_as_an_empty_cloze_target_is(string item, string problem)
+    {
+        string path = Path.Combine(_dir, "h.jsonl");
+        File.WriteAllText(path, """{"ctx": "ok", "endings": ["x", "y"], "label": 0}""" + "\n" + item + "\n");
+        var e = Assert.Throws<InvalidDataException>(() => DownstreamTasks.LoadMultipleChoice(path));
+        Assert.Equal($"{path}:2: {problem}", e.Message);
+    }
+
     [Fact]
     public void A_task_file_that_is_not_utf8_is_an_error_naming_it_never_read_with_replacements()
     {

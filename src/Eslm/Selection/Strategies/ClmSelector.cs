@@ -8,7 +8,7 @@ public sealed class ClmSelector(SelectionOptions options) : TokenSelector(option
 
     public static StrategyDefinition Definition { get; } = new(StrategyName, "every token (plain causal language modelling, the baseline)", o => new ClmSelector(o))
     {
-        Order = 10, Uses = SharedOptions.None,
+        Order = 10, Uses = SharedOptions.None, KeepsEveryToken = true,
     };
 
     public override double Alpha => 0;
