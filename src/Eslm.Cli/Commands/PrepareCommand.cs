@@ -52,32 +52,8 @@ public static class PrepareCommand
             if (maxMiB < 1 || maxMiB > InputLimit.MaxBytes >> 20) throw new ArgumentException($"{InputLimit.Option} must be in [1, {InputLimit.MaxBytes >> 20}] (got {maxMiB})");
             long limit = Math.Min(maxMiB << 20, InputLimit.MaxBytes);
             string? recipeName = r.GetValue(recipe);
-            List<InputFile> files;
-            double? share = null;
-            if (recipeName is not null)
-            {
-                if (given.Length > 0) throw new ArgumentException("give either --recipe or inputs, not both");
-                // A recipe's corpora are JSONL whose every line names its domain: these options could change nothing.
-                if (!Recipes.Mixes(recipeName)) UnusedOptions.Refuse(r, $"with --recipe {recipeName} (only mixed recipes mix)", cleanShare);
-                if (Recipes.IsBuiltin(recipeName)) UnusedOptions.Refuse(r, $"with --recipe {recipeName} (built in, nothing fetched)", dataDir);
-                UnusedOptions.Refuse(r, "with --recipe (its corpora are JSONL, one document a line)", split);
-                UnusedOptions.Refuse(r, "with --recipe (it reads no folders)", fileNameDomains);
-                if (!UnusedOptions.Given(r, domainField)) UnusedOptions.Refuse(r, "with --recipe (every document of a recipe names its domain)", domain);
-                (files, share) = Recipes.Resolve(recipeName, r.GetValue(dataDir)!, r.GetValue(cleanShare));
-            }
-            else
-            {
-                if (given.Length == 0) throw new ArgumentException("no inputs: give files, directories, globs or - (stdin), or --recipe");
-                UnusedOptions.Refuse(r, "without a mixed --recipe (mixed or builtin-mixed)", cleanShare);
-                UnusedOptions.Refuse(r, "without --recipe clean, noisy or mixed (it holds their fetched corpora)", dataDir);
-                // --domain names every document without a domain field, so no file keeps the name --file-name-domains gives.
-                if (UnusedOptions.Given(r, domain)) UnusedOptions.Refuse(r, "with --domain (it names every document without a domain field)", fileNameDomains);
-                files = DocumentReader.Expand(given, m => Console.Error.WriteLine($"eslm: warning: {m}"), r.GetValue(fileNameDomains)).Select(f => f.IsStdin ? f with { OpenStream = Console.OpenStandardInput } : f).ToList();
-            }
-            var splitDocs = r.GetValue(split) switch { "file" => DocumentSplit.File, "blank-line" => DocumentSplit.BlankLine, "jsonl" => DocumentSplit.Jsonl, _ => DocumentSplit.Auto };
-            // Only JSONL inputs read fields; a mix of .txt and .jsonl reads them from the .jsonl ones.
-            if (!files.Any(f => DocumentReader.Resolve(splitDocs, f) == DocumentSplit.Jsonl))
-                UnusedOptions.Refuse(r, "without JSONL input (a .jsonl file, or --split-docs jsonl)", field, domainField);
+            var inputFlags = new InputFlags(split, field, domainField, domain, fileNameDomains, cleanShare, dataDir);
+            var (files, share, splitDocs) = ResolveInputs(r, inputFlags, recipeName, given);
             if (r.GetValue(threads) < 0) throw new ArgumentException($"--threads must be >= 0 (0 = all cores; got {r.GetValue(threads)})");
             // --val-docs replaces --val-fraction; both given would silently ignore one of them.
             if (r.GetValue(valDocs) is not null && r.GetResult(valFraction) is { Implicit: false })
@@ -100,6 +76,46 @@ public static class PrepareCommand
             return 0;
         }, outOfMemoryHint: $"lower {InputLimit.Option} or split large inputs into smaller files"));
         return command;
+    }
+
+    /// <summary>The options that choose and read the input documents.</summary>
+    private sealed record InputFlags(Option<string> Split, Option<string> Field, Option<string> DomainField, Option<string?> Domain,
+        Option<bool> FileNameDomains, Option<double> CleanShare, Option<string> DataDir);
+
+    /// <summary>
+    /// The input files (a recipe's corpora, or the files, folders and globs given) and how they split into documents;
+    /// an option that could change nothing for these inputs is refused (docs/cli-rules.md, "Options").
+    /// </summary>
+    private static (List<InputFile> Files, double? Share, DocumentSplit Split) ResolveInputs(ParseResult r, InputFlags o, string? recipeName, string[] given)
+    {
+        List<InputFile> files;
+        double? share = null;
+        if (recipeName is not null)
+        {
+            if (given.Length > 0) throw new ArgumentException("give either --recipe or inputs, not both");
+            // A recipe's corpora are JSONL whose every line names its domain: these options could change nothing.
+            if (!Recipes.Mixes(recipeName)) UnusedOptions.Refuse(r, $"with --recipe {recipeName} (only mixed recipes mix)", o.CleanShare);
+            if (Recipes.IsBuiltin(recipeName)) UnusedOptions.Refuse(r, $"with --recipe {recipeName} (built in, nothing fetched)", o.DataDir);
+            UnusedOptions.Refuse(r, "with --recipe (its corpora are JSONL, one document a line)", o.Split);
+            UnusedOptions.Refuse(r, "with --recipe (it reads no folders)", o.FileNameDomains);
+            if (!UnusedOptions.Given(r, o.DomainField)) UnusedOptions.Refuse(r, "with --recipe (every document of a recipe names its domain)", o.Domain);
+            (files, share) = Recipes.Resolve(recipeName, r.GetValue(o.DataDir)!, r.GetValue(o.CleanShare));
+        }
+        else
+        {
+            if (given.Length == 0) throw new ArgumentException("no inputs: give files, directories, globs or - (stdin), or --recipe");
+            UnusedOptions.Refuse(r, "without a mixed --recipe (mixed or builtin-mixed)", o.CleanShare);
+            UnusedOptions.Refuse(r, "without --recipe clean, noisy or mixed (it holds their fetched corpora)", o.DataDir);
+            // --domain names every document without a domain field, so no file keeps the name --file-name-domains gives.
+            if (UnusedOptions.Given(r, o.Domain)) UnusedOptions.Refuse(r, "with --domain (it names every document without a domain field)", o.FileNameDomains);
+            files = DocumentReader.Expand(given, m => Console.Error.WriteLine($"eslm: warning: {m}"), r.GetValue(o.FileNameDomains))
+                .Select(f => f.IsStdin ? f with { OpenStream = Console.OpenStandardInput } : f).ToList();
+        }
+        var splitDocs = r.GetValue(o.Split) switch { "file" => DocumentSplit.File, "blank-line" => DocumentSplit.BlankLine, "jsonl" => DocumentSplit.Jsonl, _ => DocumentSplit.Auto };
+        // Only JSONL inputs read fields; a mix of .txt and .jsonl reads them from the .jsonl ones.
+        if (!files.Any(f => DocumentReader.Resolve(splitDocs, f) == DocumentSplit.Jsonl))
+            UnusedOptions.Refuse(r, "without JSONL input (a .jsonl file, or --split-docs jsonl)", o.Field, o.DomainField);
+        return (files, share, splitDocs);
     }
 
     /// <summary>A progress bar per phase: "tokenize" (bytes read) then "write" (tokens written).</summary>
