@@ -49,17 +49,20 @@ public static class OptionFile
             if (architecture && json["model"] is JsonObject shape)
                 foreach (var (key, value) in shape)
                     if (ModelKeys.TryGetValue(key, out var flag) && flag is not null && value is not null) entries.Add(new($"model.{key}", flag, value));
-            Flat((JsonObject)json["options"]!, "options.", entries);
+            var options = (JsonObject)json["options"]!;
+            // A run started --init-from records its source as the model name ("model": "runs/a"), no preset: the
+            // repeated --init-from and the architecture keys give the model.
+            Flat(options, "options.", entries, skip: options["init_from"] is JsonValue ? "model" : null);
         }
         else Flat(json, "", entries);
         return entries;
     }
 
-    private static void Flat(JsonObject json, string prefix, List<OptionEntry> entries)
+    private static void Flat(JsonObject json, string prefix, List<OptionEntry> entries, string? skip = null)
     {
         foreach (var (key, value) in json)
         {
-            if (Descriptive.Contains(key)) continue;
+            if (Descriptive.Contains(key) || key == skip) continue;
             if (key == "selection" && value is JsonObject selection)
             {
                 // run.json's nested selection: keys bound from the strategy registry, as everywhere else

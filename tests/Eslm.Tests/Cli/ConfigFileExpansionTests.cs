@@ -30,6 +30,22 @@ public class ConfigFileExpansionTests
     }
 
     [Fact]
+    public void A_run_started_from_other_weights_is_repeated_from_its_run_json()
+    {
+        using var dir = new TempDir();
+        TinyRun(dir);
+        var b = CliHarness.Run("train", "--init-from", dir["r1"], "--data", "random:50257", "--batch", "1", "--seq", "16", "--steps", "1",
+            "--warmup", "0", "--val-batches", "0", "--threads", "1", "--out", dir["b"]);
+        Assert.True(b.Code == 0, b.Err);
+        // Its run.json names the source as the model ("model": dir/r1), which is no preset: --init-from gives the model.
+        var again = CliHarness.Run("train", "--config", Path.Combine(dir["b"], "run.json"), "--out", dir["c"]);
+        Assert.True(again.Code == 0, again.Err);
+        var (was, now) = (JsonNode.Parse(File.ReadAllText(Path.Combine(dir["b"], "run.json")))!, JsonNode.Parse(File.ReadAllText(Path.Combine(dir["c"], "run.json")))!);
+        Assert.True(JsonNode.DeepEquals(was["model"], now["model"]));
+        Assert.Equal((string?)was["options"]!["init_from"], (string?)now["options"]!["init_from"]);
+    }
+
+    [Fact]
     public void A_single_string_for_a_many_valued_option_is_a_list_of_one()
     {
         using var dir = new TempDir();
