@@ -80,10 +80,17 @@ public static class EvalRecord
         if (n is null ? required : n.GetValueKind() != JsonValueKind.String) throw Wrong(path, $"{at}.\"{key}\"", "a string", n);
     }
 
-    /// <summary>Each key present must hold a number (null reads as "not measured").</summary>
+    /// <summary>
+    /// Each key present must hold a finite number (null reads as "not measured"). 1e400 parses as ∞: the seed statistics
+    /// would leave it out of the mean while the report still listed the seed, so it is an error here.
+    /// </summary>
     private static void Numbers(string path, JsonObject o, string at, string[] keys)
     {
         foreach (string key in keys)
-            if (o[key] is { } n && n.GetValueKind() != JsonValueKind.Number) throw Wrong(path, $"{at}.\"{key}\"", "a number", n);
+        {
+            if (o[key] is not { } n) continue;
+            if (n.GetValueKind() != JsonValueKind.Number) throw Wrong(path, $"{at}.\"{key}\"", "a number", n);
+            if (!double.IsFinite(n.GetValue<double>())) throw new InvalidDataException($"{path}: {at}.\"{key}\" must be finite (got {n.ToJsonString()})");
+        }
     }
 }

@@ -75,6 +75,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         {
             if (Writer) WriteSpec();
             CheckInputs();
+            CheckBudgetsReachable(points);
             if (Writer) { CommittedRuns.WriteIgnoreFile(Directory); PackFinishedRuns(points); }
             // An arm filter that leaves out every arm using the reference does not train it (a plain run still does, for the report).
             bool referenceUnused = arms is not null && !Runs(Spec, points).Any(r => IsSelected(r) && UsesReference(r.Arm));
@@ -211,6 +212,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
                                                         $"({before.NominalSteps} nominal steps, now {point.NominalSteps}); use another --out or delete it");
             CheckArmsUnchanged(old);
             CheckReferenceUnchanged(old);
+            CheckEvaluationUnchanged(old);
             host.Log($"{path}: the experiment file changed ({DescribeChange(old)}); finished runs are kept");
         }
         AtomicWrite(path, text);
@@ -252,6 +254,19 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
                 throw new InvalidOperationException($"{Directory}: arm {arm.Name} has results trained with other options ({string.Join(", ", changed)} changed); " +
                                                     $"give the changed arm a new name, or delete {Path.Combine(Directory, arm.Name)} to rerun it");
         }
+    }
+
+    /// <summary>
+    /// A finished run's eval.json measured the eval sets, tasks and token cap of the file it ran under, and the report
+    /// averages every run's figures per set name: a changed set would average two measurements as one. Refused while
+    /// any run has finished.
+    /// </summary>
+    private void CheckEvaluationUnchanged(ExperimentSpec old)
+    {
+        var changed = new[] { "eval", "tasks", "eval_max_tokens" }.Where(k => !JsonNode.DeepEquals(old.Source[k], Spec.Source[k])).ToList();
+        if (changed.Count == 0 || !System.IO.Directory.EnumerateFiles(Directory, EvalFile, SearchOption.AllDirectories).Any()) return;
+        throw new InvalidOperationException($"{Directory}: its finished runs were evaluated under other settings ({string.Join(", ", changed)} changed); " +
+                                            "the report would average both as one: restore them, or use another --out");
     }
 
     /// <summary>
@@ -393,6 +408,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
             if (p.Train is { } s)
                 host.Progress(label, current is null ? (double)p.Step / Math.Max(1, train.Steps) : Math.Min(1, budget.Spent(current) / budget.Value), s);
         }, cancel);
+        RequireBudgetSpent(dir, point, label, train.Steps);
         host.Log($"{label}: trained in {clock.Elapsed.TotalSeconds:F0} s; evaluating");
         cancel.ThrowIfCancellationRequested();
         if (Writer) // the final evaluation has no collectives: rank 0 runs it while the others go on to the next arm
@@ -403,6 +419,37 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         }
         Trained.Add(label);
         return (clock.Elapsed.TotalSeconds, share);
+    }
+
+    /// <summary>
+    /// A run that stopped at its step cap (<see cref="GridPoint.MaxSteps"/>) before spending its budget measured a smaller
+    /// budget than the report would name: an error, with no eval.json, instead of a result under the wrong budget.
+    /// </summary>
+    private static void RequireBudgetSpent(string dir, GridPoint point, string label, int cap)
+    {
+        var budget = point.Budget;
+        double spent = SpentAtCheckpoint(dir, budget);
+        if (budget.Kind == BudgetKind.Steps || spent >= budget.Value) return;
+        throw new InvalidOperationException($"{label}: stopped at its step cap ({cap} steps; the schedule has {point.NominalSteps}) having spent " +
+                                            $"{Budget.Format(spent)} of {budget.Name} {Budget.Format(budget.Value)}; raise \"steps\" in \"train\" (the schedule's " +
+                                            "length at the first budget) to about the steps the budget takes");
+    }
+
+    /// <summary>
+    /// A FLOP budget that even forward-only steps could not spend within the step cap would fail at its end, after
+    /// hours: refused before anything trains (every step accounts at least the student's forward over all its tokens).
+    /// </summary>
+    private void CheckBudgetsReachable(List<GridPoint> points)
+    {
+        foreach (var point in points.Where(p => p.Budget.Kind == BudgetKind.FlopsAccounted))
+            foreach (var arm in Spec.Arms)
+            {
+                double most = (double)point.MaxSteps * FlopAccounting.Forward(point.Model.ParameterCount, arm.Train.TokensPerStep);
+                if (most < point.Budget.Value)
+                    throw new ArgumentException($"{Spec.Name}: {point.Label}: arm {arm.Name} cannot spend it within its step cap ({point.MaxSteps} steps; " +
+                                                $"the schedule has {point.NominalSteps}; at most {Budget.Format(most)}); raise \"steps\" in \"train\" " +
+                                                "to about the steps the first budget takes");
+            }
     }
 
     /// <summary>What a run had spent of its budget at the checkpoint it resumes from (its state.json's step and totals).</summary>

@@ -30,6 +30,7 @@ public class DamagedRunFileTests : DataTestBase
     [InlineData("{\"eval\": 3}", "\"eval\" must be an array (got a number)")]
     [InlineData("{\"eval\": [{\"name\": \"noisy\", \"loss\": \"6.1\"}]}", "\"eval\"[0].\"loss\" must be a number (got a string)")]
     [InlineData("{\"eval\": [{\"loss\": 6.1}]}", "\"eval\"[0].\"name\" must be a string (got null)")]
+    [InlineData("{\"eval\": [{\"name\": \"noisy\", \"loss\": 1e400}]}", "\"eval\"[0].\"loss\" must be finite (got 1e400)")]
     [InlineData("{\"eval\": [{\"name\": \"noisy\", \"domains\": [{\"domain\": \"a\", \"loss\": true}]}]}", "\"eval\"[0].\"domains\"[0].\"loss\" must be a number (got a boolean)")]
     [InlineData("{\"eval\": [], \"machine\": {\"cpu\": \"x\", \"threads\": 1.5}}", "\"machine\".\"threads\" must be an integer (got a number)")]
     public void A_damaged_eval_json_is_one_error_naming_the_file_and_field(string content, string problem)

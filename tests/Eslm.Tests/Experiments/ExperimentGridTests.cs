@@ -188,6 +188,37 @@ public class ExperimentGridTests : DataTestBase
     }
 
     [Fact]
+    public void A_flops_budget_beyond_the_step_cap_is_refused_before_training_and_an_unmet_one_fails_without_a_result()
+    {
+        Blas.Ensure();
+        string far = Path.Combine(Dir, "far");
+        var accounted = Parse(Grid($$""" "model": {{Model}}, "budgets": [{"flops_accounted": 1e12}] """, seeds: "[1]"));
+        var e = Assert.Throws<ArgumentException>(() => new ExperimentRunner(accounted, far, new TestHost()).Run());
+        Assert.Contains("cannot spend it within its step cap", e.Message);
+        Assert.False(Directory.Exists(ExperimentRunner.SeedDirectory(far, accounted.Points[0], "clm", 1)));
+        // Executed FLOPs cannot be foreseen: the run stops at its cap and fails, with no eval.json for the report.
+        string root = Path.Combine(Dir, "executed");
+        var executed = Parse(Grid($$""" "model": {{Model}}, "budgets": [{"flops_executed": 1e12}] """, seeds: "[1]"));
+        var unmet = Assert.Throws<InvalidOperationException>(() => new ExperimentRunner(executed with { Arms = [executed.Arms[0]] }, root, new TestHost()).Run());
+        Assert.Contains("stopped at its step cap (60 steps", unmet.Message);
+        Assert.False(File.Exists(Path.Combine(ExperimentRunner.SeedDirectory(root, executed.Points[0], "clm", 1), ExperimentRunner.EvalFile)));
+    }
+
+    [Fact]
+    public void Changing_the_eval_sets_of_finished_runs_is_refused()
+    {
+        Blas.Ensure();
+        string root = Path.Combine(Dir, "eval-changed");
+        var first = Parse(Grid($$""" "model": {{Model}}, "budget": {"steps": 2} """, seeds: "[1]"));
+        new ExperimentRunner(first with { Arms = [first.Arms[0]] }, root, new TestHost()).Run();
+        // The same name measured on other data: the report would average the two as one set.
+        var other = Parse(Grid($$""" "model": {{Model}}, "budget": {"steps": 2} """, seeds: "[1, 2]")
+            .Replace("\"name\": \"clean\", \"data\": \"clean\"", "\"name\": \"clean\", \"data\": \"noisy\"", StringComparison.Ordinal));
+        var e = Assert.Throws<InvalidOperationException>(() => new ExperimentRunner(other with { Arms = [other.Arms[0]] }, root, new TestHost()).Run());
+        Assert.Contains("eval changed", e.Message);
+    }
+
+    [Fact]
     public void Rho1_arms_naming_the_reference_losses_train_on_its_sidecar_of_the_training_split()
     {
         string data = Path.Combine(Dir, "data");
