@@ -41,6 +41,13 @@ public sealed class CliExperimentHost(IDistributed? processes = null) : IExperim
         }
     }
 
+    public void CheckVocabulary(string data, int modelVocab)
+    {
+        // A data problem (exit 1), not a command-line one: the fix is in the experiment file or the data.
+        try { DataSources.CheckVocabulary(data, modelVocab, "\"vocab\": "); }
+        catch (ArgumentException e) { throw new InvalidDataException(e.Message, e); }
+    }
+
     public EvalCorpus OpenEvalCorpus(string data) => TextData.OpenEvalCorpus(data);
 
     public int[] Encode(string text) => TextData.Encode(text);

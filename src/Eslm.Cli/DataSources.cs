@@ -44,7 +44,8 @@ public static class DataSources
     /// Refuses datasets tokenized with a vocabulary larger than the model's (their ids would fall outside its embedding),
     /// naming the dataset and both sizes, before any work starts.
     /// </summary>
-    public static void CheckVocabulary(string spec, int modelVocab)
+    /// <param name="setting">How the fix sets the vocabulary, before the size: "--vocab " (train), "\"vocab\": " (an experiment file).</param>
+    public static void CheckVocabulary(string spec, int modelVocab, string setting = "--vocab ")
     {
         if (spec.StartsWith("random:", StringComparison.Ordinal))
         {
@@ -57,7 +58,7 @@ public static class DataSources
             var tokenizer = Dataset.Open(path).Manifest.Tokenizer;
             if (tokenizer.VocabSize is int v && v > modelVocab)
                 throw new ArgumentException($"{path}: tokenized with {tokenizer.Name} (vocabulary {v}), " +
-                                            $"larger than the model's vocabulary of {modelVocab}: use --vocab {v} or re-prepare the data");
+                                            $"larger than the model's vocabulary of {modelVocab}: use {setting}{v} or re-prepare the data");
         }
     }
 

@@ -41,6 +41,11 @@ public static class OptionRules
             case Option<float?> o: Scalar(o, Nullable(Real(s => float.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture), float.IsFinite))); break;
             case Option<double?> o: Scalar(o, Nullable(Real(s => double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture), double.IsFinite))); break;
             case Option<string> o: Scalar(o, (value, _) => value); break;
+            // Repeatable numeric options (experiment run --seed 1 --seed 2) read each value by the same rules.
+            case Option<int[]> o: Each(o, Integer(int.Parse, int.MinValue, int.MaxValue)); break;
+            case Option<long[]> o: Each(o, Integer(long.Parse, long.MinValue, long.MaxValue)); break;
+            case Option<ulong[]> o: Each(o, Integer(ulong.Parse, ulong.MinValue, ulong.MaxValue)); break;
+            case Option<double[]> o: Each(o, Real(s => double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture), double.IsFinite)); break;
         }
         if (option.AllowMultipleArgumentsPerToken) option.Validators.Add(NoOptionLikeValues);
     }
@@ -67,6 +72,18 @@ public static class OptionRules
             catch (FormatException e) { result.AddError(e.Message); return default; }
         };
     }
+
+    /// <summary>Every value of a repeatable option parsed by <paramref name="parse"/>; the first bad one is the error.</summary>
+    private static void Each<T>(Option<T[]> option, Parse<T> parse) =>
+        option.CustomParser = result =>
+        {
+            if (result.Tokens.Count == 0) return option.DefaultValueFactory is { } defaultValue ? defaultValue(result) : [];
+            var values = new T[result.Tokens.Count];
+            for (int i = 0; i < values.Length; i++)
+                try { values[i] = parse(result.Tokens[i].Value, option.Name); }
+                catch (FormatException e) { result.AddError(e.Message); return default; }
+            return values;
+        };
 
     private static Parse<T> Integer<T>(Func<string, NumberStyles, IFormatProvider, T> parse, T min, T max) where T : struct => (text, flag) =>
     {

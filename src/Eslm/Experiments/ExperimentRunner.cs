@@ -69,13 +69,13 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
             if (!Spec.Seeds.Contains(s)) throw new ArgumentException($"{Spec.Name}: no seed {s} (the experiment has {string.Join(", ", Spec.Seeds)})");
         foreach (string a in arms ?? [])
             if (!Spec.Arms.Any(x => x.Name == a)) throw new ArgumentException($"{Spec.Name}: no arm '{a}' (the experiment has {string.Join(", ", Spec.Arms.Select(x => x.Name))})");
+        CheckInputs(); // before any folder is made: a bad input leaves nothing behind
+        CheckBudgetsReachable(points);
         System.IO.Directory.CreateDirectory(Directory);
         var locks = Writer ? LockFolders(points) : [];
         try
         {
             if (Writer) WriteSpec();
-            CheckInputs();
-            CheckBudgetsReachable(points);
             if (Writer) { CommittedRuns.WriteIgnoreFile(Directory); PackFinishedRuns(points); }
             // An arm filter that leaves out every arm using the reference does not train it (a plain run still does, for the report).
             bool referenceUnused = arms is not null && !Runs(Spec, points).Any(r => IsSelected(r) && UsesReference(r.Arm));
@@ -179,6 +179,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
             try { host.CheckData(set.Data, "eval"); }
             catch (Exception e) when (e is IOException or InvalidDataException) { throw new InvalidDataException($"eval set '{set.Name}': {e.Message}", e); }
         }
+        CheckVocabularies();
         foreach (var task in Spec.Tasks)
         {
             if (!File.Exists(task.File)) throw new FileNotFoundException($"{task.File}: {task.Task} task file not found");
@@ -191,6 +192,23 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
             foreach (var (flag, path) in SelectionBinding.Paths(arm.Selection))
                 if (path != ExperimentSpec.ReferenceName && !path.StartsWith("preset:", StringComparison.Ordinal) && !File.Exists(path) && !System.IO.Directory.Exists(path))
                     throw new FileNotFoundException($"{path}: arm {arm.Name}: {flag} not found");
+    }
+
+    /// <summary>
+    /// Every model against every dataset it reads: a vocabulary smaller than the data's tokenizer would fail at the first
+    /// batch, after the folders (and maybe other models' runs) were made. The reference reads its data and scores the arms'.
+    /// </summary>
+    private void CheckVocabularies()
+    {
+        var reads = Spec.Points.Select(p => (p.ModelName, p.Model.VocabSize, Data: (IEnumerable<string>)
+            [Spec.Data, .. Spec.ValidationData is { } v ? [v] : Array.Empty<string>(), .. Spec.Eval.Select(e => e.Data)])).ToList();
+        if (Spec.Reference is { } r) reads.Add((r.ModelName + " (the reference)", r.Model.VocabSize, [r.Data, Spec.Data]));
+        foreach (var (model, vocab, data) in reads.DistinctBy(x => (x.ModelName, x.VocabSize)))
+            foreach (string d in data.Distinct())
+            {
+                try { host.CheckVocabulary(d, vocab); }
+                catch (InvalidDataException e) { throw new InvalidDataException($"{e.Message} (model {model} of the experiment file)", e); }
+            }
     }
 
     private void WriteSpec()

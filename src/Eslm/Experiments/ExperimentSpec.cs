@@ -77,8 +77,8 @@ public sealed record ExperimentSpec
     {
         var file = JsonRecords.Bind<ExperimentFile>(root);
         string name = file.Name ?? throw new ArgumentException("needs \"name\"");
-        if (name.Length == 0 || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name.Contains(' '))
-            throw new ArgumentException($"\"name\" must be a plain folder name (got '{name}')");
+        if (FolderNames.PlainProblem(name) is { } problem)
+            throw new ArgumentException($"\"name\" must be a plain folder name (got '{name}', which {problem})");
         var models = ParseModels(file);
         var train = BaseTrain(file, models);
         var topBudgets = ParseBudgets(file);
@@ -91,7 +91,7 @@ public sealed record ExperimentSpec
             budgetAxis = file.Budgets is not null || models.Any(m => m.Budgets is not null) || topBaseline is not null || models.Any(m => m.BaselineBudgets is not null);
         var seeds = file.Seeds ?? [train.Seed];
         if (seeds.Count == 0 || seeds.Distinct().Count() != seeds.Count) throw new ArgumentException("\"seeds\" must be a non-empty list of distinct integers");
-        var arms = ParseArms(file, train, budget);
+        var arms = ParseArms(file, train, budget, models);
         var rates = ParseRates(file);
         if ((topBaseline is not null || models.Any(m => m.BaselineBudgets is not null))
             && !arms.Any(a => a.Name == ClmSelector.StrategyName || a.Selection.Strategy == ClmSelector.StrategyName))
@@ -105,7 +105,9 @@ public sealed record ExperimentSpec
             Seeds = seeds, Arms = arms, Eval = ParseEval(file.Eval), Tasks = ParseTasks(file.Tasks),
             Points = GridPoints(models, topBudgets, topBaseline, train.Steps, modelAxis, budgetAxis), HasModelAxis = modelAxis, HasBudgetAxis = budgetAxis,
             LearningRates = rates,
-            EvalMaxTokens = file.EvalMaxTokens ?? 0, Reference = reference, Source = (JsonObject)root.DeepClone(),
+            EvalMaxTokens = file.EvalMaxTokens is < 0 ? throw new ArgumentException($"\"eval_max_tokens\" must be >= 0 (0 = whole validation splits; got {file.EvalMaxTokens})")
+                : file.EvalMaxTokens ?? 0,
+            Reference = reference, Source = (JsonObject)root.DeepClone(),
             Warnings = UnusedSharedKeys(file.Arms!, arms),
         };
     }
@@ -128,14 +130,19 @@ public sealed record ExperimentSpec
         return train;
     }
 
-    private static List<ArmSpec> ParseArms(ExperimentFile file, TrainOptions train, Budget budget)
+    private static List<ArmSpec> ParseArms(ExperimentFile file, TrainOptions train, Budget budget, List<ModelEntry> models)
     {
         var arms = new List<ArmSpec>();
         var list = file.Arms ?? throw new ArgumentException("needs \"arms\": a list of {\"name\", \"strategy\", …}");
         for (int i = 0; i < list.Count; i++)
         {
             var arm = ParseArm(list[i], train, $"arms[{i}].");
+            // The arm's name is its folder (runs/NAME/ARM/seedK/): "..", "plots" or "reference" would write outside it or into the runner's own.
+            if (FolderNames.ArmProblem(arm.Name, models.Select(m => GridPoint.ModelFolder(m.Name))) is { } problem)
+                throw new ArgumentException($"arm name '{arm.Name}' must be a plain folder name of its own (it {problem})");
             if (arms.Any(x => x.Name == arm.Name)) throw new ArgumentException($"two arms are named '{arm.Name}'");
+            if (models.FirstOrDefault(m => arm.Train.SequenceLength > m.Config.MaxSequenceLength) is { } small)
+                throw new ArgumentException($"arm {arm.Name}: train.seq {arm.Train.SequenceLength} exceeds the context of model {small.Name} ({small.Config.MaxSequenceLength})");
             arms.Add(budget.Kind == BudgetKind.Steps ? arm with { Train = arm.Train with { Steps = (int)budget.Value } } : arm);
         }
         if (arms.Count == 0) throw new ArgumentException("\"arms\" is empty");
@@ -147,12 +154,10 @@ public sealed record ExperimentSpec
     {
         string? Text(string key) => arm.ContainsKey(key) ? (string)StrictJson.Read(arm[key], typeof(string), false, where + key)! : null;
         string armName = Text("name") ?? Text("strategy") ?? throw new ArgumentException($"{where[..^1]} needs \"name\" or \"strategy\"");
-        if (armName.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || armName.Contains(' '))
-            throw new ArgumentException($"arm name '{armName}' must be a plain folder name");
         try
         {
             var armTrain = arm.ContainsKey("train")
-                ? TrainOptionsBinding.Read(arm["train"] as JsonObject ?? throw new ArgumentException($"key '{where}train' must be an object (got {arm["train"]?.ToJsonString() ?? "null"})"), train, where + "train.")
+                ? TrainOptionsBinding.Read(ArmTrainObject(arm["train"], where), train, where + "train.")
                 : train;
             var selectionJson = new JsonObject();
             foreach (var (k, v) in arm)
@@ -164,6 +169,23 @@ public sealed record ExperimentSpec
             return new ArmSpec(armName, selection, armTrain.Validate());
         }
         catch (ArgumentException e) { throw new ArgumentException($"arm {armName}: {e.Message}"); }
+    }
+
+    /// <summary>Training keys every run of every arm takes from elsewhere: one given per arm would be silently replaced.</summary>
+    private static readonly Dictionary<string, string> NotPerArm = new()
+    {
+        ["seed"] = "every arm runs each of \"seeds\", so that arms share data order and initial weights",
+        ["steps"] = "every arm runs until the budget is spent, on the schedule of the top-level train.steps, so that arms stay matched",
+        ["threads"] = "it is where runs execute, not what they train: set it in the top-level \"train\" or with --threads",
+    };
+
+    /// <summary>An arm's "train" object, refusing keys that no arm can set (<see cref="NotPerArm"/>).</summary>
+    private static JsonObject ArmTrainObject(JsonNode? node, string where)
+    {
+        var train = node as JsonObject ?? throw new ArgumentException($"key '{where}train' must be an object (got {node?.ToJsonString() ?? "null"})");
+        if (train.Select(kv => kv.Key).FirstOrDefault(NotPerArm.ContainsKey) is { } key)
+            throw new ArgumentException($"key '{where}train.{key}' cannot be set per arm ({NotPerArm[key]})");
+        return train;
     }
 
     /// <summary>Shared selection keys an arm gives that its strategy does not read (<see cref="StrategyDefinition.Uses"/>).</summary>
@@ -187,6 +209,8 @@ public sealed record ExperimentSpec
         if (r is null) return null;
         var (refName, refModel) = r.Model is { } m ? ParseModel(m, "reference.model") : (model.Name, model.Config);
         var refTrain = r.Train is null ? train : TrainOptionsBinding.Read(r.Train, train, "reference.train.");
+        if (refTrain.SequenceLength > refModel.MaxSequenceLength)
+            throw new ArgumentException($"reference: train.seq {refTrain.SequenceLength} exceeds the context of its model {refName} ({refModel.MaxSequenceLength})");
         return new ReferenceSpec(r.Data ?? throw new ArgumentException("reference needs \"data\" (the clean dataset)"), refModel, refName, refTrain.Validate());
     }
 
@@ -213,6 +237,8 @@ public sealed record ExperimentSpec
             if (domain is not ("in" or "out")) throw new ArgumentException($"eval domain must be \"in\" or \"out\" (got '{domain}')");
             string data = e.Data ?? throw new ArgumentException("eval entry needs \"data\"");
             string setName = e.Name ?? Path.GetFileName(data.TrimEnd('/'));
+            // The name heads the report's columns and names its trend plots: an empty one would show as nothing.
+            if (string.IsNullOrWhiteSpace(setName)) throw new ArgumentException($"eval set of \"data\" '{data}' needs a \"name\" (got '{setName}')");
             // The report's per-set table is keyed by name: two sets of one name would show one set's numbers for both.
             if (eval.Any(x => x.Name == setName)) throw new ArgumentException($"two eval sets are named '{setName}' (give each a distinct \"name\")");
             eval.Add(new EvalSet(setName, data, domain == "in"));

@@ -29,6 +29,12 @@ public interface IExperimentHost
     /// </summary>
     void CheckData(string data, string role) { }
 
+    /// <summary>
+    /// Fails with an <see cref="InvalidDataException"/> naming the path when <paramref name="data"/> holds token ids a model
+    /// of <paramref name="modelVocab"/> cannot read (its tokenizer's vocabulary is larger). Hosts that cannot tell need not check.
+    /// </summary>
+    void CheckVocabulary(string data, int modelVocab) { }
+
     /// <summary>The whole validation split with its document index (for the final evaluation).</summary>
     EvalCorpus OpenEvalCorpus(string data);
 
