@@ -20,12 +20,11 @@ public static class DemoCommand
         var experiment = new Option<string>("--experiment") { Description = "Experiment file", DefaultValueFactory = _ => "experiments/demo.json" };
         var output = new Option<string>("--out", "-o") { Description = "Experiment directory", DefaultValueFactory = _ => "runs/demo" };
         var publish = new Option<string?>("--publish") { Description = "Also copy report.md and plots/ into this folder (e.g. docs/demo)" };
-        var threads = new Option<int>("--threads") { Description = "Threads (0 = all cores)", DefaultValueFactory = _ => 0 };
-        var seeds = new Option<int>("--seeds")
+        var threads = new Option<int?>("--threads") { Description = "Threads (0 = all cores; default: the experiment file's, else all cores)" };
+        var seeds = new Option<int?>("--seeds")
         {
             Description = "Run every arm with seeds 1…N (default: the experiment file's); with N > 1 the report gives 95% intervals and paired " +
                           "differences to clm. Finished seeds are reused",
-            DefaultValueFactory = _ => 0,
         };
         var command = new Command("demo", "Prepare the built-in clean and noisy corpora, train a Rho-1 reference on clean, compare clm, eslm (loss, entropy), " +
                                           "random and rho1 on a tiny model at matched accounted FLOPs, and write runs/demo/report.md with plots. Re-running reuses finished work.");
@@ -33,28 +32,60 @@ public static class DemoCommand
         command.SetAction(r => CliRunner.Run(() =>
         {
             var clock = Stopwatch.StartNew();
-            MoveToRepositoryRoot(r.GetValue(experiment)!);
-            CliRunner.ConfigureThreads(r.GetValue(threads));
+            var (spec, dir, target) = CheckOptions(r, experiment, output, publish, threads, seeds);
+            CliRunner.ConfigureThreads(spec.Train.Threads);
             foreach (var (recipe, folder) in Datasets)
             {
                 if (File.Exists(Path.Combine(folder, "manifest.json"))) { Console.Error.WriteLine($"demo: {folder} is prepared already"); continue; }
                 Console.Error.WriteLine($"demo: preparing {recipe} → {folder}");
                 Invoke("prepare", "--recipe", recipe, "--output", folder, "--val-fraction", "0.15");
             }
-            if (r.GetValue(seeds) < 0) throw new ArgumentException($"--seeds must be >= 1 (got {r.GetValue(seeds)})");
-            var spec = WithSeeds(ExperimentSpec.Load(r.GetValue(experiment)!), r.GetValue(seeds));
-            foreach (var task in spec.Tasks.Where(t => !File.Exists(t.File)))
-                throw new FileNotFoundException($"{task.File}: task file missing (rebuild with `eslm tasks build --data data/builtin-clean --out assets/tasks`)");
             Console.Error.WriteLine($"demo: {Progress(clock)} experiment {spec.Name} ({spec.Arms.Count} arms, {spec.ModelName}, budget {spec.Budget.Name} {Budget.Format(spec.Budget.Value)}, seeds {string.Join(", ", spec.Seeds)})");
-            string dir = r.GetValue(output)!;
             string report = ExperimentCommand.Run(spec, dir);
-            if (r.GetValue(publish) is { } target) Publish(dir, target);
+            if (target is not null) Publish(dir, target);
             Console.Error.WriteLine($"demo: done in {Progress(clock)}; report {report}, plots in {Path.Combine(dir, ExperimentReport.PlotFolder)}");
             Console.WriteLine(report);
             return 0;
         }));
         return command;
     }
+
+    /// <summary>
+    /// Every option checked before the demo prepares or trains anything (docs/cli-rules.md): the counts' ranges, the experiment
+    /// file and its task files, and the outputs: --out a folder apart from what the demo reads, --publish a folder apart from
+    /// --out (it copies report.md out of it; the same folder fails at the end, mid-copy). Returns the experiment with the
+    /// seeds and threads of the command line, --out and --publish.
+    /// </summary>
+    private static (ExperimentSpec Spec, string Dir, string? Publish) CheckOptions(ParseResult r, Option<string> experiment, Option<string> output,
+        Option<string?> publish, Option<int?> threads, Option<int?> seeds)
+    {
+        if (r.GetValue(seeds) is < 1 and var n) throw new ArgumentException($"--seeds must be >= 1 (got {n}); leave it out for the experiment file's seeds");
+        if (r.GetValue(threads) is < 0 and var t) throw new ArgumentException($"--threads must be >= 0 (got {t})");
+        string file = r.GetValue(experiment)!, user = Environment.CurrentDirectory;
+        MoveToRepositoryRoot(file);
+        // Paths the user typed stay relative to where the user is, also when the demo moved to the repository; the default --out is the repository's.
+        string FromUser(string path) => Environment.CurrentDirectory == user ? path : Path.GetFullPath(path, user);
+        string dir = r.GetResult(output) is { Implicit: false } ? FromUser(r.GetValue(output)!) : r.GetValue(output)!;
+        string? target = r.GetValue(publish) is { } p ? FromUser(p) : null;
+        var spec = WithSeeds(ExperimentSpec.Load(file), r.GetValue(seeds) ?? 0);
+        foreach (var w in spec.Warnings) Console.Error.WriteLine($"eslm: warning: {file}: {w}");
+        spec = spec.WithThreads(r.GetValue(threads) ?? spec.Train.Threads);
+        foreach (var task in spec.Tasks.Where(t => !File.Exists(t.File)))
+            throw new FileNotFoundException($"{task.File}: task file missing (rebuild with `eslm tasks build --data data/builtin-clean --out assets/tasks`)");
+        OutputFiles.RequireFolderName(dir);
+        OutputFiles.RequireApartFromInputs(dir, Inputs(spec, file));
+        if (target is null) return (spec, dir, null);
+        OutputFiles.RequireFolderName(target);
+        if (OutputFiles.Overlap(target, dir) is { } overlap)
+            throw new ArgumentException($"--publish {target}: {overlap} the experiment folder {dir} (--out) that the report is copied from; choose a folder apart from it");
+        OutputFiles.RequireApartFromInputs(target, Inputs(spec, file));
+        return (spec, dir, target);
+    }
+
+    /// <summary>What the demo reads: the experiment file, the demo's datasets and every dataset and task file the experiment names.</summary>
+    private static IEnumerable<string> Inputs(ExperimentSpec spec, string file) =>
+        new[] { file, spec.Data }.Concat(Datasets.Select(d => d.Folder)).Concat(spec.Eval.Select(e => e.Data)).Concat(spec.Tasks.Select(t => t.File))
+            .Concat(spec.ValidationData is { } v ? [v] : []).Concat(spec.Reference is { } re ? [re.Data] : []).Distinct();
 
     /// <summary>The experiment with seeds 1…<paramref name="count"/> (0: unchanged), in the file kept beside the runs too.</summary>
     private static ExperimentSpec WithSeeds(ExperimentSpec spec, int count)
