@@ -62,6 +62,10 @@ public static class DataSources
         }
     }
 
+    /// <summary>The files or folders a data argument reads: each part of a mixture, none for random:V.</summary>
+    public static IEnumerable<string> PathsOf(string spec) =>
+        spec.StartsWith("random:", StringComparison.Ordinal) ? [] : Parse(spec).Select(p => p.Path);
+
     private static List<(string Path, double Weight)> Parse(string spec)
     {
         var parts = new List<(string, double)>();

@@ -42,6 +42,19 @@ public static class OutputFiles
                 throw new ArgumentException($"{output}: {problem} the input {input}; choose another output (an input is never replaced, --force or not)");
     }
 
+    /// <summary>
+    /// Refuses a folder the command writes into without replacing it (an experiment folder) when it is or holds an input:
+    /// its files (experiment.json, arm folders, the report) could land on what is read. Lying inside an input folder is
+    /// allowed, as a run folder may lie inside its data folder (nothing read there is written). Inputs that do not exist
+    /// (random:V data, a preset) are skipped; a missing one is reported by the command's own input check.
+    /// </summary>
+    public static void RequireFolderApartFromInputs(string folder, IEnumerable<string> inputs)
+    {
+        foreach (string input in inputs.Where(i => File.Exists(i) || Directory.Exists(i)))
+            if (Overlap(folder, input) is ("is" or "holds") and var problem)
+                throw new ArgumentException($"{folder}: {problem} the input {input}; choose another output (an input is never replaced, --force or not)");
+    }
+
     /// <summary>How writing <paramref name="output"/> would reach <paramref name="input"/> ("is", "holds", "lies inside"), or null when it would not.</summary>
     public static string? Overlap(string output, string input)
     {

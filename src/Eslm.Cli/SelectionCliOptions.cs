@@ -29,11 +29,12 @@ public sealed class SelectionCliOptions
     private readonly List<(SettingDescriptor Setting, Option Option, Func<ParseResult, object?> Read)> _settings =
         StrategyRegistry.Settings.Select(MakeOption).ToList();
 
+    /// <summary>Every selection flag: the strategy, the shared options and each strategy's settings.</summary>
+    public IEnumerable<Option> All => new Option[] { Strategy, Score, Alpha, Keep, Scope, Normalize, SelectionSeed }.Concat(_settings.Select(s => s.Option));
+
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Strategy, Score, Alpha, Keep, Scope, Normalize, SelectionSeed })
-            command.Options.Add(o);
-        foreach (var (_, option, _) in _settings) command.Options.Add(option);
+        foreach (var o in All) command.Options.Add(o);
     }
 
     /// <summary>

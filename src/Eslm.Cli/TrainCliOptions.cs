@@ -33,6 +33,9 @@ public sealed class TrainCliOptions
         return basis;
     }
 
+    /// <summary>The flag of <paramref name="key"/> (this command must offer it).</summary>
+    public Option this[string key] => _options.Single(o => o.Descriptor.Key == key).Option;
+
     /// <summary>Whether the command line gives the option of <paramref name="key"/> (false when this command lacks it).</summary>
     public bool Given(ParseResult r, string key) => _options.Any(o => o.Descriptor.Key == key && UnusedOptions.Given(r, o.Option));
 

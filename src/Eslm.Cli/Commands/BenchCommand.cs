@@ -47,6 +47,7 @@ public static class BenchCommand
             if (T < 1 || T > cfg.MaxSequenceLength) throw new ArgumentException($"--seq must be in [1, {cfg.MaxSequenceLength}] for model {name} (got {T})");
             if (r.GetValue(steps) < 1) throw new ArgumentException($"--steps must be >= 1 (got {r.GetValue(steps)})");
             if (r.GetValue(warmup) < 0) throw new ArgumentException($"--warmup must be >= 0 (got {r.GetValue(warmup)})");
+            RefuseUnused(r, r.GetValue(gemm), [steps, warmup, profile, baseline, baselinePrecision, run["backward"], run["precision"], .. selection.All], baseline, baselinePrecision);
             TrainingMemory.Estimate(cfg, B, T).RequireFits($"benchmarking {name} ({cfg}) with B={B} T={T}", TrainingMemory.MachineBytes);
             var chosen = shared.Precision;
             if (chosen == Precision.Bf16) OneDnn.EnsureBf16();
@@ -57,13 +58,12 @@ public static class BenchCommand
                 if (OneDnn.Bf16Unavailable is null) return PrintLibraries(cfg, B, T, r.GetValue(json));
                 return PrintCeiling(GemmCeiling.Measure(TrainingBenchmark.ShapesOf(cfg, B, T)), r.GetValue(json));
             }
-            var selectionOptions = selection.Resolve(r);
-            selection.CheckIgnored(r, selectionOptions, m => Console.Error.WriteLine($"eslm: warning: {m}"));
+            var selectionOptions = ResolveSelection(r, selection, shared, r.GetValue(baseline), baselineChosen);
             var backwardMode = shared.Backward;
             string strategyName = selectionOptions.Strategy;
             // Per-step times redraw one line on a terminal; logs and TERM=dumb get only the table (docs/cli-rules.md).
             bool showSteps = !r.GetValue(json) && ProgressReporter.Redraws(Console.IsErrorRedirected, Environment.GetEnvironmentVariable("TERM"));
-            bool withBaseline = r.GetValue(baseline) && (strategyName != ClmSelector.StrategyName || baselineChosen != chosen);
+            bool withBaseline = r.GetValue(baseline); // a clm baseline that would time clm against itself is refused above
             var result = TrainingBenchmark.Run(new BenchmarkOptions
             {
                 Model = cfg, ModelName = name, BatchSize = B, SequenceLength = T, Steps = r.GetValue(steps), WarmupSteps = r.GetValue(warmup),
@@ -84,6 +84,35 @@ public static class BenchCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// An option the chosen measurement cannot use is refused (docs/cli-rules.md, "Options"): --gemm times the model's
+    /// GEMM shapes alone (in every library and precision it has), so no step, selection or baseline option reaches it;
+    /// --baseline-precision sets only the alternated baseline.
+    /// </summary>
+    private static void RefuseUnused(ParseResult r, bool gemm, Option[] stepOptions, Option<bool> baseline, Option baselinePrecision)
+    {
+        if (gemm) UnusedOptions.Refuse(r, "with --gemm (it times the model's GEMM shapes alone, no training step)", stepOptions);
+        if (!r.GetValue(baseline)) UnusedOptions.Refuse(r, "without --baseline (it sets the precision of the alternated clm baseline)", baselinePrecision);
+    }
+
+    /// <summary>
+    /// The selection measured, with train's warnings for settings the strategy ignores (--backward included: clm drops no
+    /// rows). A clm baseline beside clm at the same precision would time clm against itself: --baseline is refused then.
+    /// </summary>
+    private static SelectionOptions ResolveSelection(ParseResult r, SelectionCliOptions selection, TrainOptions shared, bool baseline, Precision baselinePrecision)
+    {
+        var chosen = selection.Resolve(r);
+        void Warn(string m) => Console.Error.WriteLine($"eslm: warning: {m}");
+        selection.CheckIgnored(r, chosen, Warn);
+        // Bench starts from the defaults (no recorded run), so a backward mode away from the default was given.
+        if (StrategyRegistry.Get(chosen.Strategy).KeepsEveryToken && shared.Backward != new TrainOptions().Backward)
+            Warn(SelectionCliOptions.KeepsEveryTokenWarning(chosen.Strategy, "--backward", shared.Backward.Name()));
+        if (baseline && chosen.Strategy == ClmSelector.StrategyName && baselinePrecision == shared.Precision)
+            throw new ArgumentException($"--baseline has no effect with --strategy {chosen.Strategy} at one precision: it would time clm against itself " +
+                                        $"(choose another --strategy, or a --baseline-precision other than {shared.Precision.Name()})");
+        return chosen;
     }
 
     public static JsonObject ToJson(BenchmarkResult r)

@@ -52,6 +52,7 @@ public static class ExperimentCommand
             spec = spec.WithThreads(threads.Resolve(r, spec.Train).Threads);
             CliRunner.ConfigureThreads(spec.Train.Threads == 0 && Eslm.Distributed.MpiLaunch.UnderMpirun ? Eslm.Distributed.MpiLaunch.DefaultThreads : spec.Train.Threads);
             string dir = r.GetValue(output) ?? Path.Combine("runs", spec.Name);
+            OutputFiles.RequireFolderApartFromInputs(dir, InputsOf(spec, r.GetValue(file)!));
             if (processes.Rank == 0) foreach (var w in spec.Warnings) Console.Error.WriteLine($"eslm: warning: {r.GetValue(file)}: {w}");
             if (processes.Rank == 0 && (spec.Arms.Any(a => a.Train.Precision == Eslm.Tensors.Precision.Bf16) || spec.Reference?.Train.Precision == Eslm.Tensors.Precision.Bf16))
                 PrecisionOption.WarnIfSlowerThanFp32(Eslm.Tensors.Precision.Bf16);
@@ -84,6 +85,18 @@ public static class ExperimentCommand
         command.Subcommands.Add(run);
         command.Subcommands.Add(report);
         return command;
+    }
+
+    /// <summary>
+    /// What the experiment reads: the file itself (a copy inside the folder would be rewritten, and changes would be checked
+    /// against themselves), every dataset, task file and arm's model or sidecar; "@reference" is the experiment's own output.
+    /// </summary>
+    private static IEnumerable<string> InputsOf(ExperimentSpec spec, string specFile)
+    {
+        var data = new[] { spec.Data, spec.ValidationData, spec.Reference?.Data }.OfType<string>().Concat(spec.Eval.Select(e => e.Data));
+        var models = spec.Arms.SelectMany(a => Eslm.Selection.SelectionBinding.Paths(a.Selection)).Select(p => p.Path)
+            .Where(p => p != ExperimentSpec.ReferenceName && !p.StartsWith("preset:", StringComparison.Ordinal));
+        return [specFile, .. data.SelectMany(DataSources.PathsOf), .. spec.Tasks.Select(t => t.File), .. models];
     }
 
     /// <summary>Runs (or resumes) an experiment with the CLI's data and progress; returns the report's path.</summary>

@@ -24,14 +24,13 @@ public static class InspectCommand
         command.SetAction(parse => CliRunner.Run(() =>
         {
             string p = parse.GetValue(path)!;
+            RefuseHeadsUnlessSafetensors(parse, heads, p);
             // Eslm's data and record files first: a reference-loss sidecar's header looks like safetensors' to Detect.
             if (InspectDataFiles.IsReferenceLosses(p)) { InspectDataFiles.DescribeReferenceLosses(p); return 0; }
             if (Directory.Exists(p) && File.Exists(Path.Combine(p, Eslm.Data.Dataset.ManifestName))) { InspectDataFiles.DescribeDataset(p); return 0; }
             if (File.Exists(p) && Path.GetFileName(p) == Eslm.Data.Dataset.ManifestName) { InspectDataFiles.DescribeDataset(Path.GetDirectoryName(Path.GetFullPath(p))!); return 0; }
             if (Directory.Exists(p) && File.Exists(Path.Combine(p, Eslm.Experiments.ExperimentRunner.SpecFile))) { InspectExperiment.Describe(p); return 0; }
-            if (File.Exists(p) && (p.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || p.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase)
-                                   || p.EndsWith(".jsonl.gz", StringComparison.OrdinalIgnoreCase)))
-            { InspectDataFiles.DescribeJson(p); return 0; }
+            if (File.Exists(p) && IsJsonName(p)) { InspectDataFiles.DescribeJson(p); return 0; }
             var kind = ModelFiles.Detect(p);
             switch (kind)
             {
@@ -51,6 +50,21 @@ public static class InspectCommand
         }));
         return command;
     }
+
+    /// <summary>
+    /// --heads only completes an HF safetensors file that records no head count; anything else would describe the same
+    /// with or without it, so it is refused as convert and sample refuse it. A missing path is left to "not found".
+    /// </summary>
+    private static void RefuseHeadsUnlessSafetensors(ParseResult parse, Option<int?> heads, string p)
+    {
+        bool safetensors = File.Exists(p) && !InspectDataFiles.IsReferenceLosses(p) && !IsJsonName(p) && ModelFiles.Detect(p) == ModelFileKind.Safetensors;
+        if (!safetensors && (File.Exists(p) || Directory.Exists(p)))
+            UnusedOptions.Refuse(parse, $"with {p}: it is read only for a .safetensors model file without a recorded head count (leave --heads out)", heads);
+    }
+
+    private static bool IsJsonName(string p) =>
+        p.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || p.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase)
+        || p.EndsWith(".jsonl.gz", StringComparison.OrdinalIgnoreCase);
 
     private static string N(long x) => x.ToString("N0", CultureInfo.InvariantCulture);
 

@@ -123,6 +123,8 @@ public static class TrainCommand
         // --val-batches 0 turns validation off: the data is still checked, but never evaluated.
         if (train.ValidationBatches == 0 && UnusedOptions.Given(r, f.ValData))
             Warn($"--val-batches 0 turns validation off, so --val-data {valData} is never evaluated; it is ignored");
+        if (train.ValidationBatches == 0 && f.Train.Given(r, "val_every"))
+            Warn($"--val-batches 0 turns validation off, so --val-every {train.ValidationEvery} schedules nothing; it is ignored");
         if (r.GetValue(f.Overwrite)) RequireInputsOutsideRun(outDir, initFrom, sel, data, valData);
         DataSources.CheckVocabulary(data, cfg.VocabSize);
         if (valData is not null) DataSources.CheckVocabulary(valData, cfg.VocabSize);

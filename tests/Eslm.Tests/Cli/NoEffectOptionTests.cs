@@ -32,6 +32,12 @@ public class NoEffectOptionTests
         return dir["tokens.bin"];
     }
 
+    private static string Dataset(TempDir dir)
+    {
+        CorpusPreparer.Prepare(new PrepareOptions { Inputs = DocumentReader.Expand([Text(dir)]), OutputDirectory = dir["ds"] });
+        return dir["ds"];
+    }
+
     [Fact]
     public void Tokenize_bench_of_an_empty_file_is_an_error_naming_it_never_a_NaN_ratio()
     {
@@ -117,6 +123,22 @@ public class NoEffectOptionTests
     }
 
     [Theory]
+    [InlineData("run")]
+    [InlineData("tokens")]
+    [InlineData("dataset")]
+    public void Inspect_refuses_heads_for_anything_but_a_safetensors_file(string kind)
+    {
+        using var dir = new TempDir();
+        string path = kind switch
+        {
+            "run" => SavedModel(dir),
+            "tokens" => TokenFile(dir),
+            _ => Dataset(dir),
+        };
+        CliHarness.AssertOneLineError(CliHarness.Run("inspect", path, "--heads", "2"), 2, $"--heads has no effect with {path}", "safetensors");
+    }
+
+    [Theory]
     [InlineData("score", "train")]
     [InlineData("score", "val")]
     [InlineData("selection-overlap", "val")]
@@ -168,6 +190,17 @@ public class NoEffectOptionTests
         var r = Train(dir, "--val-data", "random:50257", "--val-batches", "0");
         Assert.True(r.Code == 0, r.Err);
         Assert.Contains("eslm: warning: --val-batches 0 turns validation off, so --val-data random:50257 is never evaluated", r.Err);
+    }
+
+    [Fact]
+    public void Val_every_with_val_batches_zero_is_warned_about()
+    {
+        using var dir = new TempDir();
+        var r = Train(dir, "--val-every", "5", "--val-batches", "0");
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("eslm: warning: --val-batches 0 turns validation off, so --val-every 5 schedules nothing; it is ignored", r.Err);
+        using var other = new TempDir();
+        Assert.DoesNotContain("--val-every", Train(other, "--val-batches", "0").Err);
     }
 
     [Theory]

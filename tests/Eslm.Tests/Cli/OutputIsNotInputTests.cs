@@ -111,4 +111,42 @@ public class OutputIsNotInputTests : DataTestBase
         CliHarness.AssertOneLineError(r, 2, run, "--overwrite would remove", "--init-from");
         Assert.Equal(before, Snapshot(run));
     }
+
+    /// <summary>A one-step experiment file (with a comment, which a rewrite would lose) at <paramref name="path"/>, reading <paramref name="data"/>.</summary>
+    private static string ExperimentFile(string path, string data, string extra = "")
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, $$"""
+            {"name": "x", // the user's note
+             "model": "tiny", "train": {"batch": 1, "seq": 8, "warmup": 0}, "data": "{{data}}", "budget": {"steps": 1},
+             "arms": [{"strategy": "clm"}], "val_batches": 0 {{extra}}}
+            """);
+        return path;
+    }
+
+    [Fact]
+    public void Experiment_run_refuses_a_folder_holding_the_experiment_file_it_reads()
+    {
+        string exp = Path.Combine(Dir, "exp"), spec = ExperimentFile(Path.Combine(exp, "experiment.json"), "random:50257");
+        string before = File.ReadAllText(spec);
+        AssertRefused(Run("experiment", "run", spec, "--out", exp, "--threads", "1"), exp, "holds the input");
+        Assert.Equal(before, File.ReadAllText(spec));
+        Assert.Equal([spec], Directory.GetFileSystemEntries(exp));
+    }
+
+    [Fact]
+    public void Experiment_run_refuses_a_dataset_folder_or_a_folder_holding_a_task_file_as_its_output()
+    {
+        string data = Path.Combine(Dir, "ds");
+        Prepare(data, [JsonlCorpus()]);
+        var before = Snapshot(data);
+        AssertRefused(Run("experiment", "run", ExperimentFile(Path.Combine(Dir, "a.json"), data), "--out", data, "--threads", "1"), data, "is the input");
+        Assert.Equal(before, Snapshot(data));
+        string tasks = Path.Combine(Dir, "tasks"), cloze = Path.Combine(tasks, "t-cloze.jsonl");
+        Directory.CreateDirectory(tasks);
+        File.WriteAllText(cloze, "{\"context\": \"a b\", \"target\": \" c\"}\n");
+        string spec = ExperimentFile(Path.Combine(Dir, "b.json"), "random:50257", $", \"tasks\": [{{\"task\": \"cloze\", \"file\": \"{cloze}\"}}]");
+        CliHarness.AssertOneLineError(Run("experiment", "run", spec, "--out", tasks, "--threads", "1"), 2, tasks, "holds the input " + cloze, "choose another output");
+        Assert.Equal([cloze], Directory.GetFileSystemEntries(tasks));
+    }
 }
