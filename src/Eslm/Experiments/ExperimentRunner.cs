@@ -443,11 +443,12 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
     /// A run that stopped at its step cap (<see cref="GridPoint.MaxSteps"/>) before spending its budget measured a smaller
     /// budget than the report would name: an error, with no eval.json, instead of a result under the wrong budget.
     /// </summary>
-    private static void RequireBudgetSpent(string dir, GridPoint point, string label, int cap)
+    private void RequireBudgetSpent(string dir, GridPoint point, string label, int cap)
     {
         var budget = point.Budget;
+        if (budget.Kind == BudgetKind.Steps || !Writer) return; // only the writer has the checkpoints (under mpirun)
         double spent = SpentAtCheckpoint(dir, budget);
-        if (budget.Kind == BudgetKind.Steps || spent >= budget.Value) return;
+        if (spent >= budget.Value) return;
         throw new InvalidOperationException($"{label}: stopped at its step cap ({cap} steps; the schedule has {point.NominalSteps}) having spent " +
                                             $"{Budget.Format(spent)} of {budget.Name} {Budget.Format(budget.Value)}; raise \"steps\" in \"train\" (the schedule's " +
                                             "length at the first budget) to about the steps the budget takes");
