@@ -34,6 +34,17 @@ public static class ModelLoader
             throw new ArgumentException($"--heads has no effect with {role} {path}: {records} records its head count (leave --heads out)");
     }
 
+    /// <summary>
+    /// The window a scoring command (eval, score, show-selection) reads with: --seq, or the model's context for 0. Outside
+    /// [1, context] is an error, as train's: a window beyond the context used to be clamped silently.
+    /// </summary>
+    public static int Window(int seq, GptConfig config)
+    {
+        int T = seq == 0 ? config.MaxSequenceLength : seq;
+        if (T < 1 || T > config.MaxSequenceLength) throw new ArgumentException($"--seq must be in [1, {config.MaxSequenceLength}] (got {T})");
+        return T;
+    }
+
     /// <summary>The files a load of <paramref name="path"/> reads (none for a preset), for the output checks of <see cref="OutputFiles"/>.</summary>
     public static IReadOnlyList<string> FilesRead(string? path) =>
         path is null || path.StartsWith("preset:", StringComparison.Ordinal) ? [] : ModelFiles.FilesRead(path);

@@ -38,8 +38,8 @@ public static class OutputFiles
     public static void RequireApartFromInputs(string output, IEnumerable<string> inputs)
     {
         foreach (string input in inputs)
-            if (Overlap(output, input) is { } problem)
-                throw new ArgumentException($"{output}: {problem} the input {input}; choose another output (an input is never replaced, --force or not)");
+            if (Overlap(output, input) is not PathOverlap.None and var overlap)
+                throw new ArgumentException($"{output}: {Describe(overlap)} the input {input}; choose another output (an input is never replaced, --force or not)");
     }
 
     /// <summary>
@@ -51,18 +51,27 @@ public static class OutputFiles
     public static void RequireFolderApartFromInputs(string folder, IEnumerable<string> inputs)
     {
         foreach (string input in inputs.Where(i => File.Exists(i) || Directory.Exists(i)))
-            if (Overlap(folder, input) is ("is" or "holds") and var problem)
-                throw new ArgumentException($"{folder}: {problem} the input {input}; choose another output (an input is never replaced, --force or not)");
+            if (Overlap(folder, input) is (PathOverlap.Same or PathOverlap.Holds) and var overlap)
+                throw new ArgumentException($"{folder}: {Describe(overlap)} the input {input}; choose another output (an input is never replaced, --force or not)");
     }
 
-    /// <summary>How writing <paramref name="output"/> would reach <paramref name="input"/> ("is", "holds", "lies inside"), or null when it would not.</summary>
-    public static string? Overlap(string output, string input)
+    /// <summary>How an output path reaches an input path (compared as real paths).</summary>
+    public enum PathOverlap { None, Same, Holds, LiesInside }
+
+    /// <summary>How writing <paramref name="output"/> would reach <paramref name="input"/>.</summary>
+    public static PathOverlap Overlap(string output, string input)
     {
         string target = RealPath.Of(output), read = RealPath.Of(input);
-        return target == read ? "is"
-            : RealPath.IsSameOrInside(read, target) ? "holds"
-            : RealPath.IsSameOrInside(target, read) ? "lies inside" : null;
+        return target == read ? PathOverlap.Same
+            : RealPath.IsSameOrInside(read, target) ? PathOverlap.Holds
+            : RealPath.IsSameOrInside(target, read) ? PathOverlap.LiesInside : PathOverlap.None;
     }
+
+    /// <summary>The overlap as the verb of an error message: "OUTPUT is / holds / lies inside INPUT".</summary>
+    public static string Describe(PathOverlap overlap) => overlap switch
+    {
+        PathOverlap.Same => "is", PathOverlap.Holds => "holds", PathOverlap.LiesInside => "lies inside", _ => "is apart from",
+    };
 
     /// <summary>Throws a usage error unless <paramref name="name"/> is a plain file-name part (no separators, not . or ..).</summary>
     public static string RequirePlainName(string name, string option)

@@ -65,8 +65,9 @@ public sealed class SelectionCliOptions
     /// <summary>
     /// Settings of another strategy than the chosen one, given explicitly (non-default): training ignores them. A path (a
     /// model, a sidecar) is an error, since the user expects it to be used; any other setting a warning.
+    /// <paramref name="backward"/>: the --backward a command (train, bench) was given, warned about as --selection-scope is.
     /// </summary>
-    public void CheckIgnored(ParseResult r, SelectionOptions selection, Action<string> warn)
+    public void CheckIgnored(ParseResult r, SelectionOptions selection, Action<string> warn, BackwardMode? backward = null)
     {
         // Issue 21: `--alpha 0.9 --strategy clm` was ignored without a word. A shared option given explicitly that the
         // chosen strategy does not read (StrategyDefinition.Uses) is a warning, as are other strategies' settings.
@@ -80,11 +81,14 @@ public sealed class SelectionCliOptions
             foreach (var (option, changed) in new (Option, bool)[] { (Scope, selection.Scope != Defaults.Scope), (Normalize, selection.Normalize != Defaults.Normalize) })
                 if (changed && r.GetResult(option) is { Implicit: false })
                     warn(KeepsEveryTokenWarning(selection.Strategy, option.Name, r.GetResult(option)!.GetValueOrDefault<string>()));
+        // No dropped rows to treat differently.
+        if (StrategyRegistry.Get(selection.Strategy).KeepsEveryToken && backward is { } b && b != new Training.TrainOptions().Backward)
+            warn(KeepsEveryTokenWarning(selection.Strategy, "--backward", b.Name()));
         CheckIgnoredSettings(selection, warn);
     }
 
     /// <summary>The warning for an option that changes nothing under a strategy that keeps every token.</summary>
-    public static string KeepsEveryTokenWarning(string strategy, string flag, string value) =>
+    private static string KeepsEveryTokenWarning(string strategy, string flag, string value) =>
         $"--strategy {strategy} keeps every token, so {flag} {value} changes nothing; it is ignored";
 
     private static void CheckIgnoredSettings(SelectionOptions selection, Action<string> warn)

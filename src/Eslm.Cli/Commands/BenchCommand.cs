@@ -105,10 +105,8 @@ public static class BenchCommand
     {
         var chosen = selection.Resolve(r);
         void Warn(string m) => Console.Error.WriteLine($"eslm: warning: {m}");
-        selection.CheckIgnored(r, chosen, Warn);
         // Bench starts from the defaults (no recorded run), so a backward mode away from the default was given.
-        if (StrategyRegistry.Get(chosen.Strategy).KeepsEveryToken && shared.Backward != new TrainOptions().Backward)
-            Warn(SelectionCliOptions.KeepsEveryTokenWarning(chosen.Strategy, "--backward", shared.Backward.Name()));
+        selection.CheckIgnored(r, chosen, Warn, shared.Backward);
         if (baseline && chosen.Strategy == ClmSelector.StrategyName && baselinePrecision == shared.Precision)
             throw new ArgumentException($"--baseline has no effect with --strategy {chosen.Strategy} at one precision: it would time clm against itself " +
                                         $"(choose another --strategy, or a --baseline-precision other than {shared.Precision.Name()})");

@@ -76,16 +76,15 @@ public static class DemoCommand
         OutputFiles.RequireApartFromInputs(dir, Inputs(spec, file));
         if (target is null) return (spec, dir, null);
         OutputFiles.RequireFolderName(target);
-        if (OutputFiles.Overlap(target, dir) is { } overlap)
-            throw new ArgumentException($"--publish {target}: {overlap} the experiment folder {dir} (--out) that the report is copied from; choose a folder apart from it");
+        if (OutputFiles.Overlap(target, dir) is not OutputFiles.PathOverlap.None and var overlap)
+            throw new ArgumentException($"--publish {target}: {OutputFiles.Describe(overlap)} the experiment folder {dir} (--out) that the report is copied from; choose a folder apart from it");
         OutputFiles.RequireApartFromInputs(target, Inputs(spec, file));
         return (spec, dir, target);
     }
 
-    /// <summary>What the demo reads: the experiment file, the demo's datasets and every dataset and task file the experiment names.</summary>
+    /// <summary>What the demo reads: what its experiment reads (<see cref="ExperimentCommand.InputsOf"/>) and the demo's datasets.</summary>
     private static IEnumerable<string> Inputs(ExperimentSpec spec, string file) =>
-        new[] { file, spec.Data }.Concat(Datasets.Select(d => d.Folder)).Concat(spec.Eval.Select(e => e.Data)).Concat(spec.Tasks.Select(t => t.File))
-            .Concat(spec.ValidationData is { } v ? [v] : []).Concat(spec.Reference is { } re ? [re.Data] : []).Distinct();
+        ExperimentCommand.InputsOf(spec, file).Concat(Datasets.Select(d => d.Folder)).Distinct();
 
     /// <summary>The experiment with seeds 1…<paramref name="count"/> (0: unchanged), in the file kept beside the runs too.</summary>
     private static ExperimentSpec WithSeeds(ExperimentSpec spec, int count)

@@ -49,9 +49,7 @@ public static class EvalCommand
             var gemmPrecision = precision.Resolve(r);
             using var model = ModelLoader.LoadAnnounced(path);
             model.Precision = gemmPrecision;
-            int T = r.GetValue(seq) == 0 ? model.Config.MaxSequenceLength : r.GetValue(seq);
-            // As train does: a --seq beyond the context used to be clamped silently.
-            if (T < 1 || T > model.Config.MaxSequenceLength) throw new ArgumentException($"--seq must be in [1, {model.Config.MaxSequenceLength}] (got {T})");
+            int T = ModelLoader.Window(r.GetValue(seq), model.Config);
             int B = r.GetValue(batch);
             bool asJson = r.GetValue(json);
             var output = new JsonObject { ["checkpoint"] = path, ["model"] = model.Config.ToString(), ["precision"] = gemmPrecision.Name() };

@@ -91,7 +91,7 @@ public static class ExperimentCommand
     /// What the experiment reads: the file itself (a copy inside the folder would be rewritten, and changes would be checked
     /// against themselves), every dataset, task file and arm's model or sidecar; "@reference" is the experiment's own output.
     /// </summary>
-    private static IEnumerable<string> InputsOf(ExperimentSpec spec, string specFile)
+    public static IEnumerable<string> InputsOf(ExperimentSpec spec, string specFile)
     {
         var data = new[] { spec.Data, spec.ValidationData, spec.Reference?.Data }.OfType<string>().Concat(spec.Eval.Select(e => e.Data));
         var models = spec.Arms.SelectMany(a => Eslm.Selection.SelectionBinding.Paths(a.Selection)).Select(p => p.Path)

@@ -40,8 +40,7 @@ public static class ScoreCommand
             {
                 if (File.Exists(outPath) && !r.GetValue(overwrite)) throw new IOException($"{outPath}: already exists (pass --overwrite to replace it)");
                 using var model = ModelLoader.Load(r.GetValue(reference)!);
-                int T = r.GetValue(seq) == 0 ? model.Config.MaxSequenceLength : r.GetValue(seq);
-                if (T < 1 || T > model.Config.MaxSequenceLength) throw new ArgumentException($"--seq must be in [1, {model.Config.MaxSequenceLength}] (got {T})");
+                int T = ModelLoader.Window(r.GetValue(seq), model.Config);
                 long count;
                 using (var tokens = TokenSequence.Open(dataPath, splitName)) count = tokens.Count;
                 var bar = new ProgressReporter("score", count, "tokens");

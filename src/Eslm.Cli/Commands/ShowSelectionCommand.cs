@@ -42,8 +42,7 @@ public static class ShowSelectionCommand
             OutputFiles.RequireApartFromInputs(outPath, [textPath, .. ModelLoader.FilesRead(r.GetValue(checkpoint)),
                 .. SelectionBinding.Paths(sel).SelectMany(p => ModelLoader.FilesRead(p.Path))]);
             using var model = ModelLoader.Load(r.GetValue(checkpoint)!);
-            int T = r.GetValue(seq) == 0 ? model.Config.MaxSequenceLength : r.GetValue(seq); // as score and eval: no silent clamp
-            if (T < 1 || T > model.Config.MaxSequenceLength) throw new ArgumentException($"--seq must be in [1, {model.Config.MaxSequenceLength}] (got {T})");
+            int T = ModelLoader.Window(r.GetValue(seq), model.Config);
             var selector = StrategyRegistry.Create(sel);
             var scoredText = TextSelection.Score(model, selector, tokens, ModelLoader.Load, T);
             var scored = SelectionPage.Tokens(tokens, scoredText.Scores, scoredText.Losses, scoredText.Entropies, scoredText.Kept, TextData.TokenBytes);

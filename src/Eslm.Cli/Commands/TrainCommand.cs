@@ -111,9 +111,7 @@ public static class TrainCommand
             .RequireFits($"training {modelName} ({cfg}) with B={train.BatchSize} T={train.SequenceLength}", TrainingMemory.MachineBytes);
         var sel = f.Selection.Resolve(r, recorded?.Selection);
         void Warn(string m) { if (processes.Rank == 0) Console.Error.WriteLine($"eslm: warning: {m}"); }
-        f.Selection.CheckIgnored(r, sel, Warn);
-        if (Eslm.Selection.StrategyRegistry.Get(sel.Strategy).KeepsEveryToken && f.Train.Given(r, "backward") && train.Backward != new TrainOptions().Backward)
-            Warn(SelectionCliOptions.KeepsEveryTokenWarning(sel.Strategy, "--backward", train.Backward.Name())); // no dropped rows to treat differently
+        f.Selection.CheckIgnored(r, sel, Warn, f.Train.Given(r, "backward") ? train.Backward : null); // a resumed run's recorded mode is not given
         // AuxiliaryModels refuses it too; checked here as well so a failed start creates no run folder.
         int proxyLayers = sel.Get<Eslm.Selection.Strategies.HierarchicalSettings>().ProxyLayers;
         if (proxyLayers > cfg.L) throw new ArgumentException($"--proxy-layers {proxyLayers} exceeds the model's {cfg.L} layers");
@@ -158,7 +156,7 @@ public static class TrainCommand
             .Append(("--data", data)).Concat(valData is null ? [] : [("--val-data", valData)]).ToList();
         foreach (string runFile in TrainingRun.RunFiles(outDir))
             foreach (var (flag, path) in inputs)
-                if (OutputFiles.Overlap(runFile, path) is "is" or "holds") // a data folder that also holds the run loses nothing it reads
+                if (OutputFiles.Overlap(runFile, path) is OutputFiles.PathOverlap.Same or OutputFiles.PathOverlap.Holds) // a data folder that also holds the run loses nothing it reads
                     throw new ArgumentException($"{outDir}: --overwrite would remove {runFile}, which this run reads ({flag}); copy it out of the run folder or choose another --out");
     }
 

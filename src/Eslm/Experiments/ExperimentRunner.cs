@@ -326,7 +326,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         string done = Path.Combine(dir, DoneFile);
         // Workers train (and score) the reference one at a time; the others wait for it, since every arm needs it.
         using var claim = worker && !(File.Exists(done) && File.Exists(Path.Combine(dir, ReferenceLossesFile))) ? WaitForClaim(dir, "reference") : null;
-        string checkpoint = File.Exists(done) ? RecordedCheckpoint(dir) : TrainReferenceInto(dir, cancel);
+        string checkpoint = File.Exists(done) ? ReferenceDone.Checkpoint(dir) : TrainReferenceInto(dir, cancel);
         if (Writer) CommittedRuns.Pack(dir);
         if (!System.IO.Directory.Exists(checkpoint) && !File.Exists(checkpoint))
         {
@@ -335,7 +335,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
             string rebuilt = Path.Combine(dir, RebuiltReferenceFolder);
             host.Log($"reference: its checkpoint {checkpoint} is not on this machine (a committed study?); {left} run{(left == 1 ? "" : "s")} left use it, " +
                      $"so it is trained again with the recorded options into {rebuilt}");
-            checkpoint = File.Exists(Path.Combine(rebuilt, DoneFile)) ? RecordedCheckpoint(rebuilt) : TrainReferenceInto(rebuilt, cancel);
+            checkpoint = File.Exists(Path.Combine(rebuilt, DoneFile)) ? ReferenceDone.Checkpoint(rebuilt) : TrainReferenceInto(rebuilt, cancel);
             dir = rebuilt;
         }
         if (!Spec.Arms.Any(ExperimentSpec.UsesReferenceLosses)) return (checkpoint, null);
@@ -359,8 +359,6 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
     public const string ReferenceFolder = "reference";
 
     private static bool UsesReference(ArmSpec arm) => SelectionBinding.Paths(arm.Selection).Any(p => p.Path == ExperimentSpec.ReferenceName);
-
-    private static string RecordedCheckpoint(string dir) => ReferenceDone.Checkpoint(dir);
 
     /// <summary>Trains (or resumes) the reference into <paramref name="dir"/> and marks it done; returns its final checkpoint.</summary>
     private string TrainReferenceInto(string dir, CancellationToken cancel)
