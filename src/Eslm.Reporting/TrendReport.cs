@@ -32,8 +32,6 @@ public static class TrendReport
     /// <summary>The start of one model's trend plot names.</summary>
     private static string ModelPlotPrefix(string model) => $"{PlotPrefix}{GridPoint.ModelFolder(model)}_";
 
-    private static string Slug(string s) => new(s.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray());
-
     /// <summary>Writes the trend plots (per model and evaluation set: Δ against budget, Δ against wall-clock).</summary>
     public static List<(string File, string Caption)> WritePlots(string folder, ExperimentSpec spec, List<RunLog> runs)
     {
@@ -57,7 +55,7 @@ public static class TrendReport
                     byBudget.Add(new TrendSeries(arm.Name, colour, d.Select(x => x.Point.Budget.Value).ToArray(), ys, errors));
                     byWall.Add(new TrendSeries(arm.Name, colour, d.Select(x => Wall(x.Point)).ToArray(), ys, errors));
                 }
-                string stem = ModelPlotPrefix(model) + Slug(set.Name);
+                string stem = ModelPlotPrefix(model) + set.FileStem;
                 string yLabel = $"Δ {set.Name} loss vs {baseline} (nats; < 0 is better)";
                 string what = $"{model}: Δ {set.Name} ({(set.InDomain ? "in" : "out-of")}-domain) loss vs {baseline}";
                 Plots.Trend(Path.Combine(folder, stem + "_budget.png"), $"{what}, by budget", $"budget ({spec.Budget.Name}, log scale)", yLabel, byBudget);

@@ -7,7 +7,11 @@ using Eslm.Selection.Strategies;
 namespace Eslm.Experiments;
 
 /// <summary>A dataset evaluated after training: its name in the report, its path, and whether it is the training domain.</summary>
-public sealed record EvalSet(string Name, string Data, bool InDomain);
+public sealed record EvalSet(string Name, string Data, bool InDomain)
+{
+    /// <summary>The name as it appears in plot file names: ASCII letters and digits, anything else a '-'.</summary>
+    public string FileStem => new(Name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray());
+}
 
 /// <summary>A downstream task file: <c>hellaswag</c> (multiple choice) or <c>cloze</c>.</summary>
 public sealed record TaskSpec(string Task, string File);

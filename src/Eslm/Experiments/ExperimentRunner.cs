@@ -186,6 +186,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
             if (task.Task == "hellaswag") { if (!_mc.ContainsKey(task.File)) _mc[task.File] = DownstreamTasks.LoadMultipleChoice(task.File); }
             else if (!_cloze.ContainsKey(task.File)) _cloze[task.File] = DownstreamTasks.LoadCloze(task.File);
         }
+        CheckTaskVocabularies();
         // bf16 needs oneDNN and AVX512-BF16: say so now, not when the first bf16 arm starts after hours of others.
         if (Spec.Arms.Any(a => a.Train.Precision == Precision.Bf16)) Eslm.Native.OneDnn.EnsureBf16();
         foreach (var arm in Spec.Arms)
@@ -209,6 +210,24 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
                 try { host.CheckVocabulary(d, vocab); }
                 catch (InvalidDataException e) { throw new InvalidDataException($"{e.Message} (model {model} of the experiment file)", e); }
             }
+    }
+
+    /// <summary>
+    /// Task texts are encoded when a finished run is evaluated: an id outside a small model's vocabulary would fail
+    /// there, after the training.
+    /// </summary>
+    private void CheckTaskVocabularies()
+    {
+        foreach (var task in Spec.Tasks)
+        {
+            IEnumerable<string> texts = task.Task == "hellaswag"
+                ? _mc[task.File].SelectMany(item => item.Endings.Prepend(item.Context))
+                : _cloze[task.File].SelectMany(item => new[] { item.Context, item.Target });
+            int largest = texts.Select(text => host.Encode(text).DefaultIfEmpty(-1).Max()).DefaultIfEmpty(-1).Max();
+            if (Spec.Points.FirstOrDefault(p => largest >= p.Model.VocabSize) is { } point)
+                throw new InvalidDataException($"{task.File}: the {task.Task} task's text encodes to token id {largest}, outside model " +
+                                               $"{point.ModelName}'s vocabulary of {point.Model.VocabSize}");
+        }
     }
 
     private void WriteSpec()

@@ -98,6 +98,7 @@ public sealed record ExperimentSpec
             throw new ArgumentException("\"baseline_budgets\" needs a clm arm (the baseline whose frontier they extend)");
         var reference = ParseReference(file.Reference, models[0], train);
         CheckArmPaths(arms, reference);
+        if (reference is not null) CheckReferenceFitsArms(arms, reference, models);
         return new ExperimentSpec
         {
             Name = name, Description = file.Description ?? "", ModelName = models[0].Name, Model = models[0].Config, Train = train.Validate(),
@@ -214,6 +215,21 @@ public sealed record ExperimentSpec
         return new ReferenceSpec(r.Data ?? throw new ArgumentException("reference needs \"data\" (the clean dataset)"), refModel, refName, refTrain.Validate());
     }
 
+    /// <summary>
+    /// An arm that loads the reference as a model (Rho-1 online, a KD teacher) compares its logits row by row with the
+    /// arm's own and reads the arm's windows: found here, not after the reference's training and the arms before it.
+    /// </summary>
+    private static void CheckReferenceFitsArms(List<ArmSpec> arms, ReferenceSpec reference, List<ModelEntry> models)
+    {
+        foreach (var arm in arms.Where(a => StrategyRegistry.Settings.Any(s => s.IsPath && !s.IsReferenceLosses && s.ValueIn(a.Selection) as string == ReferenceName)))
+        {
+            if (models.FirstOrDefault(m => m.Config.VocabSize != reference.Model.VocabSize) is { } model)
+                throw new ArgumentException($"arm {arm.Name} loads the reference as a model, whose vocabulary ({reference.Model.VocabSize}) differs from model {model.Name}'s ({model.Config.VocabSize})");
+            if (arm.Train.SequenceLength > reference.Model.MaxSequenceLength)
+                throw new ArgumentException($"arm {arm.Name}: train.seq {arm.Train.SequenceLength} exceeds the context of the reference's model {reference.ModelName} ({reference.Model.MaxSequenceLength})");
+        }
+    }
+
     private static void CheckArmPaths(List<ArmSpec> arms, ReferenceSpec? reference)
     {
         foreach (var arm in arms)
@@ -241,7 +257,11 @@ public sealed record ExperimentSpec
             if (string.IsNullOrWhiteSpace(setName)) throw new ArgumentException($"eval set of \"data\" '{data}' needs a \"name\" (got '{setName}')");
             // The report's per-set table is keyed by name: two sets of one name would show one set's numbers for both.
             if (eval.Any(x => x.Name == setName)) throw new ArgumentException($"two eval sets are named '{setName}' (give each a distinct \"name\")");
-            eval.Add(new EvalSet(setName, data, domain == "in"));
+            var set = new EvalSet(setName, data, domain == "in");
+            // Each set has its own trend plots: two names that spell one file name would overwrite each other's.
+            if (eval.FirstOrDefault(x => x.FileStem == set.FileStem) is { } twin)
+                throw new ArgumentException($"eval sets '{twin.Name}' and '{setName}' would share the plot file name '{set.FileStem}' (give them names that differ in a letter or digit)");
+            eval.Add(set);
         }
         return eval;
     }

@@ -24,6 +24,36 @@ public class ExperimentSpecValidationTests
         var e = Assert.Throws<ArgumentException>(() => Parse(", \"eval\": [{\"data\": \"one/val\"}, {\"data\": \"two/val\"}]"));
         Assert.Contains("'val'", e.Message);
     }
+
+    private static ExperimentSpec ParseWithReference(string referenceModel, string train = "") => ExperimentSpec.Parse((JsonObject)JsonNode.Parse($$"""
+        {"name": "t", "model": "tiny", "data": "d", "budget": {"steps": 2}, {{train}}
+         "reference": {"data": "clean", "model": {{referenceModel}}},
+         "arms": [{"strategy": "clm"}, {"name": "rho1", "strategy": "rho1", "keep": 0.5, "reference": "@reference"}]}
+        """)!);
+
+    [Fact]
+    public void A_reference_loaded_as_a_model_with_another_vocabulary_is_rejected()
+    {
+        var e = Assert.Throws<ArgumentException>(() => ParseWithReference("""{"preset": "tiny", "vocab": 256}"""));
+        Assert.Contains("arm rho1 loads the reference as a model, whose vocabulary (256) differs from model tiny's (50257)", e.Message);
+    }
+
+    [Fact]
+    public void An_arm_reading_windows_longer_than_the_reference_context_is_rejected()
+    {
+        var e = Assert.Throws<ArgumentException>(() => ParseWithReference("""{"preset": "tiny", "context": 16}, "train": {"seq": 16}""", "\"train\": {\"seq\": 32},"));
+        Assert.Contains("arm rho1: train.seq 32 exceeds the context of the reference's model", e.Message);
+    }
+
+    [Fact]
+    public void A_reference_of_the_arms_shape_is_accepted() => Assert.NotNull(ParseWithReference("\"tiny\"").Reference);
+
+    [Fact]
+    public void Two_eval_sets_whose_names_spell_one_plot_file_are_rejected()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Parse(", \"eval\": [{\"name\": \"a b\", \"data\": \"x\"}, {\"name\": \"a-b\", \"data\": \"y\"}]"));
+        Assert.Contains("eval sets 'a b' and 'a-b' would share the plot file name 'a-b'", e.Message);
+    }
 }
 
 public class ExperimentBudgetTests

@@ -115,6 +115,18 @@ public class ExperimentTests : IDisposable
     }
 
     [Fact]
+    public void A_task_whose_text_encodes_past_the_models_vocabulary_is_refused_before_any_training()
+    {
+        string path = Spec("""{"steps": 4}""");
+        File.WriteAllText(path, File.ReadAllText(path).Replace("\"vocab\": 101", "\"vocab\": 90"));
+        var spec = ExperimentSpec.Load(path);
+        string root = Path.Combine(_dir, "runs", spec.Name);
+        var e = Assert.Throws<InvalidDataException>(() => new ExperimentRunner(spec, root, new TestHost()).Run());
+        Assert.Equal($"{Path.Combine(_dir, "mc.jsonl")}: the hellaswag task's text encodes to token id 100, outside model tiny*'s vocabulary of 90", e.Message);
+        Assert.False(Directory.Exists(root));
+    }
+
+    [Fact]
     public void The_train_sampling_of_an_experiment_reaches_every_runs_data_and_its_run_json()
     {
         Blas.Ensure();
