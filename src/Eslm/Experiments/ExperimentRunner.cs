@@ -69,13 +69,13 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
             if (!Spec.Seeds.Contains(s)) throw new ArgumentException($"{Spec.Name}: no seed {s} (the experiment has {string.Join(", ", Spec.Seeds)})");
         foreach (string a in arms ?? [])
             if (!Spec.Arms.Any(x => x.Name == a)) throw new ArgumentException($"{Spec.Name}: no arm '{a}' (the experiment has {string.Join(", ", Spec.Arms.Select(x => x.Name))})");
-        CheckInputs(); // before any folder is made: a bad input leaves nothing behind
+        _inputs.Check(); // before any folder is made: a bad input leaves nothing behind
         CheckBudgetsReachable(points);
         System.IO.Directory.CreateDirectory(Directory);
         var locks = Writer ? LockFolders(points) : [];
         try
         {
-            if (Writer) WriteSpec();
+            if (Writer) ExperimentFileChanges.Write(Spec, Directory, host.Log);
             if (Writer) { CommittedRuns.WriteIgnoreFile(Directory); PackFinishedRuns(points); }
             // An arm filter that leaves out every arm using the reference does not train it (a plain run still does, for the report).
             bool referenceUnused = arms is not null && !Runs(Spec, points).Any(r => IsSelected(r) && UsesReference(r.Arm));
@@ -165,171 +165,6 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         return Spec.Points.Where(p => models.Contains(p.ModelName)).ToList();
     }
 
-    /// <summary>
-    /// Issue 13: every dataset, task file and model path the spec names is opened (or found) before anything trains, so a
-    /// typo in the last eval set fails in a second, not after the first arm's hours.
-    /// </summary>
-    private void CheckInputs()
-    {
-        host.CheckData(Spec.Data, "train");
-        if (Spec.ValidationData is { } val) host.CheckData(val, "val");
-        if (Spec.Reference is { } r) host.CheckData(r.Data, "train");
-        foreach (var set in Spec.Eval)
-        {
-            try { host.CheckData(set.Data, "eval"); }
-            catch (Exception e) when (e is IOException or InvalidDataException) { throw new InvalidDataException($"eval set '{set.Name}': {e.Message}", e); }
-        }
-        CheckVocabularies();
-        foreach (var task in Spec.Tasks)
-        {
-            if (!File.Exists(task.File)) throw new FileNotFoundException($"{task.File}: {task.Task} task file not found");
-            if (task.Task == "hellaswag") { if (!_mc.ContainsKey(task.File)) _mc[task.File] = DownstreamTasks.LoadMultipleChoice(task.File); }
-            else if (!_cloze.ContainsKey(task.File)) _cloze[task.File] = DownstreamTasks.LoadCloze(task.File);
-        }
-        CheckTaskVocabularies();
-        // bf16 needs oneDNN and AVX512-BF16: say so now, not when the first bf16 arm starts after hours of others.
-        if (Spec.Arms.Any(a => a.Train.Precision == Precision.Bf16)) Eslm.Native.OneDnn.EnsureBf16();
-        foreach (var arm in Spec.Arms)
-            foreach (var (flag, path) in SelectionBinding.Paths(arm.Selection))
-                if (path != ExperimentSpec.ReferenceName && !path.StartsWith("preset:", StringComparison.Ordinal) && !File.Exists(path) && !System.IO.Directory.Exists(path))
-                    throw new FileNotFoundException($"{path}: arm {arm.Name}: {flag} not found");
-    }
-
-    /// <summary>
-    /// Every model against every dataset it reads: a vocabulary smaller than the data's tokenizer would fail at the first
-    /// batch, after the folders (and maybe other models' runs) were made. The reference reads its data and scores the arms'.
-    /// </summary>
-    private void CheckVocabularies()
-    {
-        var reads = Spec.Points.Select(p => (p.ModelName, p.Model.VocabSize, Data: (IEnumerable<string>)
-            [Spec.Data, .. Spec.ValidationData is { } v ? [v] : Array.Empty<string>(), .. Spec.Eval.Select(e => e.Data)])).ToList();
-        if (Spec.Reference is { } r) reads.Add((r.ModelName + " (the reference)", r.Model.VocabSize, [r.Data, Spec.Data]));
-        foreach (var (model, vocab, data) in reads.DistinctBy(x => (x.ModelName, x.VocabSize)))
-            foreach (string d in data.Distinct())
-            {
-                try { host.CheckVocabulary(d, vocab); }
-                catch (InvalidDataException e) { throw new InvalidDataException($"{e.Message} (model {model} of the experiment file)", e); }
-            }
-    }
-
-    /// <summary>
-    /// Task texts are encoded when a finished run is evaluated: an id outside a small model's vocabulary would fail
-    /// there, after the training.
-    /// </summary>
-    private void CheckTaskVocabularies()
-    {
-        foreach (var task in Spec.Tasks)
-        {
-            IEnumerable<string> texts = task.Task == "hellaswag"
-                ? _mc[task.File].SelectMany(item => item.Endings.Prepend(item.Context))
-                : _cloze[task.File].SelectMany(item => new[] { item.Context, item.Target });
-            int largest = texts.Select(text => host.Encode(text).DefaultIfEmpty(-1).Max()).DefaultIfEmpty(-1).Max();
-            if (Spec.Points.FirstOrDefault(p => largest >= p.Model.VocabSize) is { } point)
-                throw new InvalidDataException($"{task.File}: the {task.Task} task's text encodes to token id {largest}, outside model " +
-                                               $"{point.ModelName}'s vocabulary of {point.Model.VocabSize}");
-        }
-    }
-
-    private void WriteSpec()
-    {
-        string path = Path.Combine(Directory, SpecFile);
-        var text = Spec.Source.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
-        if (File.Exists(path) && File.ReadAllText(path) != text)
-        {
-            var old = ExperimentSpec.Load(path);
-            if (old.Data != Spec.Data || !TrainOptionsBinding.SameResults(old.Train, Spec.Train) || old.HasModelAxis != Spec.HasModelAxis || old.HasBudgetAxis != Spec.HasBudgetAxis
-                || old.HasLearningRateAxis != Spec.HasLearningRateAxis)
-                throw new InvalidOperationException($"{Directory}: holds an experiment with different data, training options or grid axes; " +
-                                                    "use another --out or delete it");
-            // A grid point may be added (a larger budget, another model); one whose folder means something else is refused.
-            foreach (var point in Spec.Points)
-                if (old.Points.FirstOrDefault(p => p.Folder == point.Folder) is { } before
-                    && (before.Model != point.Model || before.Budget != point.Budget || before.NominalSteps != point.NominalSteps))
-                    throw new InvalidOperationException($"{Directory}: holds {before.Label} in '{before.Folder}' with another model, budget or schedule " +
-                                                        $"({before.NominalSteps} nominal steps, now {point.NominalSteps}); use another --out or delete it");
-            CheckArmsUnchanged(old);
-            CheckReferenceUnchanged(old);
-            CheckEvaluationUnchanged(old);
-            host.Log($"{path}: the experiment file changed ({DescribeChange(old)}); finished runs are kept");
-        }
-        AtomicWrite(path, text);
-    }
-
-    /// <summary>
-    /// What differs from the folder's experiment file, for the log: arms added or removed by name, then every other
-    /// top-level key that changed (a description edit must not read as "arms added").
-    /// </summary>
-    private string DescribeChange(ExperimentSpec old)
-    {
-        var (before, now) = (old.Arms.Select(a => a.Name).ToList(), Spec.Arms.Select(a => a.Name).ToList());
-        var changes = new List<string>();
-        if (now.Except(before).ToList() is { Count: > 0 } added) changes.Add("arms added: " + string.Join(", ", added));
-        if (before.Except(now).ToList() is { Count: > 0 } removed) changes.Add("arms removed: " + string.Join(", ", removed));
-        if (changes.Count == 0 && !JsonNode.DeepEquals(old.Source["arms"], Spec.Source["arms"]))
-            changes.Add("arm order or arms without results changed");
-        changes.AddRange(ChangedKeys(old.Source, Spec.Source).Where(k => k != "arms").Select(k => k + " changed"));
-        return changes.Count > 0 ? string.Join("; ", changes) : "formatting only";
-    }
-
-    /// <summary>The keys of either object whose values differ (a missing key differs from a present one).</summary>
-    private static List<string> ChangedKeys(JsonObject a, JsonObject b) =>
-        a.Select(p => p.Key).Union(b.Select(p => p.Key)).Where(k => !JsonNode.DeepEquals(a[k], b[k])).ToList();
-
-    /// <summary>
-    /// Issue 13: an arm whose options changed while its results are on disk would be reported under the new options with
-    /// the old numbers. Refused, naming the arm and the changed keys; renaming the arm (or deleting its folder) reruns it.
-    /// </summary>
-    private void CheckArmsUnchanged(ExperimentSpec old)
-    {
-        foreach (var arm in Spec.Arms)
-        {
-            var before = old.Arms.FirstOrDefault(a => a.Name == arm.Name);
-            if (before is null || !System.IO.Directory.Exists(Path.Combine(Directory, arm.Name))) continue;
-            var (a, b) = (ArmJson(before), ArmJson(arm));
-            var changed = ChangedKeys(a, b);
-            if (changed.Count > 0)
-                throw new InvalidOperationException($"{Directory}: arm {arm.Name} has results trained with other options ({string.Join(", ", changed)} changed); " +
-                                                    $"give the changed arm a new name, or delete {Path.Combine(Directory, arm.Name)} to rerun it");
-        }
-    }
-
-    /// <summary>
-    /// A finished run's eval.json measured the eval sets, tasks and token cap of the file it ran under, and the report
-    /// averages every run's figures per set name: a changed set would average two measurements as one. Refused while
-    /// any run has finished.
-    /// </summary>
-    private void CheckEvaluationUnchanged(ExperimentSpec old)
-    {
-        var changed = new[] { "eval", "tasks", "eval_max_tokens" }.Where(k => !JsonNode.DeepEquals(old.Source[k], Spec.Source[k])).ToList();
-        if (changed.Count == 0 || !System.IO.Directory.EnumerateFiles(Directory, EvalFile, SearchOption.AllDirectories).Any()) return;
-        throw new InvalidOperationException($"{Directory}: its finished runs were evaluated under other settings ({string.Join(", ", changed)} changed); " +
-                                            "the report would average both as one: restore them, or use another --out");
-    }
-
-    /// <summary>
-    /// A reference trained under other options (data, model, steps, …) would go on serving the arms that read it, recorded
-    /// under the new options: refused while its folder holds a trained reference. Deleting the folder retrains it.
-    /// </summary>
-    private void CheckReferenceUnchanged(ExperimentSpec old)
-    {
-        string dir = Path.Combine(Directory, ReferenceFolder);
-        if (Spec.Source["reference"] is not JsonObject now || !File.Exists(Path.Combine(dir, DoneFile))) return;
-        var changed = old.Source["reference"] is JsonObject before ? ChangedKeys(before, now) : ["reference"];
-        if (changed.Count > 0)
-            throw new InvalidOperationException($"{Directory}: its reference was trained with other options ({string.Join(", ", changed.Select(k => "reference." + k))} changed); " +
-                                                $"delete {dir} (and the runs that used it) to train it again, or use another --out");
-    }
-
-    /// <summary>
-    /// Everything that defines what an arm trains: its selection and the training options that change results (not
-    /// validation, checkpointing or threads: <see cref="RunOptionAttribute.ChangesResults"/>).
-    /// </summary>
-    private static JsonObject ArmJson(ArmSpec arm)
-    {
-        var json = SelectionBinding.ToJson(arm.Selection);
-        foreach (var o in TrainOptionsBinding.All.Where(o => o.ChangesResults)) json["train." + o.Key] = o.ToJson(o.ValueIn(arm.Train));
-        return json;
-    }
 
     /// <summary>
     /// Trains the reference model (for arms naming "@reference") unless done, and scores the training split with it when an
@@ -556,7 +391,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         var sets = new JsonArray();
         foreach (var set in Spec.Eval)
         {
-            var corpus = _corpora.TryGetValue(set.Data, out var c) ? c : _corpora[set.Data] = host.OpenEvalCorpus(set.Data);
+            var corpus = _inputs.Corpus(set.Data);
             var clock = Stopwatch.StartNew();
             var r = LossEvaluator.Evaluate(model, corpus, B, T, Spec.EvalMaxTokens);
             host.Log($"{label}: {set.Name} loss {r.Loss:F4} (ppl {r.Perplexity:F1}), worst domain {r.WorstDomain} {r.WorstDomainLoss:F4}, " +
@@ -570,15 +405,13 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         {
             if (task.Task == "hellaswag")
             {
-                var items = _mc.TryGetValue(task.File, out var i) ? i : _mc[task.File] = DownstreamTasks.LoadMultipleChoice(task.File);
-                var r = DownstreamTasks.EvaluateMultipleChoice(model, items, host.Encode, B);
+                var r = DownstreamTasks.EvaluateMultipleChoice(model, _inputs.MultipleChoice(task.File), host.Encode, B);
                 host.Log($"{label}: {Path.GetFileName(task.File)} acc {r.Accuracy:F3} acc_norm {r.AccuracyNormalized:F3}");
                 tasks.Add(new JsonObject { ["task"] = "hellaswag", ["file"] = task.File, ["items"] = r.Items, ["acc"] = r.Accuracy, ["acc_norm"] = r.AccuracyNormalized });
             }
             else
             {
-                var items = _cloze.TryGetValue(task.File, out var i) ? i : _cloze[task.File] = DownstreamTasks.LoadCloze(task.File);
-                var r = DownstreamTasks.EvaluateCloze(model, items, host.Encode, B);
+                var r = DownstreamTasks.EvaluateCloze(model, _inputs.Cloze(task.File), host.Encode, B);
                 host.Log($"{label}: {Path.GetFileName(task.File)} acc {r.Accuracy:F3} target ppl {r.TargetPerplexity:F1}, log p {r.TargetLogProb:F2}, rank {r.TargetRank:F0}, 4-way {r.ChoiceAccuracy:F3}");
                 tasks.Add(EvalJson.Of(r, task.File));
             }
@@ -595,9 +428,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         ["cpu"] = Eslm.Native.IsaPeak.OfThisMachine()?.Cpu ?? "unknown", ["threads"] = Parallelism.Threads,
     };
 
-    private readonly Dictionary<string, EvalCorpus> _corpora = new();
-    private readonly Dictionary<string, List<MultipleChoiceItem>> _mc = new();
-    private readonly Dictionary<string, List<ClozeItem>> _cloze = new();
+    private readonly ExperimentInputs _inputs = new(spec, host);
 
     /// <summary>Writes via a temporary file and a rename, so a reader never sees half a file (public: the report writes this way too).</summary>
     public static void AtomicWrite(string path, string text)
