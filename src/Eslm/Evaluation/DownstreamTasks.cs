@@ -112,14 +112,18 @@ public static partial class DownstreamTasks
         return Decide(items, loglikelihoods);
     }
 
-    /// <summary>acc and acc_norm from each item's per-ending log-likelihoods (first maximum wins ties).</summary>
+    /// <summary>
+    /// acc and acc_norm from each item's per-ending log-likelihoods (first maximum wins ties); acc_norm divides by the
+    /// ending's characters (Unicode code points, as Python's len), without the delimiting space.
+    /// </summary>
     public static MultipleChoiceResult Decide(IReadOnlyList<MultipleChoiceItem> items, IReadOnlyList<double[]> loglikelihoods)
     {
         int correct = 0, correctNorm = 0;
         for (int i = 0; i < items.Count; i++)
         {
             var ll = loglikelihoods[i];
-            var normalised = ll.Select((v, k) => v / Math.Max(1, (" " + items[i].Endings[k]).EnumerateRunes().Count())).ToArray();
+            // lm-eval: len(choice), the ending without the " " it is scored after (endings are never empty).
+            var normalised = ll.Select((v, k) => v / Math.Max(1, items[i].Endings[k].EnumerateRunes().Count())).ToArray();
             if (ArgMax(ll) == items[i].Label) correct++;
             if (ArgMax(normalised) == items[i].Label) correctNorm++;
         }

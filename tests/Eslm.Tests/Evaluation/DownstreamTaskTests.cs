@@ -15,7 +15,7 @@ public class DownstreamTaskTests : IDisposable
     public void Acc_sums_log_likelihood_and_acc_norm_divides_by_the_endings_characters()
     {
         // Item 1: the short wrong ending has the higher sum (-4 vs -10) but the lower per-character score
-        // (-4/len(" a") = -2 vs -10/len(" bbbbbbbbb") = -1): acc misses it, acc_norm gets it.
+        // (-4/len("a") = -4 vs -10/len("bbbbbbbbb") = -1.1): acc misses it, acc_norm gets it.
         // Item 2: both metrics pick ending 0, which is right.
         var items = new List<MultipleChoiceItem>
         {
@@ -25,6 +25,18 @@ public class DownstreamTaskTests : IDisposable
         var ll = new List<double[]> { new[] { -4.0, -10.0 }, new[] { -3.0, -6.0 } };
         var r = DownstreamTasks.Decide(items, ll);
         Assert.Equal(0.5, r.Accuracy);
+        Assert.Equal(1.0, r.AccuracyNormalized);
+    }
+
+    [Fact]
+    public void Acc_norm_divides_by_the_endings_characters_without_the_delimiting_space_as_lm_eval()
+    {
+        // lm-eval's acc_norm is argmax(ll / len(choice)), choice being the ending without the " " it is scored after.
+        // Here that picks ending 1 (-4.2/4 = -1.05 < -11/11 = -1.0); dividing by len(" " + ending) instead would pick
+        // ending 0 (-4.2/5 = -0.84 > -11/12 = -0.92).
+        var items = new List<MultipleChoiceItem> { new("ctx", ["aaaa", "bbbbbbbbbbb"], 1) };
+        var r = DownstreamTasks.Decide(items, [new[] { -4.2, -11.0 }]);
+        Assert.Equal(0.0, r.Accuracy);
         Assert.Equal(1.0, r.AccuracyNormalized);
     }
 
