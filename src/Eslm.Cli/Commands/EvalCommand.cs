@@ -23,7 +23,7 @@ public static class EvalCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var batch = new Option<int>("--batch", "-b") { Description = "Sequences per forward", DefaultValueFactory = _ => 8 };
-        var seq = new Option<int>("--seq", "-t") { Description = "Tokens per window for loss evaluation (default: the model's context)", DefaultValueFactory = _ => 0 };
+        var seq = new Option<int>("--seq", "-t") { Description = "Tokens per window for loss evaluation (default: the window an Eslm checkpoint was trained with, else the model's context)", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table" };
         var threads = new Option<int>("--threads") { Description = "Threads (0 = all cores)", DefaultValueFactory = _ => 0 };
         var command = new Command("eval", "Evaluate a model: mean loss over every token of validation splits (never selection), perplexity, bits per byte, " +
@@ -49,10 +49,10 @@ public static class EvalCommand
             var gemmPrecision = precision.Resolve(r);
             using var model = ModelLoader.LoadAnnounced(path);
             model.Precision = gemmPrecision;
-            int T = ModelLoader.Window(r.GetValue(seq), model.Config);
+            int T = ModelLoader.Window(r.GetValue(seq), model.Config, ModelLoader.TrainedWindow(path));
             int B = r.GetValue(batch);
             bool asJson = r.GetValue(json);
-            var output = new JsonObject { ["checkpoint"] = path, ["model"] = model.Config.ToString(), ["precision"] = gemmPrecision.Name() };
+            var output = new JsonObject { ["checkpoint"] = path, ["model"] = model.Config.ToString(), ["precision"] = gemmPrecision.Name(), ["seq"] = T };
             output["datasets"] = EvaluateDatasets(model, datasets, B, T, r.GetValue(maxTokens), asJson);
             output["tasks"] = EvaluateTasks(model, kinds, tasks, taskItems, B, asJson);
             if (asJson) Console.WriteLine(output.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));

@@ -16,7 +16,7 @@ public static class ShowSelectionCommand
         var text = new Option<string>("--text") { Description = "UTF-8 text file to score", Required = true };
         var output = new Option<string?>("--out", "-o") { Description = "HTML file to write (default: TEXT-STRATEGY.html in the working directory)" };
         var force = new Option<bool>("--force") { Description = "Replace an existing HTML file" };
-        var seq = new Option<int>("--seq", "-t") { Description = "Window length (default: the model's context)", DefaultValueFactory = _ => 0 };
+        var seq = new Option<int>("--seq", "-t") { Description = "Window length (default: the window an Eslm checkpoint was trained with, else the model's context)", DefaultValueFactory = _ => 0 };
         var invalid = new Option<Eslm.Data.InvalidUtf8>("--invalid-utf8") { Description = "Invalid UTF-8 in the text: error or replace (with U+FFFD)", DefaultValueFactory = _ => Eslm.Data.InvalidUtf8.Error };
         var selection = new SelectionCliOptions();
         var backward = new TrainCliOptions(["backward"]); // shown in the page's description: the label an arm with it would get
@@ -42,7 +42,7 @@ public static class ShowSelectionCommand
             OutputFiles.RequireApartFromInputs(outPath, [textPath, .. ModelLoader.FilesRead(r.GetValue(checkpoint)),
                 .. SelectionBinding.Paths(sel).SelectMany(p => ModelLoader.FilesRead(p.Path))]);
             using var model = ModelLoader.Load(r.GetValue(checkpoint)!);
-            int T = ModelLoader.Window(r.GetValue(seq), model.Config);
+            int T = ModelLoader.Window(r.GetValue(seq), model.Config, ModelLoader.TrainedWindow(r.GetValue(checkpoint)!));
             var selector = StrategyRegistry.Create(sel);
             var scoredText = TextSelection.Score(model, selector, tokens, ModelLoader.Load, T);
             var scored = SelectionPage.Tokens(tokens, scoredText.Scores, scoredText.Losses, scoredText.Entropies, scoredText.Kept, TextData.TokenBytes);

@@ -19,6 +19,24 @@ public class EvalInputTests
     }
 
     [Fact]
+    public void A_checkpoint_is_evaluated_with_the_windows_it_was_trained_on_unless_seq_says_otherwise()
+    {
+        using var dir = new TempDir();
+        using var model = TestFiles.RandomModel();
+        int context = model.Config.MaxSequenceLength;
+        Checkpoint.SaveStep(dir["run"], 1, model, null, null, new JsonObject { ["step"] = 1, ["options"] = new JsonObject { ["seq"] = context / 2 } });
+        var trained = CliHarness.Run("eval", "--checkpoint", dir["run"], "--data", "random:50", "--max-tokens", "64", "--json", "--threads", "1");
+        Assert.True(trained.Code == 0, trained.Err);
+        Assert.Equal(context / 2, JsonNode.Parse(trained.Out)!["seq"]!.GetValue<int>());
+        Assert.Contains($"windows of {context / 2} tokens, as the model was trained (its context is {context}", trained.Err);
+
+        var given = CliHarness.Run("eval", "--checkpoint", dir["run"], "--data", "random:50", "--max-tokens", "64", "--seq", $"{context}", "--json", "--threads", "1");
+        Assert.Equal(context, JsonNode.Parse(given.Out)!["seq"]!.GetValue<int>());
+        var preset = CliHarness.Run("eval", "--checkpoint", "preset:tiny", "--data", "random:50", "--max-tokens", "64", "--json", "--threads", "1");
+        Assert.Equal(64, JsonNode.Parse(preset.Out)!["seq"]!.GetValue<int>()); // no training record: the whole context
+    }
+
+    [Fact]
     public void A_mistyped_option_after_data_is_not_swallowed_as_a_dataset()
     {
         using var dir = new TempDir();
