@@ -8,7 +8,7 @@ namespace Eslm.Sampling;
 
 /// <summary>How the next token is drawn from the logits.</summary>
 /// <param name="Temperature">0 = greedy (argmax); otherwise logits are divided by it before the softmax.</param>
-/// <param name="TopK">Keep only the K most likely tokens (0 = all).</param>
+/// <param name="TopK">Keep only the K most likely tokens, and any tied with the K-th (0 = all).</param>
 public sealed record SamplingOptions(float Temperature = 1f, int TopK = 0)
 {
     public SamplingOptions Validated()
@@ -188,13 +188,12 @@ public sealed unsafe class Sampler : IDisposable
         for (int v = 0; v < V; v++) if (logits[v] > max) max = logits[v];
         double invT = 1.0 / options.Temperature, sum = 0;
         var probs = new double[V];
-        int kept = 0;
         for (int v = 0; v < V; v++)
         {
-            if (logits[v] < threshold || (k > 0 && kept >= k && logits[v] == threshold)) continue;
+            // Ties with the k-th largest stay, as nanoGPT's and Hugging Face's top-k (logits < k-th value are dropped).
+            if (logits[v] < threshold) continue;
             probs[v] = Math.Exp((logits[v] - max) * invT);
             sum += probs[v];
-            kept++;
         }
         double u = rng.NextDouble() * sum, acc = 0;
         int last = 0;

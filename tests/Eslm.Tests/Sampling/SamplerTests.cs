@@ -122,6 +122,16 @@ public class SamplerTests
     }
 
     [Fact]
+    public void Top_k_keeps_every_logit_tied_with_the_kth_largest_as_nanogpt_does()
+    {
+        float[] logits = [1f, 3f, 2f, 2f, 0f, 2f];
+        var rng = new Rng(5);
+        var seen = new HashSet<int>();
+        for (int i = 0; i < 4000; i++) seen.Add(Sampler.SampleToken(logits, new SamplingOptions(1f, 2), rng));
+        Assert.Equal(new HashSet<int> { 1, 2, 3, 5 }, seen);
+    }
+
+    [Fact]
     public void Feeding_past_the_context_or_outside_the_vocabulary_is_an_argument_error()
     {
         using var model = TestFiles.RandomModel(Config, seed: 14);
