@@ -1,4 +1,3 @@
-using System.Globalization;
 using Eslm.Data;
 using Eslm.Training;
 
@@ -6,7 +5,7 @@ namespace Eslm.Cli;
 
 /// <summary>
 /// Opens training and validation data for the CLI. A data argument is a dataset folder (from `eslm prepare`), an llm.c
-/// shard or a raw uint16 token file; `PATH@WEIGHT,PATH@WEIGHT` mixes several by weight; `random:V` gives uniformly random
+/// shard or a raw uint16 token file; `PATH@WEIGHT,PATH@WEIGHT` mixes several by weight (<see cref="DataMixture"/>); `random:V` gives uniformly random
 /// tokens below V (smoke tests and benchmarks).
 /// </summary>
 public static class DataSources
@@ -14,7 +13,7 @@ public static class DataSources
     public static IBatchSource OpenTrain(string spec, int batchSize, int sequenceLength, ulong seed, SamplingMode sampling = SamplingMode.Random)
     {
         if (spec.StartsWith("random:", StringComparison.Ordinal)) return new RandomTokenSource(batchSize, sequenceLength, ParseVocab(spec), seed);
-        var parts = Parse(spec);
+        var parts = DataMixture.Parse(spec);
         return DataLoader.OpenMixture(parts, "train", batchSize, sequenceLength, sampling, seed);
     }
 
@@ -26,7 +25,7 @@ public static class DataSources
     public static Func<IBatchSource>? ValidationFactory(string spec, bool explicitPath, int batchSize, int sequenceLength, int batches)
     {
         if (spec.StartsWith("random:", StringComparison.Ordinal)) return () => new RandomTokenSource(batchSize, sequenceLength, ParseVocab(spec), 999);
-        var parts = Parse(spec);
+        var parts = DataMixture.Parse(spec);
         string path = parts[0].Path;
         if (!explicitPath && (parts.Count > 1 || !Dataset.LooksLikeDataset(path))) return null; // a single train file has no val split
         if (Dataset.LooksLikeDataset(path) && Dataset.Open(path).Counts.GetValueOrDefault("val") is not { Tokens: > 0 })
@@ -52,7 +51,7 @@ public static class DataSources
             if (ParseVocab(spec) > modelVocab) throw new ArgumentException($"{spec}: token ids up to {ParseVocab(spec) - 1} exceed the model's vocabulary of {modelVocab}");
             return;
         }
-        foreach (var (path, _) in Parse(spec))
+        foreach (var (path, _) in DataMixture.Parse(spec))
         {
             if (!Dataset.LooksLikeDataset(path)) continue;
             var tokenizer = Dataset.Open(path).Manifest.Tokenizer;
@@ -64,24 +63,7 @@ public static class DataSources
 
     /// <summary>The files or folders a data argument reads: each part of a mixture, none for random:V.</summary>
     public static IEnumerable<string> PathsOf(string spec) =>
-        spec.StartsWith("random:", StringComparison.Ordinal) ? [] : Parse(spec).Select(p => p.Path);
-
-    private static List<(string Path, double Weight)> Parse(string spec)
-    {
-        var parts = new List<(string, double)>();
-        foreach (var item in spec.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            int at = item.LastIndexOf('@');
-            if (at > 0 && double.TryParse(item[(at + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double w))
-            {
-                if (!(w > 0)) throw new ArgumentException($"{item}: a mixture weight must be > 0");
-                parts.Add((item[..at], w));
-            }
-            else parts.Add((item, 1.0));
-        }
-        if (parts.Count == 0) throw new ArgumentException("--data is empty");
-        return parts;
-    }
+        spec.StartsWith("random:", StringComparison.Ordinal) ? [] : DataMixture.Parse(spec).Select(p => p.Path);
 
     private static int ParseVocab(string path) =>
         int.TryParse(path["random:".Length..], out int v) && v > 1 ? v : throw new ArgumentException($"{path}: expected random:V with V > 1");

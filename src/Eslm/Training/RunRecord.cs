@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Eslm.Checkpoints;
+using Eslm.Data;
 using Eslm.Model;
 using Eslm.Records;
 using Eslm.Selection;
@@ -44,12 +45,15 @@ public sealed record RunRecord
         var selection = Selection;
         foreach (var setting in StrategyRegistry.Settings.Where(s => s.IsPath && s.Owner.Name == Selection.Strategy))
             if (setting.ValueIn(selection) is string path) selection = setting.Set(selection, LocatedPath(path));
-        return this with { Data = LocatedPath(Data), ValidationData = LocatedPath(ValidationData), InitFrom = LocatedPath(InitFrom), Selection = selection };
+        return this with { Data = LocatedData(Data), ValidationData = LocatedData(ValidationData), InitFrom = LocatedPath(InitFrom), Selection = selection };
     }
 
     /// <summary>A recorded path as an absolute path, so runs started from different folders compare; preset:NAME and other schemes as given.</summary>
     public static string? LocatedPath(string? path) =>
         path is null || System.Text.RegularExpressions.Regex.IsMatch(path, "^[A-Za-z][A-Za-z0-9+.-]+:") ? path : System.IO.Path.GetFullPath(path);
+
+    /// <summary>A data argument with every part of a mixture (`A@0.8,B@0.2`, <see cref="DataMixture"/>) located.</summary>
+    private static string? LocatedData(string? spec) => spec is null ? null : DataMixture.MapPaths(spec, p => LocatedPath(p)!);
 
     /// <summary>run.json's "options" (and state.json's).</summary>
     public JsonObject OptionsJson()

@@ -104,6 +104,17 @@ public class TrainOptionsBindingTests
         Assert.Empty(record.ChangesTo(record.Located())); // relative and absolute spellings of one path are no change
     }
 
+    /// <summary>A data mixture (`A@0.8,B@0.2`, docs/formats.md) is recorded part by part: only its first path used to be made absolute.</summary>
+    [Fact]
+    public void Run_json_records_every_part_of_a_data_mixture_as_an_absolute_path()
+    {
+        var record = new RunRecord { ModelName = "tiny", Model = Tiny, Data = "data/a@0.8,data/b@0.2", ValidationData = "data/c,data/d", Train = new TrainOptions() };
+        var options = JsonNode.Parse(record.Located().ToFileText(null))!["options"]!;
+        Assert.Equal($"{Path.GetFullPath("data/a")}@0.8,{Path.GetFullPath("data/b")}@0.2", (string?)options["data"]);
+        Assert.Equal($"{Path.GetFullPath("data/c")},{Path.GetFullPath("data/d")}", (string?)options["val_data"]);
+        Assert.Empty(record.ChangesTo(record.Located()));
+    }
+
     [Fact]
     public void Reporting_options_do_not_change_what_a_run_trains_but_training_options_do()
     {
