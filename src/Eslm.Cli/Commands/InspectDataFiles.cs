@@ -103,7 +103,7 @@ public static class InspectDataFiles
             }
             string kind = keys.Contains("ctx") && keys.Contains("endings") ? "HellaSwag-style multiple-choice task (eslm eval --task hellaswag)"
                 : keys.Contains("context") && keys.Contains("target") ? "cloze task (eslm eval --task cloze)"
-                : name == "metrics.jsonl" ? "training metrics (one record per step, validation and checkpoint)"
+                : name == "metrics.jsonl" ? "training metrics (one record per optimizer step and per validation)"
                 : keys.Contains("text") ? "JSONL documents (eslm prepare input)" : "JSONL records";
             Console.WriteLine($"{path}: {kind}{(gzipped ? ", gzipped" : "")}, {N(records)} record(s)");
             if (types.Count > 0) Console.WriteLine($"  types: {string.Join(", ", types.Select(kv => $"{kv.Key} {N(kv.Value)}"))}");

@@ -60,7 +60,7 @@ public class InspectExperimentTests : DataTestBase
         var r = CliHarness.Run("inspect", log);
 
         Assert.Equal(0, r.Code);
-        Assert.Contains("training metrics (one record per step, validation and checkpoint), gzipped, ", r.Out);
+        Assert.Contains("training metrics (one record per optimizer step and per validation), gzipped, ", r.Out);
         Assert.Contains("types: train 2, val 2", r.Out);
     }
 
