@@ -30,10 +30,7 @@ public static class PrepareCommand
         var shardTokens = new Option<long>("--shard-tokens") { Description = "Tokens per shard file", DefaultValueFactory = _ => 100_000_000L };
         var noShuffle = new Option<bool>("--no-shuffle") { Description = "Keep input document order within each split (default: seeded shuffle)" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing dataset in the output folder" };
-        // A string option with named values, like --split-docs: help then shows the spelling the docs use (error|replace),
-        // and a bad value is a usage error listing them instead of naming a .NET enum type.
-        var invalid = new Option<string>("--invalid-utf8") { Description = "Invalid UTF-8: error (default) or replace with U+FFFD", DefaultValueFactory = _ => "error" };
-        invalid.AcceptOnlyFromAmong("error", "replace");
+        var invalid = InvalidUtf8Option.Create("Invalid UTF-8: error (default) or replace with U+FFFD");
         var cleanShare = new Option<double>("--clean-share") { Description = "mixed recipes: share of clean tokens in the result", DefaultValueFactory = _ => Recipes.DefaultCleanShare };
         var dataDir = new Option<string>("--data-dir") { Description = "Folder with the fetched corpora (raw/)", DefaultValueFactory = _ => "data" };
         var maxInput = new Option<long>(InputLimit.Option)
@@ -66,7 +63,7 @@ public static class PrepareCommand
                 Input = new InputOptions
                 {
                     Split = splitDocs,
-                    Field = r.GetValue(field)!, DomainField = r.GetValue(domainField)!, Domain = r.GetValue(domain), InvalidUtf8 = r.GetValue(invalid) == "replace" ? InvalidUtf8.Replace : InvalidUtf8.Error,
+                    Field = r.GetValue(field)!, DomainField = r.GetValue(domainField)!, Domain = r.GetValue(domain), InvalidUtf8 = InvalidUtf8Option.Value(r, invalid),
                 },
                 ValFraction = r.GetValue(valFraction), ValDocuments = r.GetValue(valDocs), Seed = r.GetValue(seed), ShardTokens = r.GetValue(shardTokens),
                 Shuffle = !r.GetValue(noShuffle), Overwrite = r.GetValue(overwrite), Threads = r.GetValue(threads), CleanShare = share, MaxInputBytes = limit,

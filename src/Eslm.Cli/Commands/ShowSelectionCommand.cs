@@ -17,7 +17,7 @@ public static class ShowSelectionCommand
         var output = new Option<string?>("--out", "-o") { Description = "HTML file to write (default: TEXT-STRATEGY.html in the working directory)" };
         var force = new Option<bool>("--force") { Description = "Replace an existing HTML file" };
         var seq = new Option<int>("--seq", "-t") { Description = "Window length (default: the window an Eslm checkpoint was trained with, else the model's context)", DefaultValueFactory = _ => 0 };
-        var invalid = new Option<Eslm.Data.InvalidUtf8>("--invalid-utf8") { Description = "Invalid UTF-8 in the text: error or replace (with U+FFFD)", DefaultValueFactory = _ => Eslm.Data.InvalidUtf8.Error };
+        var invalid = InvalidUtf8Option.Create("Invalid UTF-8 in the text: error or replace (with U+FFFD)");
         var selection = new SelectionCliOptions();
         var backward = new TrainCliOptions(["backward"]); // shown in the page's description: the label an arm with it would get
         var command = new Command("show-selection", "Write an HTML page colouring each token of a text by the strategy's score and marking kept and dropped tokens.");
@@ -31,7 +31,7 @@ public static class ShowSelectionCommand
             Eslm.Data.DocumentReader.RequireFile(textPath);
             // Eslm's text rules (as prepare and tokenize): UTF-16, binary and invalid UTF-8 are refused before the model loads.
             var (bytes, _, _) = Eslm.Data.DocumentReader.ReadBytes(new Eslm.Data.InputFile(textPath));
-            string content = Eslm.Data.TextDecoding.Decode(bytes, textPath, r.GetValue(invalid));
+            string content = Eslm.Data.TextDecoding.Decode(bytes, textPath, InvalidUtf8Option.Value(r, invalid));
             var tokens = new[] { TextData.EndOfText }.Concat(TextData.Encode(content)).ToArray();
             if (tokens.Length < 2) throw new InvalidDataException($"{textPath}: no text to score (the file is empty)");
             var sel = selection.Resolve(r);

@@ -21,7 +21,7 @@ public static class TokenizeCommand
         var count = new Option<bool>("--count") { Description = "Print only the number of tokens" };
         var bench = new Option<bool>("--bench") { Description = "Benchmark: MB/s of Eslm (1 thread and all threads) vs SharpToken r50k_base on this file" };
         var repeat = new Option<int>("--repeat") { Description = "Benchmark repetitions (the best is reported)", DefaultValueFactory = _ => 3 };
-        var invalid = new Option<InvalidUtf8>("--invalid-utf8") { Description = "Invalid UTF-8 in the input: error or replace (with U+FFFD)", DefaultValueFactory = _ => InvalidUtf8.Error };
+        var invalid = InvalidUtf8Option.Create("Invalid UTF-8 in the input: error or replace (with U+FFFD)");
         var command = new Command("tokenize", "GPT-2 BPE: print the token ids of a text (or decode ids with --decode); --bench compares speed with SharpToken.")
             { input, decode, allowSpecial, count, bench, repeat, invalid };
         command.SetAction(r => CliRunner.Run(() =>
@@ -43,7 +43,7 @@ public static class TokenizeCommand
                 stdout.Flush();
                 return 0;
             }
-            string text = TextDecoding.Decode(bytes, name, r.GetValue(invalid));
+            string text = TextDecoding.Decode(bytes, name, InvalidUtf8Option.Value(r, invalid));
             if (r.GetValue(bench)) return Bench(text, name, r.GetValue(repeat));
             var tokens = r.GetValue(allowSpecial) ? tokenizer.Encode(text, allowSpecial: true) : tokenizer.EncodeLarge(text);
             if (r.GetValue(count)) { Console.WriteLine(tokens.Length); return 0; }
