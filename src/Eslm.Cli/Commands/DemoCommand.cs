@@ -71,7 +71,8 @@ public static class DemoCommand
         foreach (var w in spec.Warnings) Console.Error.WriteLine($"eslm: warning: {file}: {w}");
         spec = spec.WithThreads(r.GetValue(threads) ?? spec.Train.Threads);
         foreach (var task in spec.Tasks.Where(t => !File.Exists(t.File)))
-            throw new FileNotFoundException($"{task.File}: task file missing (rebuild with `eslm tasks build --data data/builtin-clean --out assets/tasks`)");
+            throw new FileNotFoundException($"{task.File}: task file missing (rebuild with `eslm prepare --recipe builtin-clean --val-fraction 0.15 --out data/demo/clean` " +
+                                            "and `eslm tasks build --data data/demo/clean --name builtin-clean --out assets/tasks`, docs/experiments.md)");
         OutputFiles.RequireFolderName(dir);
         OutputFiles.RequireApartFromInputs(dir, Inputs(spec, file));
         if (target is null) return (spec, dir, null);

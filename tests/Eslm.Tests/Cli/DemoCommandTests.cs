@@ -45,6 +45,21 @@ public class DemoCommandTests : DataTestBase
     public void Demo_refuses_seeds_below_one_before_preparing_the_datasets(string seeds) =>
         AssertRefusedUpFront(Demo("--out", "runs/dm", "--seeds", seeds), 2, $"--seeds must be >= 1 (got {seeds})");
 
+    /// <summary>The hint for a missing task file is the command docs/experiments.md gives: it used to name data/builtin-clean,
+    /// a folder nothing prepares.</summary>
+    [Fact]
+    public void A_missing_task_file_is_refused_up_front_with_the_documented_rebuild_commands()
+    {
+        Write("dm.json", TinySpec.Replace("\"arms\":", "\"tasks\": [{\"task\": \"cloze\", \"file\": \"assets/tasks/builtin-clean-cloze.jsonl\"}], \"arms\":"));
+        string saved = Directory.GetCurrentDirectory();
+        Directory.SetCurrentDirectory(Dir);
+        (int, string, string) r;
+        try { r = CliHarness.Run(["demo", "--experiment", "dm.json", "--out", "runs/dm"]); }
+        finally { Directory.SetCurrentDirectory(saved); }
+        AssertRefusedUpFront(r, 1, "assets/tasks/builtin-clean-cloze.jsonl: task file missing",
+            "eslm prepare --recipe builtin-clean --val-fraction 0.15 --out data/demo/clean", "eslm tasks build --data data/demo/clean --name builtin-clean --out assets/tasks");
+    }
+
     [Fact]
     public void Demo_refuses_negative_threads_before_preparing_the_datasets() =>
         AssertRefusedUpFront(Demo("--out", "runs/dm", "--threads", "-1"), 2, "--threads must be >= 0 (got -1)");
