@@ -19,7 +19,7 @@ public static class DemoCommand
     {
         var experiment = new Option<string>("--experiment") { Description = "Experiment file", DefaultValueFactory = _ => "experiments/demo.json" };
         var output = new Option<string>("--out", "-o") { Description = "Experiment directory", DefaultValueFactory = _ => "runs/demo" };
-        var publish = new Option<string?>("--publish") { Description = "Also copy report.md and plots/ into this folder (e.g. docs/demo)" };
+        var publish = new Option<string?>("--publish") { Description = "Also copy report.md, summary.json and plots/ into this folder (e.g. docs/demo)" };
         var threads = new Option<int?>("--threads") { Description = "Threads (0 = all cores; default: the experiment file's, else all cores)" };
         var seeds = new Option<int?>("--seeds")
         {
