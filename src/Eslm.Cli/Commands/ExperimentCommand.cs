@@ -73,7 +73,7 @@ public static class ExperimentCommand
         }));
 
         var dir = new Argument<string>("DIR") { Description = "Experiment directory (holds experiment.json)" };
-        var report = new Command("report", "Rebuild report.md and the plots of an experiment directory from its logs.");
+        var report = new Command("report", "Rebuild report.md, summary.json and the plots of an experiment directory from its logs.");
         report.Arguments.Add(dir);
         report.SetAction(r => CliRunner.Run(() =>
         {
