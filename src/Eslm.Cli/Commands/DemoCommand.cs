@@ -125,10 +125,11 @@ public static class DemoCommand
     private static void Publish(string dir, string target)
     {
         Directory.CreateDirectory(Path.Combine(target, ExperimentReport.PlotFolder));
-        File.Copy(Path.Combine(dir, ExperimentReport.ReportFile), Path.Combine(target, ExperimentReport.ReportFile), overwrite: true);
-        File.Copy(Path.Combine(dir, SummaryJson.FileName), Path.Combine(target, SummaryJson.FileName), overwrite: true);
+        // Each file replaced whole (cli-rules.md): a reader of the published folder never sees half a report or plot.
+        AtomicFile.Copy(Path.Combine(dir, ExperimentReport.ReportFile), Path.Combine(target, ExperimentReport.ReportFile), flushToDisk: false);
+        AtomicFile.Copy(Path.Combine(dir, SummaryJson.FileName), Path.Combine(target, SummaryJson.FileName), flushToDisk: false);
         foreach (var png in Directory.GetFiles(Path.Combine(dir, ExperimentReport.PlotFolder), "*.png"))
-            File.Copy(png, Path.Combine(target, ExperimentReport.PlotFolder, Path.GetFileName(png)), overwrite: true);
+            AtomicFile.Copy(png, Path.Combine(target, ExperimentReport.PlotFolder, Path.GetFileName(png)), flushToDisk: false);
         Console.Error.WriteLine($"demo: report and plots copied to {target}");
     }
 }

@@ -48,6 +48,10 @@ public static class AtomicFile
     public static void WriteAllBytes(string path, byte[] bytes, bool flushToDisk = true) =>
         Write(path, s => s.Write(bytes), flushToDisk);
 
+    /// <summary>A copy of <paramref name="source"/> that a reader of <paramref name="destination"/> sees whole or not at all.</summary>
+    public static void Copy(string source, string destination, bool flushToDisk = true) =>
+        Write(destination, s => { using var input = File.OpenRead(source); input.CopyTo(s); }, flushToDisk);
+
     /// <summary>UTF-8 without a byte-order mark (as <see cref="File.WriteAllText(string, string?)"/>).</summary>
     public static void WriteAllText(string path, string text, bool flushToDisk = true) =>
         WriteAllBytes(path, Encoding.UTF8.GetBytes(text), flushToDisk);

@@ -33,3 +33,21 @@ public class ReportAtomicWriteTests : DataTestBase
         Assert.Empty(Directory.GetFiles(root, ".*tmp-*", SearchOption.AllDirectories));
     }
 }
+
+/// <summary>`demo --publish` copies the report, summary and plots with <see cref="Eslm.IO.AtomicFile.Copy"/>.</summary>
+public class AtomicCopyTests : DataTestBase
+{
+    [Fact]
+    public void A_copy_replaces_its_destination_whole_where_a_copy_in_place_fails_half_written()
+    {
+        if (!File.Exists("/dev/full")) return; // the full-disk device is Linux's
+        string source = Path.Combine(Dir, "report.md"), destination = Path.Combine(Dir, "published.md");
+        File.WriteAllText(source, "# report\n");
+        File.CreateSymbolicLink(destination, "/dev/full");
+        Assert.ThrowsAny<IOException>(() => File.Copy(source, destination, overwrite: true)); // in place: the write fails
+        Eslm.IO.AtomicFile.Copy(source, destination);
+        Assert.Null(new FileInfo(destination).LinkTarget);
+        Assert.Equal("# report\n", File.ReadAllText(destination));
+        Assert.Empty(Directory.GetFiles(Dir, ".*tmp-*"));
+    }
+}
