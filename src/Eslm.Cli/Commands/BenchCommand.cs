@@ -19,7 +19,7 @@ public static class BenchCommand
         var model = new ModelOptions();
         // shared with train, declared once in TrainOptions
         var run = new TrainCliOptions(["batch", "backward", "precision", "threads"]);
-        var seq = new Option<int>("--seq", "-t") { Description = "Tokens per sequence (T)", DefaultValueFactory = _ => 256 };
+        var seq = new Option<int>("--seq", "-t") { Description = "Tokens per sequence (T); default: 256, or the model's context when shorter" };
         var steps = new Option<int>("--steps") { Description = "Measured steps (the median is reported)", DefaultValueFactory = _ => 10 };
         var warmup = new Option<int>("--warmup") { Description = "Unmeasured warm-up steps", DefaultValueFactory = _ => 2 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table" };
@@ -43,7 +43,8 @@ public static class BenchCommand
             var shared = run.Resolve(r, new TrainOptions()).Validate();
             CliRunner.ConfigureThreads(shared.Threads);
             var (name, cfg) = model.Resolve(r);
-            int B = shared.BatchSize, T = r.GetValue(seq);
+            // 256 is d6's context, the benchmarks' usual shape; a smaller model (tiny: 64) benches at its whole context.
+            int B = shared.BatchSize, T = r.GetResult(seq) is null ? Math.Min(256, cfg.MaxSequenceLength) : r.GetValue(seq);
             if (T < 1 || T > cfg.MaxSequenceLength) throw new ArgumentException($"--seq must be in [1, {cfg.MaxSequenceLength}] for model {name} (got {T})");
             if (r.GetValue(steps) < 1) throw new ArgumentException($"--steps must be >= 1 (got {r.GetValue(steps)})");
             if (r.GetValue(warmup) < 0) throw new ArgumentException($"--warmup must be >= 0 (got {r.GetValue(warmup)})");
