@@ -73,7 +73,7 @@ public sealed record TrainOptions
     public int KeepLast { get; init; } = 2;
 
     /// <summary>Where the run executes, not what it computes (results do not depend on it); recorded so a resume keeps it.</summary>
-    [RunOption("threads", "Threads for OpenBLAS and Eslm kernels (0 = all cores)", Min = 0, ChangesResults = false)]
+    [RunOption("threads", "Threads for OpenBLAS and Eslm kernels (0 = all cores; under mpirun, the cores divided among the ranks on the machine)", Min = 0, ChangesResults = false)]
     public int Threads { get; init; }
 
     // Not options: nanoGPT's constants, and the schedule length of budget-matched experiment arms (run.json's "experiment").
