@@ -299,9 +299,10 @@ public static class DocumentReader
             if (json.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{where}: expected a JSON object, found {json.RootElement.ValueKind}");
             if (!json.RootElement.TryGetProperty(options.Field, out var field) || field.ValueKind != JsonValueKind.String)
                 throw new InvalidDataException($"{where}: no string field '{options.Field}' (choose it with --field)");
-            string domain = json.RootElement.TryGetProperty(options.DomainField, out var d) && d.ValueKind == JsonValueKind.String ? d.GetString()! : defaultDomain;
-            string source = json.RootElement.TryGetProperty("source", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString()! : where;
-            string text = field.GetString()!;
+            string Read(JsonElement value, string name) => JsonString.Read(value, where, name, options.InvalidUtf8);
+            string domain = json.RootElement.TryGetProperty(options.DomainField, out var d) && d.ValueKind == JsonValueKind.String ? Read(d, options.DomainField) : defaultDomain;
+            string source = json.RootElement.TryGetProperty("source", out var s) && s.ValueKind == JsonValueKind.String ? Read(s, "source") : where;
+            string text = Read(field, options.Field);
             return string.IsNullOrWhiteSpace(text) ? null : new TextDocument(text, domain, source);
         }
     }
