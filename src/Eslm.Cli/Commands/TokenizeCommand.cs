@@ -65,7 +65,7 @@ public static class TokenizeCommand
         return ids;
     }
 
-    /// <summary>Best-of-N MB/s of SharpToken and Eslm on the same text (the ids must agree).</summary>
+    /// <summary>Best-of-N MB/s of SharpToken and Eslm on the same text (the ids must agree, but where SharpToken departs from GPT-2).</summary>
     private static int Bench(string text, string name, int repeat)
     {
         if (repeat < 1) throw new ArgumentException($"--repeat must be >= 1 (got {repeat})");
@@ -80,7 +80,9 @@ public static class TokenizeCommand
         {
             int at = 0;
             while (at < mine.Length && at < reference.Count && mine[at] == reference[at]) at++;
-            throw new InvalidDataException($"{name}: Eslm and SharpToken disagree at token {at}");
+            if (!PreTokenizer.HasAstralLetterOrDigit(text)) throw new InvalidDataException($"{name}: Eslm and SharpToken disagree at token {at}");
+            Console.Error.WriteLine($"tokenize: note: {name}: the ids differ from SharpToken's from token {at} on: the text has letters or digits " +
+                                    "outside the Basic Multilingual Plane, which SharpToken classifies per UTF-16 code unit (Eslm follows tiktoken)");
         }
         double Best(Action a)
         {

@@ -7,9 +7,12 @@ namespace Eslm.Tokenization;
 /// <summary>
 /// GPT-2's pre-tokenisation, the regex
 /// <c>'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+</c>
-/// written out as a hand scanner (about 5× faster than the .NET regex, no allocations). Semantics are .NET's, as in the
-/// SharpToken oracle: classes are tested per UTF-16 code unit, so a surrogate (category Cs) counts as "other", and
-/// <c>\s</c> is char.IsWhiteSpace. <see cref="Regex"/> is the regex itself, kept for the tests.
+/// written out as a hand scanner (about 5× faster than the .NET regex, no allocations). Classes are those of Unicode code
+/// points, as in OpenAI's encoder.py (Python's regex on str) and tiktoken: a letter or digit outside the Basic
+/// Multilingual Plane (𝐀, 𝟎, 𠀀), a surrogate pair in UTF-16, is a letter or digit; a lone surrogate is "other".
+/// <c>\s</c> is char.IsWhiteSpace (no whitespace lies outside the BMP). <see cref="Regex"/> is the regex itself, kept
+/// for the tests: .NET's regex (and the SharpToken oracle) classify per UTF-16 code unit, so they agree with the scanner
+/// on text without astral letters and digits only.
 ///
 /// The alternatives, in the regex's order, at a position i:
 ///  1. an apostrophe followed by s, t, re, ve, m, ll or d (lower case): that contraction;
@@ -26,6 +29,9 @@ public static class PreTokenizer
 
     private const byte Other = 0, Letter = 1, Digit = 2, Space = 3;
 
+    /// <summary>The table's class of a surrogate code unit: the pair's code point decides (<see cref="ClassAt"/>).</summary>
+    private const byte Surrogate = 4;
+
     /// <summary>Class of every UTF-16 code unit (64 KiB).</summary>
     private static readonly byte[] s_class = BuildClasses();
 
@@ -35,16 +41,50 @@ public static class PreTokenizer
         for (int c = 0; c < 65536; c++)
         {
             char ch = (char)c;
-            if (char.IsWhiteSpace(ch)) { classes[c] = Space; continue; }
-            classes[c] = CharUnicodeInfo.GetUnicodeCategory(ch) switch
-            {
-                UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter
-                    or UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter => Letter,
-                UnicodeCategory.DecimalDigitNumber or UnicodeCategory.LetterNumber or UnicodeCategory.OtherNumber => Digit,
-                _ => Other,
-            };
+            classes[c] = char.IsWhiteSpace(ch) ? Space : char.IsSurrogate(ch) ? Surrogate : ClassOf(CharUnicodeInfo.GetUnicodeCategory(ch));
         }
         return classes;
+    }
+
+    private static byte ClassOf(UnicodeCategory category) => category switch
+    {
+        UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter
+            or UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter => Letter,
+        UnicodeCategory.DecimalDigitNumber or UnicodeCategory.LetterNumber or UnicodeCategory.OtherNumber => Digit,
+        _ => Other,
+    };
+
+    /// <summary>The class of the code point at <paramref name="i"/> and its length in UTF-16 code units (2 for a pair).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static byte ClassAt(ReadOnlySpan<char> text, int i, out int width)
+    {
+        byte cls = s_class[text[i]];
+        width = 1;
+        return cls == Surrogate ? PairClass(text, i, out width) : cls;
+    }
+
+    private static byte PairClass(ReadOnlySpan<char> text, int i, out int width)
+    {
+        width = 1;
+        if (!char.IsHighSurrogate(text[i]) || i + 1 >= text.Length || !char.IsLowSurrogate(text[i + 1])) return Other; // a lone surrogate
+        width = 2;
+        return ClassOf(CharUnicodeInfo.GetUnicodeCategory(char.ConvertToUtf32(text[i], text[i + 1])));
+    }
+
+    /// <summary>The end of the run of class <paramref name="cls"/> that continues at <paramref name="j"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int RunEnd(ReadOnlySpan<char> text, int j, byte cls)
+    {
+        var classes = s_class;
+        int n = text.Length;
+        while (j < n)
+        {
+            byte c = classes[text[j]];
+            if (c == cls) { j++; continue; }
+            if (c != Surrogate || PairClass(text, j, out int width) != cls) break;
+            j += width;
+        }
+        return j;
     }
 
     /// <summary>Length of the piece that starts at <paramref name="start"/> (start &lt; text.Length).</summary>
@@ -64,27 +104,28 @@ public static class PreTokenizer
                 if ((d == 'r' && e == 'e') || (d == 'v' && e == 'e') || (d == 'l' && e == 'l')) return 3;
             }
         }
-        byte cls = classes[c];
+        byte cls = ClassAt(text, i, out int width);
         if (c == ' ' && i + 1 < n)
         {
-            byte next = classes[text[i + 1]];
-            if (next != Space)
-            {
-                int j = i + 2;
-                while (j < n && classes[text[j]] == next) j++;
-                return j - start;
-            }
+            byte next = ClassAt(text, i + 1, out int nextWidth);
+            if (next != Space) return RunEnd(text, i + 1 + nextWidth, next) - start;
         }
-        if (cls != Space)
-        {
-            int j = i + 1;
-            while (j < n && classes[text[j]] == cls) j++;
-            return j - start;
-        }
+        if (cls != Space) return RunEnd(text, i + width, cls) - start;
         int end = i + 1;
         while (end < n && classes[text[end]] == Space) end++;
         if (end == n) return end - start;
         return end - start >= 2 ? end - start - 1 : 1;
+    }
+
+    /// <summary>
+    /// Whether the text holds a letter or digit outside the Basic Multilingual Plane: there SharpToken and .NET's regex,
+    /// which classify per UTF-16 code unit, split differently from GPT-2's rules (and from this scanner).
+    /// </summary>
+    public static bool HasAstralLetterOrDigit(ReadOnlySpan<char> text)
+    {
+        for (int i = 0; i < text.Length; i++)
+            if (char.IsHighSurrogate(text[i]) && PairClass(text, i, out _) is Letter or Digit) return true;
+        return false;
     }
 
     /// <summary>True when a piece boundary is certain at <paramref name="position"/>: a non-space followed by a space.</summary>
