@@ -76,7 +76,8 @@ public static class TokenizeCommand
         var reference = sharp.Encode(text, none, none);
         var eslm = Gpt2Tokenizer.Default;
         var mine = eslm.Encode(text);
-        if (!reference.SequenceEqual(mine))
+        bool same = reference.SequenceEqual(mine);
+        if (!same)
         {
             int at = 0;
             while (at < mine.Length && at < reference.Count && mine[at] == reference[at]) at++;
@@ -95,7 +96,8 @@ public static class TokenizeCommand
         double tCold = Best(() => fresh.Dequeue().Encode(text));
         double tWarm = Best(() => eslm.Encode(text));
         double tParallel = Best(() => eslm.EncodeLarge(text));
-        Console.WriteLine($"{name}: {mb:F2} MB, {mine.Length:N0} tokens ({mb * 1e6 / mine.Length:F2} bytes/token), ids identical to SharpToken r50k_base");
+        Console.WriteLine($"{name}: {mb:F2} MB, {mine.Length:N0} tokens ({mb * 1e6 / mine.Length:F2} bytes/token), " +
+                          (same ? "ids identical to SharpToken r50k_base" : "ids differ from SharpToken r50k_base (see the note)"));
         Console.WriteLine($"  SharpToken 2.0.6 r50k_base  1 thread           {mb / tSharp,8:F1} MB/s");
         Console.WriteLine($"  Eslm Gpt2Tokenizer          1 thread, cold cache {mb / tCold,8:F1} MB/s  ({tSharp / tCold:F1}x)");
         Console.WriteLine($"  Eslm Gpt2Tokenizer          1 thread, warm cache {mb / tWarm,8:F1} MB/s  ({tSharp / tWarm:F1}x)");
