@@ -1,3 +1,4 @@
+using Eslm.Tests.Checkpoints;
 using Xunit;
 
 namespace Eslm.Tests.Cli;
