@@ -41,10 +41,11 @@ public static class InspectCommand
                 case ModelFileKind.RunDirectory: DescribeRun(p); break;
                 case ModelFileKind.Missing: throw new FileNotFoundException($"{p}: not found");
                 case ModelFileKind.Unknown when Directory.Exists(p) && ShardsIn(p).Count > 0: DescribeDataset(p); break;
+                case ModelFileKind.Unknown when File.Exists(p) && Path.GetExtension(p) == ".bin": DescribeRawTokens(p); break;
                 default:
                     throw new InvalidDataException(Directory.Exists(p)
                         ? $"{p}: directory holds no Eslm checkpoint (no state.json and no complete step-N checkpoints)"
-                        : $"{p}: unrecognised format (not safetensors, an llm.c model file or token shard)");
+                        : $"{p}: unrecognised format (not safetensors, an llm.c model file, token shard or nanoGPT .bin)");
             }
             return 0;
         }));
@@ -121,6 +122,22 @@ public static class InspectCommand
         Console.WriteLine(length == expected ? "  size: ok" : $"  size: {N(length)} bytes but the header implies {N(expected)} ({(length < expected ? "truncated" : "trailing bytes")})");
         // Described first, then reported: the loaders refuse such a shard, so inspect must not call it fine (exit 0).
         TokenShardCheck(path);
+    }
+
+    /// <summary>
+    /// A headerless uint16 .bin (nanoGPT's train.bin / val.bin), which `--data` reads: its token count and the largest id
+    /// of its first million tokens. Text or an odd byte count is the error `--data` would give.
+    /// </summary>
+    private static void DescribeRawTokens(string path)
+    {
+        Eslm.Data.TokenFileCheck.RequireTokenFile(path);
+        long tokens = new FileInfo(path).Length / 2;
+        var head = new ushort[(int)Math.Min(tokens, 1 << 20)];
+        using (var f = File.OpenHandle(path)) RandomAccess.Read(f, MemoryMarshal.AsBytes(head.AsSpan()), 0);
+        int largest = head.Length == 0 ? 0 : head.Max();
+        Console.WriteLine($"{path}: headerless uint16 token file (nanoGPT's .bin), {N(tokens)} tokens");
+        Console.WriteLine($"  largest id in the first {N(head.Length)} tokens: {largest}" +
+                          (largest > Eslm.Tokenization.Gpt2Tokenizer.EndOfText ? $" (beyond GPT-2's vocabulary: train with --vocab {largest + 1} or more)" : ""));
     }
 
     private static void TokenShardCheck(string path) => Eslm.Data.TokenShard.ReadHeader(path);
