@@ -79,8 +79,11 @@ public class InteropCliTests
     public void Inspect_describes_an_unfinished_checkpoint_as_incomplete_and_rejects_garbage()
     {
         using var dir = new TempDir();
-        File.WriteAllBytes(dir["junk.bin"], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-        AssertFails(RunCli("inspect", dir["junk.bin"]), dir["junk.bin"], "unrecognised format");
+        File.WriteAllBytes(dir["junk.dat"], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        AssertFails(RunCli("inspect", dir["junk.dat"]), dir["junk.dat"], "unrecognised format");
+        // Named .bin, even bytes read as nanoGPT's headerless uint16 tokens (as --data reads them); odd ones cannot be.
+        File.WriteAllBytes(dir["junk.bin"], [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        AssertFails(RunCli("inspect", dir["junk.bin"]), dir["junk.bin"], "odd byte count");
     }
 
     [Fact]
