@@ -54,13 +54,12 @@ public static class PreTokenizer
         _ => Other,
     };
 
-    /// <summary>The class of the code point at <paramref name="i"/> and its length in UTF-16 code units (2 for a pair).</summary>
+    /// <summary>The class of the code point that starts at <paramref name="i"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static byte ClassAt(ReadOnlySpan<char> text, int i, out int width)
+    private static byte ClassAt(ReadOnlySpan<char> text, int i)
     {
         byte cls = s_class[text[i]];
-        width = 1;
-        return cls == Surrogate ? PairClass(text, i, out width) : cls;
+        return cls == Surrogate ? PairClass(text, i, out _) : cls;
     }
 
     private static byte PairClass(ReadOnlySpan<char> text, int i, out int width)
@@ -71,7 +70,7 @@ public static class PreTokenizer
         return ClassOf(CharUnicodeInfo.GetUnicodeCategory(char.ConvertToUtf32(text[i], text[i + 1])));
     }
 
-    /// <summary>The end of the run of class <paramref name="cls"/> that continues at <paramref name="j"/>.</summary>
+    /// <summary>The end of the run of class <paramref name="cls"/> that starts (or continues) at <paramref name="j"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int RunEnd(ReadOnlySpan<char> text, int j, byte cls)
     {
@@ -104,13 +103,13 @@ public static class PreTokenizer
                 if ((d == 'r' && e == 'e') || (d == 'v' && e == 'e') || (d == 'l' && e == 'l')) return 3;
             }
         }
-        byte cls = ClassAt(text, i, out int width);
+        byte cls = ClassAt(text, i);
         if (c == ' ' && i + 1 < n)
         {
-            byte next = ClassAt(text, i + 1, out int nextWidth);
-            if (next != Space) return RunEnd(text, i + 1 + nextWidth, next) - start;
+            byte next = ClassAt(text, i + 1);
+            if (next != Space) return RunEnd(text, i + 1, next) - start;
         }
-        if (cls != Space) return RunEnd(text, i + width, cls) - start;
+        if (cls != Space) return RunEnd(text, i, cls) - start;
         int end = i + 1;
         while (end < n && classes[text[end]] == Space) end++;
         if (end == n) return end - start;
