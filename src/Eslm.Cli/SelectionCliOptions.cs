@@ -44,7 +44,7 @@ public sealed class SelectionCliOptions
     public SelectionOptions Resolve(ParseResult r, SelectionOptions? basis = null)
     {
         var o = basis ?? new SelectionOptions();
-        bool Given(Option option) => r.GetResult(option) is { Implicit: false };
+        bool Given(Option option) => UnusedOptions.Given(r, option);
         if (Given(Strategy)) o = o with { Strategy = StrategyRegistry.Canonical(r.GetValue(Strategy)!) };
         if (Given(Score)) o = o with { Score = ParseEnum<ScoreKind>(r.GetValue(Score)!, "--score") };
         if (Given(Alpha)) o = o with { Alpha = r.GetValue(Alpha) };
@@ -73,13 +73,13 @@ public sealed class SelectionCliOptions
         // chosen strategy does not read (StrategyDefinition.Uses) is a warning, as are other strategies' settings.
         var uses = StrategyRegistry.Get(selection.Strategy).Uses;
         foreach (var (option, shared) in new (Option, SharedOptions)[] { (Score, SharedOptions.Score), (Alpha, SharedOptions.Alpha), (Keep, SharedOptions.Keep), (SelectionSeed, SharedOptions.Seed) })
-            if (r.GetResult(option) is { Implicit: false } && !uses.HasFlag(shared))
+            if (UnusedOptions.Given(r, option) && !uses.HasFlag(shared))
                 warn($"--strategy {selection.Strategy} does not use {option.Name} (used by {string.Join(", ", StrategyRegistry.Using(shared))}), so it is ignored");
         // With every token kept, each scope and normalisation weighs every token 1/(all tokens). Compared with the default,
         // not just "given": a run.json passed as --config names them for every strategy.
         if (StrategyRegistry.Get(selection.Strategy).KeepsEveryToken)
             foreach (var (option, changed) in new (Option, bool)[] { (Scope, selection.Scope != Defaults.Scope), (Normalize, selection.Normalize != Defaults.Normalize) })
-                if (changed && r.GetResult(option) is { Implicit: false })
+                if (changed && UnusedOptions.Given(r, option))
                     warn(KeepsEveryTokenWarning(selection.Strategy, option.Name, r.GetResult(option)!.GetValueOrDefault<string>()));
         // No dropped rows to treat differently.
         if (StrategyRegistry.Get(selection.Strategy).KeepsEveryToken && backward is { } b && b != new Training.TrainOptions().Backward)

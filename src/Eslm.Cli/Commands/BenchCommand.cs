@@ -44,7 +44,7 @@ public static class BenchCommand
             CliRunner.ConfigureThreads(shared.Threads);
             var (name, cfg) = model.Resolve(r);
             // 256 is d6's context, the benchmarks' usual shape; a smaller model (tiny: 64) benches at its whole context.
-            int B = shared.BatchSize, T = r.GetResult(seq) is null ? Math.Min(256, cfg.MaxSequenceLength) : r.GetValue(seq);
+            int B = shared.BatchSize, T = UnusedOptions.Given(r, seq) ? r.GetValue(seq) : Math.Min(256, cfg.MaxSequenceLength);
             if (T < 1 || T > cfg.MaxSequenceLength) throw new ArgumentException($"--seq must be in [1, {cfg.MaxSequenceLength}] for model {name} (got {T})");
             if (r.GetValue(steps) < 1) throw new ArgumentException($"--steps must be >= 1 (got {r.GetValue(steps)})");
             if (r.GetValue(warmup) < 0) throw new ArgumentException($"--warmup must be >= 0 (got {r.GetValue(warmup)})");

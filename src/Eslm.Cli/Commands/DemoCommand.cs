@@ -65,7 +65,7 @@ public static class DemoCommand
         MoveToRepositoryRoot(file);
         // Paths the user typed stay relative to where the user is, also when the demo moved to the repository; the default --out is the repository's.
         string FromUser(string path) => Environment.CurrentDirectory == user ? path : Path.GetFullPath(path, user);
-        string dir = r.GetResult(output) is { Implicit: false } ? FromUser(r.GetValue(output)!) : r.GetValue(output)!;
+        string dir = UnusedOptions.Given(r, output) ? FromUser(r.GetValue(output)!) : r.GetValue(output)!;
         string? target = r.GetValue(publish) is { } p ? FromUser(p) : null;
         var spec = WithSeeds(ExperimentSpec.Load(file), r.GetValue(seeds) ?? 0);
         foreach (var w in spec.Warnings) Console.Error.WriteLine($"eslm: warning: {file}: {w}");

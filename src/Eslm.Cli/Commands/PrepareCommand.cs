@@ -53,7 +53,7 @@ public static class PrepareCommand
             var (files, share, splitDocs) = ResolveInputs(r, inputFlags, recipeName, given);
             if (r.GetValue(threads) < 0) throw new ArgumentException($"--threads must be >= 0 (0 = all cores; got {r.GetValue(threads)})");
             // --val-docs replaces --val-fraction; both given would silently ignore one of them.
-            if (r.GetValue(valDocs) is not null && r.GetResult(valFraction) is { Implicit: false })
+            if (r.GetValue(valDocs) is not null && UnusedOptions.Given(r, valFraction))
                 throw new ArgumentException("give either --val-docs or --val-fraction, not both");
             // --overwrite replaces the whole folder: an input file inside it would be gone before it was read.
             OutputFiles.RequireApartFromInputs(r.GetValue(output)!, files.Where(f => !f.IsStdin && f.Content is null).Select(f => f.Path));

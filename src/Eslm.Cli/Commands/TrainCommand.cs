@@ -117,7 +117,7 @@ public static class TrainCommand
         if (proxyLayers > cfg.L) throw new ArgumentException($"--proxy-layers {proxyLayers} exceeds the model's {cfg.L} layers");
         foreach (var (flag, path) in Eslm.Selection.SelectionBinding.Paths(sel)) ModelLoader.CheckExists(path, flag);
         string data = r.GetValue(f.Data) ?? recorded?.Data ?? throw new ArgumentException("--data is required (the training data; or --resume a run)");
-        string? valData = r.GetResult(f.ValData) is { Implicit: false } ? r.GetValue(f.ValData) : recorded?.ValidationData;
+        string? valData = UnusedOptions.Given(r, f.ValData) ? r.GetValue(f.ValData) : recorded?.ValidationData;
         // --val-batches 0 turns validation off: the data is still checked, but never evaluated.
         if (train.ValidationBatches == 0 && UnusedOptions.Given(r, f.ValData))
             Warn($"--val-batches 0 turns validation off, so --val-data {valData} is never evaluated; it is ignored");
@@ -140,7 +140,7 @@ public static class TrainCommand
     /// </summary>
     private static string? InitFrom(ParseResult r, Flags f, RunRecord? recorded)
     {
-        string? given = r.GetResult(f.InitFrom) is { Implicit: false } ? r.GetValue(f.InitFrom) : null;
+        string? given = UnusedOptions.Given(r, f.InitFrom) ? r.GetValue(f.InitFrom) : null;
         if (recorded is null || given is null) return given ?? recorded?.InitFrom;
         if (RunRecord.LocatedPath(given) != RunRecord.LocatedPath(recorded.InitFrom))
             throw new ArgumentException($"--init-from {given}: a resumed run continues from its own checkpoint (it started from " +

@@ -78,7 +78,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
             if (Writer) ExperimentFileChanges.Write(Spec, Directory, host.Log);
             if (Writer) { CommittedRuns.WriteIgnoreFile(Directory); PackFinishedRuns(points); }
             // An arm filter that leaves out every arm using the reference does not train it (a plain run still does, for the report).
-            bool referenceUnused = arms is not null && !Runs(Spec, points).Any(r => IsSelected(r) && UsesReference(r.Arm));
+            bool referenceUnused = arms is not null && !Runs(Spec, points).Any(r => IsSelected(r) && ExperimentSpec.UsesReference(r.Arm));
             var (reference, losses) = Spec.Reference is null || referenceUnused ? (null, null) : TrainReference(points, cancel);
             // Smallest budgets first, so a partial study already has its first trend points.
             var runs = Runs(Spec, points.OrderBy(p => p.BudgetIndex)).Where(IsSelected).ToList();
@@ -184,7 +184,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         if (Writer) CommittedRuns.Pack(dir);
         if (!System.IO.Directory.Exists(checkpoint) && !File.Exists(checkpoint))
         {
-            int left = Runs(Spec, points).Count(r => IsSelected(r) && UsesReference(r.Arm) && !IsFinished(r));
+            int left = Runs(Spec, points).Count(r => IsSelected(r) && ExperimentSpec.UsesReference(r.Arm) && !IsFinished(r));
             if (left == 0) return (null, null);
             string rebuilt = Path.Combine(dir, RebuiltReferenceFolder);
             host.Log($"reference: its checkpoint {checkpoint} is not on this machine (a committed study?); {left} run{(left == 1 ? "" : "s")} left use it, " +
@@ -211,8 +211,6 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
 
     /// <summary>The reference's folder inside the experiment's.</summary>
     public const string ReferenceFolder = "reference";
-
-    private static bool UsesReference(ArmSpec arm) => SelectionBinding.Paths(arm.Selection).Any(p => p.Path == ExperimentSpec.ReferenceName);
 
     /// <summary>Trains (or resumes) the reference into <paramref name="dir"/> and marks it done; returns its final checkpoint.</summary>
     private string TrainReferenceInto(string dir, CancellationToken cancel)

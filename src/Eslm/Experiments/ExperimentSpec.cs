@@ -221,7 +221,7 @@ public sealed record ExperimentSpec
     /// </summary>
     private static void CheckReferenceFitsArms(List<ArmSpec> arms, ReferenceSpec reference, List<ModelEntry> models)
     {
-        foreach (var arm in arms.Where(a => StrategyRegistry.Settings.Any(s => s.IsPath && !s.IsReferenceLosses && s.ValueIn(a.Selection) as string == ReferenceName)))
+        foreach (var arm in arms.Where(UsesReferenceModel))
         {
             if (models.FirstOrDefault(m => m.Config.VocabSize != reference.Model.VocabSize) is { } model)
                 throw new ArgumentException($"arm {arm.Name} loads the reference as a model, whose vocabulary ({reference.Model.VocabSize}) differs from model {model.Name}'s ({model.Config.VocabSize})");
@@ -234,8 +234,7 @@ public sealed record ExperimentSpec
     {
         foreach (var arm in arms)
         {
-            bool usesReference = SelectionBinding.Paths(arm.Selection).Any(p => p.Path == ReferenceName);
-            if (usesReference && reference is null) throw new ArgumentException($"arm {arm.Name} names \"@reference\" but the experiment has no \"reference\" section");
+            if (UsesReference(arm) && reference is null) throw new ArgumentException($"arm {arm.Name} names \"@reference\" but the experiment has no \"reference\" section");
             // A model or file named for another strategy would be ignored silently (issue 13 item 20).
             if (SelectionBinding.IgnoredSettings(arm.Selection).FirstOrDefault(s => s.IsPath) is { } ignored)
                 throw new ArgumentException($"arm {arm.Name}: \"{ignored.Key}\" belongs to strategy {ignored.Owner.Name}, so \"{arm.Selection.Strategy}\" would ignore it");
@@ -287,9 +286,18 @@ public sealed record ExperimentSpec
         return selection;
     }
 
+    /// <summary>Whether an arm names the reference in any setting (as a model or as its loss sidecar).</summary>
+    public static bool UsesReference(ArmSpec arm) => ReferenceSettings(arm).Any();
+
     /// <summary>Whether an arm reads the reference's loss sidecar (the runner then scores the training split once).</summary>
-    public static bool UsesReferenceLosses(ArmSpec arm) =>
-        StrategyRegistry.Settings.Any(s => s.IsReferenceLosses && s.ValueIn(arm.Selection) as string == ReferenceName);
+    public static bool UsesReferenceLosses(ArmSpec arm) => ReferenceSettings(arm).Any(s => s.IsReferenceLosses);
+
+    /// <summary>Whether an arm loads the reference as a model (Rho-1 online, an ESLM-KD teacher).</summary>
+    public static bool UsesReferenceModel(ArmSpec arm) => ReferenceSettings(arm).Any(s => !s.IsReferenceLosses);
+
+    /// <summary>The path settings of an arm that name the experiment's reference.</summary>
+    private static IEnumerable<SettingDescriptor> ReferenceSettings(ArmSpec arm) =>
+        StrategyRegistry.Settings.Where(s => s.IsPath && s.ValueIn(arm.Selection) as string == ReferenceName);
 
     private static readonly Dictionary<string, string> FlagAliases = new() { ["selection_scope"] = "scope", ["selection_seed"] = "seed" };
 
