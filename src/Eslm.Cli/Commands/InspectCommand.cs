@@ -41,7 +41,7 @@ public static class InspectCommand
                 case ModelFileKind.RunDirectory: DescribeRun(p); break;
                 case ModelFileKind.Missing: throw new FileNotFoundException($"{p}: not found");
                 case ModelFileKind.Unknown when Directory.Exists(p) && ShardsIn(p).Count > 0: DescribeDataset(p); break;
-                case ModelFileKind.Unknown when File.Exists(p) && Path.GetExtension(p) == ".bin": DescribeRawTokens(p); break;
+                case ModelFileKind.Unknown when File.Exists(p) && Path.GetExtension(p).Equals(".bin", StringComparison.OrdinalIgnoreCase): DescribeRawTokens(p); break;
                 default:
                     throw new InvalidDataException(Directory.Exists(p)
                         ? $"{p}: directory holds no Eslm checkpoint (no state.json and no complete step-N checkpoints)"

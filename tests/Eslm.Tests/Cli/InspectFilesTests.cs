@@ -46,6 +46,9 @@ public class InspectFilesTests
         Assert.Contains("headerless uint16 token file (nanoGPT's .bin), 3 tokens", r.Out);
         Assert.Contains("largest id in the first 3 tokens: 50300 (beyond GPT-2's vocabulary: train with --vocab 50301 or more)", r.Out);
 
+        File.Copy(dir["train.bin"], dir["TRAIN.BIN"]); // --data takes the name in any case (TokenFileCheck), so inspect does too
+        Assert.Contains("3 tokens", Run("inspect", dir["TRAIN.BIN"]).Out);
+
         File.WriteAllBytes(dir["odd.bin"], [1, 2, 3]);
         AssertRuntimeError(Run("inspect", dir["odd.bin"]), dir["odd.bin"], "odd byte count");
         File.WriteAllText(dir["text.bin"], "plain English text, not token ids at all\n");
