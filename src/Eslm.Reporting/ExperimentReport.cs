@@ -66,6 +66,16 @@ public static class ExperimentReport
         _ => throw new ArgumentOutOfRangeException(nameof(sampling)),
     };
 
+    /// <summary>Continued pretraining: what every run continues, and what the budgets count.</summary>
+    private static string BaseText(BaseSpec basis)
+    {
+        var t = basis.Train;
+        return $"**Continued pretraining.** Each seed first trains plain (clm) for {t.Steps} steps (lr {t.LearningRate.ToString(CultureInfo.InvariantCulture)}, " +
+                      $"warmup {t.WarmupSteps}, cosine floor {t.MinLearningRateFraction.ToString(CultureInfo.InvariantCulture)} of lr; `{BaseSpec.Folder}/seedK`); every arm " +
+                      "of that seed continues that run (its weights, AdamW moments and data position, so no window is read twice) with its own " +
+                      "strategy and schedule. Budgets and multipliers count the continuation alone; the base's cost is shared by every arm.";
+    }
+
     /// <param name="runs">The runs compared: in an "lrs" experiment each arm at its best rate (<see cref="LearningRates.AtBestRates"/>).</param>
     /// <param name="allRates">Every run at every rate, for the learning-rate section (default: <paramref name="runs"/>).</param>
     public static string Markdown(ExperimentSpec spec, List<RunLog> runs, IReadOnlyList<(string File, string Caption)> curves,
@@ -87,6 +97,7 @@ public static class ExperimentReport
                       $"(each with its own learning-rate schedule{(spec.Budget.Kind == BudgetKind.Steps ? "" : ", stretched to each arm's budget")}); " +
                       $"seeds {string.Join(", ", spec.Seeds)}. Every arm sees the same data order and initial weights per seed. " +
                       "Validation losses are means over **all** tokens of the whole validation split (never selection).").AppendLine();
+        if (spec.Base is { } basis) md.AppendLine(BaseText(basis)).AppendLine();
         var inSet = spec.Eval.FirstOrDefault(e => e.InDomain);
         var outSet = spec.Eval.FirstOrDefault(e => !e.InDomain);
         md.AppendLine($"In-domain: {(inSet is null ? "–" : $"`{inSet.Name}` ({inSet.Data})")}; out-of-domain: {(outSet is null ? "–" : $"`{outSet.Name}` ({outSet.Data})")}." +

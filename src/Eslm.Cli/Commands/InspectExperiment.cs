@@ -31,6 +31,9 @@ public static class InspectExperiment
         if (spec.Reference is not null)
             Console.WriteLine($"  reference: {ReferenceState(Path.Combine(directory, ExperimentRunner.ReferenceFolder))} " +
                               $"({spec.Reference.ModelName} on {spec.Reference.Data})");
+        if (spec.Base is not null)
+            Console.WriteLine($"  base ({spec.Base.Train.Steps} steps of clm per seed, continued by every arm): " +
+                              string.Join(", ", spec.Seeds.Select(s => $"seed{s} {ReferenceState(BaseSpec.SeedDirectory(directory, s))}")));
         Console.WriteLine($"  runs: {planned - left.Count} finished, {started} started, {left.Count - started} not started");
         foreach (var (where, arms) in StudyProgress.LeftByPoint(left)) Console.WriteLine($"  left at {where}: {arms}");
         string report = Path.Combine(directory, ExperimentReport.ReportFile);

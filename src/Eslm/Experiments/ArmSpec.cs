@@ -36,3 +36,16 @@ public sealed record ArmSpec(string Name, SelectionOptions Selection, TrainOptio
 
 /// <summary>The model trained first for arms that name <c>"@reference"</c> (Rho-1's reference, or an ESLM-KD teacher).</summary>
 public sealed record ReferenceSpec(string Data, GptConfig Model, string ModelName, TrainOptions Train);
+
+/// <summary>
+/// Continued pretraining (docs/experiments.md, "base"): plain training (clm) that every seed runs once, with these options
+/// and that seed, before its arms; each arm then continues the seed's base run (weights, AdamW moments, data position)
+/// with its own strategy, schedule and budget. The budgets count the continuation alone.
+/// </summary>
+public sealed record BaseSpec(TrainOptions Train)
+{
+    /// <summary>The base run's folder inside the experiment's: one per seed.</summary>
+    public const string Folder = "base";
+
+    public static string SeedDirectory(string experiment, ulong seed) => Path.Combine(experiment, Folder, $"seed{seed}");
+}

@@ -39,11 +39,11 @@ public static class CommittedRuns
     }
 
     /// <summary>The experiment folder's .gitignore: what stays on the machine (checkpoints, the uncompressed log, locks, the
-    /// reference's sidecar and retrained copy), so that <c>git add DIR</c> commits exactly the study's small files.</summary>
+    /// reference's sidecar, retrained copies of the reference and the bases), so that <c>git add DIR</c> commits exactly the study's small files.</summary>
     public const string IgnoreText = """
         # Written by eslm experiment run (issue 23). Committed: experiment.json, report.md, summary.json, plots/, and per run
         # run.json, eval.json and metrics.jsonl.gz. Kept on the machine that trained: checkpoints, the uncompressed log,
-        # files being written (.NAME.tmp-…), locks, the reference's loss sidecar and its retrained copy.
+        # files being written (.NAME.tmp-…), locks, the reference's loss sidecar, retrained copies of the reference and bases.
         step-*/
         .*.tmp-*
         metrics.jsonl
@@ -51,6 +51,7 @@ public static class CommittedRuns
         *.lock.*
         *.reference-losses.bin
         reference/rebuilt/
+        base/*/rebuilt/
 
         """;
 

@@ -38,6 +38,8 @@ public sealed record ExperimentFile
     public int? ValBatches { get; init; }
     public int? CheckpointEvery { get; init; }
     public ReferenceFile? Reference { get; init; }
+    /// <summary>Continued pretraining: each seed's plain-training run that every arm of that seed continues.</summary>
+    public BaseFile? Base { get; init; }
 }
 
 /// <summary>A model object: a preset with per-dimension overrides.</summary>
@@ -78,5 +80,11 @@ public sealed record ReferenceFile
 {
     public string? Data { get; init; }
     public JsonNode? Model { get; init; }
+    public JsonObject? Train { get; init; }
+}
+
+/// <summary>"base": {"train": {…}}, <see cref="Training.TrainOptions"/> keys over the experiment's "train" ("steps" required).</summary>
+public sealed record BaseFile
+{
     public JsonObject? Train { get; init; }
 }

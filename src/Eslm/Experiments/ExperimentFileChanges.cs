@@ -32,6 +32,7 @@ internal static class ExperimentFileChanges
                                                         $"({before.NominalSteps} nominal steps, now {point.NominalSteps}); use another --out or delete it");
             CheckArmsUnchanged(old, spec, directory);
             CheckReferenceUnchanged(old, spec, directory);
+            CheckBaseUnchanged(old, spec, directory);
             CheckEvaluationUnchanged(old, spec, directory);
             log($"{path}: the experiment file changed ({DescribeChange(old, spec)}); finished runs are kept");
         }
@@ -101,6 +102,27 @@ internal static class ExperimentFileChanges
         if (changed.Count > 0)
             throw new InvalidOperationException($"{directory}: its reference was trained with other options ({string.Join(", ", changed.Select(k => "reference." + k))} changed); " +
                                                 $"delete {dir} (and the runs that used it) to train it again, or use another --out");
+    }
+
+    /// <summary>
+    /// Every run of a continued-pretraining experiment starts from its seed's base: a base added, removed or trained under
+    /// other options would leave finished runs (and trained bases) reported as continuations of the new one. Refused while
+    /// any run has finished or any base has trained.
+    /// </summary>
+    private static void CheckBaseUnchanged(ExperimentSpec old, ExperimentSpec spec, string directory)
+    {
+        bool same = (old.Base, spec.Base) switch
+        {
+            (null, null) => true,
+            ({ } a, { } b) => TrainOptionsBinding.SameResults(a.Train, b.Train),
+            _ => false,
+        };
+        if (same) return;
+        bool trained = Directory.Exists(Path.Combine(directory, BaseSpec.Folder))
+                       || Directory.EnumerateFiles(directory, ExperimentRunner.EvalFile, SearchOption.AllDirectories).Any();
+        if (trained)
+            throw new InvalidOperationException($"{directory}: its runs were trained {(old.Base is null ? "without a base" : "from a base with other options")} " +
+                                                $"(\"base\" {(spec.Base is null ? "removed" : old.Base is null ? "added" : "changed")}); use another --out, or delete its runs and {BaseSpec.Folder}/");
     }
 
     /// <summary>

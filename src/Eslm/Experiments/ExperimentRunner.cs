@@ -89,7 +89,8 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
                 cancel.ThrowIfCancellationRequested();
                 int k = unfinished.IndexOf(run); // −1: finished before this sitting started
                 var (point, arm, seed, rate) = run;
-                var trained = RunArm(arm, seed, point, rate, reference, losses, cancel, k >= 0 ? sitting.Label(k) + " " : "");
+                string? basis = k >= 0 ? BaseCheckpoint(seed, points, cancel) : null;
+                var trained = RunArm(arm, seed, point, rate, reference, losses, basis, cancel, k >= 0 ? sitting.Label(k) + " " : "");
                 if (k < 0) continue;
                 if (trained is not { } t) sitting.Skipped(k);
                 else if (sitting.Trained(k, t.Seconds, t.Share) is { } status) host.Log(status);
@@ -168,11 +169,8 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
 
     /// <summary>
     /// Trains the reference model (for arms naming "@reference") unless done, and scores the training split with it when an
-    /// arm reads its loss sidecar; returns its final checkpoint and the sidecar (or null).
-    /// <para>Issue 23: done.json names the checkpoint relative to the reference's folder, so a committed study moves with its
-    /// clone. A committed reference has no checkpoint on a fresh machine: it is trained again (into
-    /// <see cref="RebuiltReferenceFolder"/>, beside the committed log it must not replace) only while runs that use it are
-    /// left; the returned checkpoint is then null, and no arm asks for it.</para>
+    /// arm reads its loss sidecar; returns its final checkpoint and the sidecar (or null: a committed reference without
+    /// its checkpoint that no run left needs, <see cref="TrainedOnce"/>).
     /// </summary>
     private (string? Checkpoint, string? Losses) TrainReference(List<GridPoint> points, CancellationToken cancel)
     {
@@ -180,18 +178,11 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         string done = Path.Combine(dir, DoneFile);
         // Workers train (and score) the reference one at a time; the others wait for it, since every arm needs it.
         using var claim = worker && !(File.Exists(done) && File.Exists(Path.Combine(dir, ReferenceLossesFile))) ? WaitForClaim(dir, "reference") : null;
-        string checkpoint = File.Exists(done) ? ReferenceDone.Checkpoint(dir) : TrainReferenceInto(dir, cancel);
-        if (Writer) CommittedRuns.Pack(dir);
-        if (!System.IO.Directory.Exists(checkpoint) && !File.Exists(checkpoint))
-        {
-            int left = Runs(Spec, points).Count(r => IsSelected(r) && ExperimentSpec.UsesReference(r.Arm) && !IsFinished(r));
-            if (left == 0) return (null, null);
-            string rebuilt = Path.Combine(dir, RebuiltReferenceFolder);
-            host.Log($"reference: its checkpoint {checkpoint} is not on this machine (a committed study?); {left} run{(left == 1 ? "" : "s")} left use it, " +
-                     $"so it is trained again with the recorded options into {rebuilt}");
-            checkpoint = File.Exists(Path.Combine(rebuilt, DoneFile)) ? ReferenceDone.Checkpoint(rebuilt) : TrainReferenceInto(rebuilt, cancel);
-            dir = rebuilt;
-        }
+        var r = Spec.Reference!;
+        int left = Runs(Spec, points).Count(x => IsSelected(x) && ExperimentSpec.UsesReference(x.Arm) && !IsFinished(x));
+        string? checkpoint;
+        (checkpoint, dir) = TrainedOnce(dir, "reference", left, into => TrainOnceInto(into, "reference", r.ModelName, r.Model, r.Data, r.Train, cancel));
+        if (checkpoint is null) return (null, null);
         if (!Spec.Arms.Any(ExperimentSpec.UsesReferenceLosses)) return (checkpoint, null);
         string losses = Path.GetFullPath(Path.Combine(dir, ReferenceLossesFile));
         if (Writer && !File.Exists(losses))
@@ -206,35 +197,74 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         return (checkpoint, losses);
     }
 
-    /// <summary>Where a reference whose committed checkpoint is missing is trained again (ignored by the study's .gitignore).</summary>
-    public const string RebuiltReferenceFolder = "rebuilt";
+    /// <summary>Where a run trained once (the reference, a base) whose committed checkpoint is missing is trained again (ignored by the study's .gitignore).</summary>
+    public const string RebuiltFolder = "rebuilt";
 
     /// <summary>The reference's folder inside the experiment's.</summary>
     public const string ReferenceFolder = "reference";
 
-    /// <summary>Trains (or resumes) the reference into <paramref name="dir"/> and marks it done; returns its final checkpoint.</summary>
-    private string TrainReferenceInto(string dir, CancellationToken cancel)
+    /// <summary>
+    /// A run the experiment trains once (the reference, a seed's base): the checkpoint its done.json names, else trained
+    /// into <paramref name="dir"/> by <paramref name="trainInto"/>. Issue 23: done.json names the checkpoint relative to
+    /// the folder, so a committed study moves with its clone; a committed run has no checkpoint on a fresh machine, so it is
+    /// trained again (into <see cref="RebuiltFolder"/>, beside the committed log it must not replace) only while
+    /// <paramref name="runsLeft"/> runs need it. Returns the checkpoint (null when it is missing and no run needs it) and
+    /// the folder holding it.
+    /// </summary>
+    private (string? Checkpoint, string Folder) TrainedOnce(string dir, string label, int runsLeft, Func<string, string> trainInto)
     {
-        var r = Spec.Reference!;
-        host.Log($"reference: {r.ModelName} on {r.Data}, {r.Train.Steps} steps → {dir}");
+        string checkpoint = File.Exists(Path.Combine(dir, DoneFile)) ? ReferenceDone.Checkpoint(dir) : trainInto(dir);
+        if (Writer) CommittedRuns.Pack(dir);
+        if (System.IO.Directory.Exists(checkpoint) || File.Exists(checkpoint)) return (checkpoint, dir);
+        if (runsLeft == 0) return (null, dir);
+        string rebuilt = Path.Combine(dir, RebuiltFolder);
+        host.Log($"{label}: its checkpoint {checkpoint} is not on this machine (a committed study?); {runsLeft} run{(runsLeft == 1 ? "" : "s")} left use it, " +
+                 $"so it is trained again with the recorded options into {rebuilt}");
+        return (File.Exists(Path.Combine(rebuilt, DoneFile)) ? ReferenceDone.Checkpoint(rebuilt) : trainInto(rebuilt), rebuilt);
+    }
+
+    /// <summary>Trains (or resumes) a run trained once (the reference, a base) into <paramref name="dir"/> and marks it done; returns its final checkpoint.</summary>
+    private string TrainOnceInto(string dir, string label, string modelName, GptConfig model, string data, TrainOptions train, CancellationToken cancel)
+    {
+        host.Log($"{label}: {modelName} on {data}, {train.Steps} steps → {dir}");
         if (Writer) PrepareForResume(dir);
         Sync();
-        var train = host.OpenTrain(r.Data, r.Train.BatchSize, r.Train.SequenceLength, r.Train.Seed, r.Train.Sampling);
-        var validation = host.OpenValidation(r.Data, r.Train.BatchSize, r.Train.SequenceLength, r.Train.ValidationBatches);
+        var batches = host.OpenTrain(data, train.BatchSize, train.SequenceLength, train.Seed, train.Sampling);
+        var validation = host.OpenValidation(data, train.BatchSize, train.SequenceLength, train.ValidationBatches);
         string final = Path.GetFullPath(TrainingRun.Run(new RunOptions
         {
-            Model = r.Model, Train = r.Train, OutputDirectory = dir, Resume = true, Distributed = host.Processes,
-            Command = "experiment reference", ModelName = r.ModelName, Data = r.Data, Experiment = new JsonObject { ["name"] = Spec.Name },
-        }, train, validation, host.LoadModel, p => { if (p.Train is { } s) host.Progress("reference", (double)p.Step / r.Train.Steps, s); }, cancel));
+            Model = model, Train = train, OutputDirectory = dir, Resume = true, Distributed = host.Processes,
+            Command = "experiment " + label.Split(' ')[0], ModelName = modelName, Data = data, Experiment = new JsonObject { ["name"] = Spec.Name },
+        }, batches, validation, host.LoadModel, p => { if (p.Train is { } s) host.Progress(label, (double)p.Step / train.Steps, s); }, cancel));
         if (Writer) AtomicWrite(Path.Combine(dir, DoneFile), new JsonObject { ["checkpoint"] = Path.GetRelativePath(Path.GetFullPath(dir), final) }.ToJsonString());
         return final;
     }
 
+    /// <summary>
+    /// Continued pretraining: seed <paramref name="seed"/>'s base run (plain training, trained once, shared by every arm of
+    /// that seed), or null when the experiment has no "base". Workers train one seed's base at a time; the others wait.
+    /// </summary>
+    private string? BaseCheckpoint(ulong seed, List<GridPoint> points, CancellationToken cancel)
+    {
+        if (Spec.Base is not { } b) return null;
+        if (_bases.TryGetValue(seed, out var known)) return known;
+        string dir = BaseSpec.SeedDirectory(Directory, seed), label = $"base seed{seed}";
+        using var claim = worker && !File.Exists(Path.Combine(dir, DoneFile)) ? WaitForClaim(dir, label) : null;
+        int left = Runs(Spec, points).Count(r => r.Seed == seed && IsSelected(r) && !IsFinished(r));
+        var train = b.Train with { Seed = seed };
+        var (checkpoint, _) = TrainedOnce(dir, label, left, into => TrainOnceInto(into, label, Spec.ModelName, Spec.Model, Spec.Data, train, cancel));
+        Sync();
+        return _bases[seed] = checkpoint;
+    }
+
+    private readonly Dictionary<ulong, string?> _bases = new();
+
     /// <summary>Trains and evaluates one run unless it is finished or another worker has it; returns its seconds and the share
     /// of its budget trained here (less than 1 when it resumed), or null when it did not train here.</summary>
     /// <param name="prefix">Put before its first log line: its place in this sitting ("[3/17] "), or empty.</param>
-    private (double Seconds, double Share)? RunArm(ArmSpec arm, ulong seed, GridPoint point, double? rate, string? reference, string? losses, CancellationToken cancel,
-        string prefix)
+    /// <param name="basis">The seed's base checkpoint the run continues (continued pretraining), or null.</param>
+    private (double Seconds, double Share)? RunArm(ArmSpec arm, ulong seed, GridPoint point, double? rate, string? reference, string? losses, string? basis,
+        CancellationToken cancel, string prefix)
     {
         string dir = SeedDirectory(Directory, point, arm.Name, seed, rate);
         string label = string.Join("/", new[] { Spec.HasModelAxis ? point.ModelName : null, Spec.HasBudgetAxis ? GridPoint.BudgetFolder(point.Budget) : null,
@@ -265,11 +295,12 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         };
         if (rate is { } rr) experiment["lr"] = rr;
         if (point.BaselineOnly) experiment["baseline_only"] = true;
+        if (basis is not null) experiment["continues"] = basis;
         var clock = Stopwatch.StartNew();
         string final = TrainingRun.Run(new RunOptions
         {
             Model = point.Model, Train = train, Selection = selection, OutputDirectory = dir, Resume = true, Distributed = host.Processes,
-            Warn = m => host.Log("eslm: warning: " + m), StopWhen = stop, SchedulePosition = position,
+            Warn = m => host.Log("eslm: warning: " + m), StopWhen = stop, SchedulePosition = position, ContinueFrom = basis,
             Command = "experiment", ModelName = point.ModelName, Data = Spec.Data, ValidationData = Spec.ValidationData, Experiment = experiment,
         }, data, validation, host.LoadModel, p =>
         {

@@ -43,6 +43,8 @@ public sealed record ExperimentSpec
     public int ValidationBatches => Train.ValidationBatches;
     public int CheckpointEvery => Train.CheckpointEvery;
     public ReferenceSpec? Reference { get; init; }
+    /// <summary>Continued pretraining: the plain-training run each seed trains once and every arm continues (null: arms start from initialisation).</summary>
+    public BaseSpec? Base { get; init; }
     /// <summary>The file as read (saved beside the runs so reports can be rebuilt from the directory alone).</summary>
     public required JsonObject Source { get; init; }
     /// <summary>What the file says that no run will use (e.g. "alpha" on a rho1 arm); `experiment run` prints them.</summary>
@@ -63,6 +65,7 @@ public sealed record ExperimentSpec
         Train = Train with { Threads = threads },
         Arms = Arms.Select(a => a with { Train = a.Train with { Threads = threads } }).ToList(),
         Reference = Reference is null ? null : Reference with { Train = Reference.Train with { Threads = threads } },
+        Base = Base is null ? null : Base with { Train = Base.Train with { Threads = threads } },
     };
 
     public static ExperimentSpec Load(string path)
@@ -99,6 +102,7 @@ public sealed record ExperimentSpec
         var reference = ParseReference(file.Reference, models[0], train);
         CheckArmPaths(arms, reference);
         if (reference is not null) CheckReferenceFitsArms(arms, reference, models);
+        var basis = ParseBase(file, train, arms, modelAxis);
         return new ExperimentSpec
         {
             Name = name, Description = file.Description ?? "", ModelName = models[0].Name, Model = models[0].Config, Train = train.Validate(),
@@ -108,7 +112,7 @@ public sealed record ExperimentSpec
             LearningRates = rates,
             EvalMaxTokens = file.EvalMaxTokens is < 0 ? throw new ArgumentException($"\"eval_max_tokens\" must be >= 0 (0 = whole validation splits; got {file.EvalMaxTokens})")
                 : file.EvalMaxTokens ?? 0,
-            Reference = reference, Source = (JsonObject)root.DeepClone(),
+            Reference = reference, Base = basis, Source = (JsonObject)root.DeepClone(),
             Warnings = UnusedSharedKeys(file.Arms!, arms),
         };
     }
@@ -213,6 +217,31 @@ public sealed record ExperimentSpec
         if (refTrain.SequenceLength > refModel.MaxSequenceLength)
             throw new ArgumentException($"reference: train.seq {refTrain.SequenceLength} exceeds the context of its model {refName} ({refModel.MaxSequenceLength})");
         return new ReferenceSpec(r.Data ?? throw new ArgumentException("reference needs \"data\" (the clean dataset)"), refModel, refName, refTrain.Validate());
+    }
+
+    /// <summary>
+    /// "base": the experiment's "train" with base.train's keys over it; "steps" must be given there (the top-level one is
+    /// the arms' schedule). Every arm reads the base's data stream on, so it must cut the same windows the same way.
+    /// </summary>
+    private static BaseSpec? ParseBase(ExperimentFile file, TrainOptions train, List<ArmSpec> arms, bool modelAxis)
+    {
+        if (file.Base is not { } b) return null;
+        if (modelAxis) throw new ArgumentException("\"base\" with \"models\" is not supported (each model would need its own base run): give one \"model\"");
+        if (b.Train?.ContainsKey("steps") != true) throw new ArgumentException("\"base\" needs \"train\": {\"steps\": N, …} (the plain-training steps every arm continues from)");
+        if (b.Train.ContainsKey("seed")) throw new ArgumentException("key 'base.train.seed' cannot be set (each seed of \"seeds\" trains its own base run)");
+        TrainOptions baseTrain;
+        try { baseTrain = TrainOptionsBinding.Read(b.Train, train, "base.train.").Validate(); }
+        catch (ArgumentException e) { throw new ArgumentException($"base: {e.Message}"); }
+        if (baseTrain.Steps < 1) throw new ArgumentException($"base.train.steps must be >= 1 (got {baseTrain.Steps})");
+        foreach (var arm in arms)
+        {
+            var a = arm.Train;
+            if ((a.BatchSize, a.SequenceLength, a.GradientAccumulation, a.Sampling) != (baseTrain.BatchSize, baseTrain.SequenceLength, baseTrain.GradientAccumulation, baseTrain.Sampling))
+                throw new ArgumentException($"arm {arm.Name} reads on from the base run's data position, so it needs the base's batch, seq, grad_accum and sampling " +
+                                            $"({baseTrain.BatchSize}, {baseTrain.SequenceLength}, {baseTrain.GradientAccumulation}, {baseTrain.Sampling.ToString().ToLowerInvariant()}; " +
+                                            $"the arm has {a.BatchSize}, {a.SequenceLength}, {a.GradientAccumulation}, {a.Sampling.ToString().ToLowerInvariant()})");
+        }
+        return new BaseSpec(baseTrain);
     }
 
     /// <summary>

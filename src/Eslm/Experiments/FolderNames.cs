@@ -10,7 +10,7 @@ public static class FolderNames
     /// <summary>What the runner and the report write at an experiment folder's top level (ExperimentReport's report.md,
     /// plots/ and summary.json live in Eslm.Reporting, above this layer).</summary>
     public static readonly string[] Reserved =
-        [ExperimentRunner.ReferenceFolder, "plots", "report.md", "summary.json", ExperimentRunner.SpecFile, "metrics.jsonl"];
+        [ExperimentRunner.ReferenceFolder, BaseSpec.Folder, "plots", "report.md", "summary.json", ExperimentRunner.SpecFile, "metrics.jsonl"];
 
     /// <summary>Folder levels of a grid (<see cref="GridPoint"/>) and names the folder's .gitignore leaves out of a commit
     /// (<see cref="CommittedRuns.IgnoreText"/>: checkpoints, locks; a leading "." covers hidden and temporary files).</summary>

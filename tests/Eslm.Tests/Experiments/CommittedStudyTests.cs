@@ -89,7 +89,7 @@ public class CommittedStudyTests : DataTestBase
         runner.Run();
         Assert.Equal(["budget-4/rho1"], runner.Trained);
         Assert.Contains(host.Logs, l => l.Contains("trained again"));
-        Assert.True(File.Exists(Path.Combine(clone, "reference", ExperimentRunner.RebuiltReferenceFolder, ExperimentRunner.DoneFile)));
+        Assert.True(File.Exists(Path.Combine(clone, "reference", ExperimentRunner.RebuiltFolder, ExperimentRunner.DoneFile)));
         Assert.False(File.Exists(Path.Combine(clone, "reference", MetricsLine.FileName))); // the committed reference log is untouched
         Assert.Equal(expected, InDomainLoss(lastRho1));
         Assert.DoesNotContain("Progress", File.ReadAllText(Path.Combine(clone, ExperimentReport.ReportFile)));
