@@ -50,9 +50,9 @@ public static class OptionFile
                 foreach (var (key, value) in shape)
                     if (ModelKeys.TryGetValue(key, out var flag) && flag is not null && value is not null) entries.Add(new($"model.{key}", flag, value));
             var options = (JsonObject)json["options"]!;
-            // A run started --init-from records its source as the model name ("model": "runs/a"), no preset: the
-            // repeated --init-from and the architecture keys give the model.
-            Flat(options, "options.", entries, skip: options["init_from"] is JsonValue ? "model" : null);
+            // A run started --init-from (or --continue-from) records its source as the model name ("model": "runs/a"), no
+            // preset: the repeated flag and the architecture keys give the model.
+            Flat(options, "options.", entries, skip: options["init_from"] is JsonValue || options["continue_from"] is JsonValue ? "model" : null);
         }
         else Flat(json, "", entries);
         return entries;

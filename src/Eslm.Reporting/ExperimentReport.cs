@@ -70,10 +70,11 @@ public static class ExperimentReport
     private static string BaseText(BaseSpec basis)
     {
         var t = basis.Train;
+        string reads = t.Sampling == Eslm.Data.SamplingMode.Shuffled ? ", so no window is read twice within an epoch" : "";
         return $"**Continued pretraining.** Each seed first trains plain (clm) for {t.Steps} steps (lr {t.LearningRate.ToString(CultureInfo.InvariantCulture)}, " +
-                      $"warmup {t.WarmupSteps}, cosine floor {t.MinLearningRateFraction.ToString(CultureInfo.InvariantCulture)} of lr; `{BaseSpec.Folder}/seedK`); every arm " +
-                      "of that seed continues that run (its weights, AdamW moments and data position, so no window is read twice) with its own " +
-                      "strategy and schedule. Budgets and multipliers count the continuation alone; the base's cost is shared by every arm.";
+               $"warmup {t.WarmupSteps}, cosine floor {t.MinLearningRateFraction.ToString(CultureInfo.InvariantCulture)} of lr; `{BaseSpec.Folder}/seedK`); every arm " +
+               $"of that seed continues that run (its weights, AdamW moments and data position{reads}) with its own strategy and schedule. " +
+               "Budgets and multipliers count the continuation alone; the base's cost is shared by every arm.";
     }
 
     /// <param name="runs">The runs compared: in an "lrs" experiment each arm at its best rate (<see cref="LearningRates.AtBestRates"/>).</param>

@@ -27,6 +27,7 @@ public static class TrainCommand
         public readonly Option<bool> AllowChanges = new(ResumeDefaults.AllowChanges) { Description = "With --resume: accept options that differ from run.json (recorded in its \"changes\")" };
         public readonly Option<bool> Overwrite = new("--overwrite") { Description = "Start again in an --out that holds a run: remove its metrics, run.json and checkpoints first" };
         public readonly Option<string?> InitFrom = new("--init-from") { Description = "Start from a model's weights (fresh optimizer) and, unless --model is given, its architecture: a run or step folder, .safetensors, llm.c .bin or preset:NAME" };
+        public readonly Option<string?> ContinueFrom = new("--continue-from") { Description = "Branch from a run's checkpoint (a run or step folder): its weights, AdamW moments and data position (so the same --data, --batch, --seq, --grad-accum and --sampling) and, unless --model is given, its architecture; this run's --steps, schedule and strategy count from step 0" };
         public readonly Option<bool> Verbose = new("--verbose") { Description = "Print the full resolved configuration (run.json's \"options\") at the start" };
     }
 
@@ -37,7 +38,7 @@ public static class TrainCommand
         f.Model.AddTo(command);
         foreach (var o in new Option[] { f.Data, f.ValData, f.Output }) command.Options.Add(o);
         f.Train.AddTo(command);
-        foreach (var o in new Option[] { f.Resume, f.AllowChanges, f.Overwrite, f.InitFrom, f.Verbose }) command.Options.Add(o);
+        foreach (var o in new Option[] { f.Resume, f.AllowChanges, f.Overwrite, f.InitFrom, f.ContinueFrom, f.Verbose }) command.Options.Add(o);
         f.Selection.AddTo(command);
         // Under mpirun every rank runs this body (MpiCli: one failing rank aborts the job); docs/distributed.md.
         command.SetAction(r => MpiCli.Run(processes => Train(r, f, processes)));
@@ -63,7 +64,7 @@ public static class TrainCommand
         string final = TrainingRun.Run(new RunOptions
         {
             Model = run.Model, Train = train, Selection = run.Selection, OutputDirectory = outDir, Resume = r.GetValue(f.Resume),
-            Overwrite = r.GetValue(f.Overwrite), Changes = changes, InitFrom = run.InitFrom, ModelName = run.ModelName, Data = run.Data,
+            Overwrite = r.GetValue(f.Overwrite), Changes = changes, InitFrom = run.InitFrom, ContinueFrom = run.ContinueFrom, ModelName = run.ModelName, Data = run.Data,
             ValidationData = run.ValidationData, Distributed = processes, Warn = m => Console.Error.WriteLine($"eslm: warning: {m}"),
         }, trainSource, validation, ModelLoader.Load, p =>
         {
@@ -103,7 +104,10 @@ public static class TrainCommand
         // "all cores" under mpirun = this host's cores shared by its ranks
         CliRunner.ConfigureThreads(train.Threads == 0 && MpiLaunch.UnderMpirun ? MpiLaunch.DefaultThreads : train.Threads);
         string? initFrom = InitFrom(r, f, recorded);
-        var (modelName, cfg) = ResolveModel(r, f, recorded, initFrom);
+        string? continueFrom = ContinueFrom(r, f, recorded);
+        if (initFrom is not null && continueFrom is not null)
+            throw new ArgumentException("--init-from and --continue-from exclude each other: take a model's weights alone, or branch from a run's checkpoint");
+        var (modelName, cfg) = ResolveModel(r, f, recorded, initFrom ?? continueFrom, initFrom is null ? "--continue-from" : "--init-from");
         train = train.ForModel(cfg).Validate();
         if (train.Precision == Eslm.Tensors.Precision.Bf16) Eslm.Native.OneDnn.EnsureBf16();
         if (processes.Rank == 0) PrecisionOption.WarnIfSlowerThanFp32(train.Precision);
@@ -123,12 +127,13 @@ public static class TrainCommand
             Warn($"--val-batches 0 turns validation off, so --val-data {valData} is never evaluated; it is ignored");
         if (train.ValidationBatches == 0 && f.Train.Given(r, "val_every"))
             Warn($"--val-batches 0 turns validation off, so --val-every {train.ValidationEvery} schedules nothing; it is ignored");
-        if (r.GetValue(f.Overwrite)) RequireInputsOutsideRun(outDir, initFrom, sel, data, valData);
+        if (r.GetValue(f.Overwrite)) RequireInputsOutsideRun(outDir, initFrom ?? continueFrom, initFrom is null ? "--continue-from" : "--init-from", sel, data, valData);
+        if (continueFrom is not null && recorded is null) BranchPoint.RequireSameWindows(continueFrom, data, train);
         DataSources.CheckVocabulary(data, cfg.VocabSize);
         if (valData is not null) DataSources.CheckVocabulary(valData, cfg.VocabSize);
         var run = new RunRecord
         {
-            ModelName = modelName, Model = cfg, Data = data, ValidationData = valData, InitFrom = initFrom, Train = train, Selection = sel,
+            ModelName = modelName, Model = cfg, Data = data, ValidationData = valData, InitFrom = initFrom, ContinueFrom = continueFrom, Train = train, Selection = sel,
             Processes = processes.Size,
         };
         return (run, recorded is null ? null : ResumeDefaults.Changes(recorded, run, outDir, r.GetValue(f.AllowChanges)));
@@ -148,10 +153,27 @@ public static class TrainCommand
         return recorded.InitFrom;
     }
 
-    /// <summary>--overwrite removes the run's files first: refused when one of them is or holds a model or data the new run reads (a checkpoint of the old run as --init-from).</summary>
-    private static void RequireInputsOutsideRun(string outDir, string? initFrom, Eslm.Selection.SelectionOptions sel, string data, string? valData)
+    /// <summary>
+    /// --continue-from: the checkpoint a new run branches from (a run folder's latest complete one, or a step folder). A
+    /// resumed run continues its own checkpoint and keeps the recorded value; another one is refused, as for --init-from.
+    /// </summary>
+    private static string? ContinueFrom(ParseResult r, Flags f, RunRecord? recorded)
     {
-        var inputs = ModelLoader.FilesRead(initFrom).Select(p => (Flag: "--init-from", Path: p))
+        string? given = UnusedOptions.Given(r, f.ContinueFrom) ? r.GetValue(f.ContinueFrom) : null;
+        if (recorded is not null)
+        {
+            if (given is not null && RunRecord.LocatedPath(BranchPoint.Checkpoint(given)) != RunRecord.LocatedPath(recorded.ContinueFrom))
+                throw new ArgumentException($"--continue-from {given}: a resumed run continues from its own checkpoint (it branched from " +
+                                            $"{recorded.ContinueFrom ?? "no run"}); leave out --continue-from, or start a new run");
+            return recorded.ContinueFrom;
+        }
+        return given is null ? null : BranchPoint.Checkpoint(given);
+    }
+
+    /// <summary>--overwrite removes the run's files first: refused when one of them is or holds a model or data the new run reads (a checkpoint of the old run as --init-from).</summary>
+    private static void RequireInputsOutsideRun(string outDir, string? startFrom, string startFlag, Eslm.Selection.SelectionOptions sel, string data, string? valData)
+    {
+        var inputs = ModelLoader.FilesRead(startFrom).Select(p => (Flag: startFlag, Path: p))
             .Concat(Eslm.Selection.SelectionBinding.Paths(sel).SelectMany(s => ModelLoader.FilesRead(s.Path).Select(p => (s.Flag, Path: p))))
             .Append(("--data", data)).Concat(valData is null ? [] : [("--val-data", valData)]).ToList();
         foreach (string runFile in TrainingRun.RunFiles(outDir))
@@ -161,14 +183,15 @@ public static class TrainCommand
     }
 
     /// <summary>The architecture: --init-from's (or a resumed run's) unless --model is given; per-dimension flags override either.</summary>
-    private static (string Name, GptConfig Config) ResolveModel(ParseResult r, Flags f, RunRecord? recorded, string? initFrom)
+    /// <summary>The model: a resumed run's recorded one, else the command line's over the architecture of the model a new run starts from (--init-from, --continue-from).</summary>
+    private static (string Name, GptConfig Config) ResolveModel(ParseResult r, Flags f, RunRecord? recorded, string? startFrom, string flag)
     {
         if (recorded is not null) return f.Model.Resolve(r, recorded.Model, recorded.ModelName);
-        ModelLoader.CheckExists(initFrom, "--init-from");
-        GptConfig? initConfig = null;
-        if (initFrom is not null)
-            using (var initModel = ModelLoader.Load(initFrom)) initConfig = initModel.Config;
-        return f.Model.Resolve(r, initConfig, initFrom);
+        ModelLoader.CheckExists(startFrom, flag);
+        GptConfig? startConfig = null;
+        if (startFrom is not null)
+            using (var startModel = ModelLoader.Load(startFrom)) startConfig = startModel.Config;
+        return f.Model.Resolve(r, startConfig, startFrom);
     }
 
     /// <summary>Issue 13: with warmup ≥ steps the learning rate never reaches --lr (the default warmup is 100 steps).</summary>

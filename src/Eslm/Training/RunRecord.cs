@@ -28,6 +28,8 @@ public sealed record RunRecord
     public string? Data { get; init; }
     public string? ValidationData { get; init; }
     public string? InitFrom { get; init; }
+    /// <summary>The checkpoint a branched run continues (`train --continue-from`, an experiment's base): weights, AdamW moments, data position.</summary>
+    public string? ContinueFrom { get; init; }
     public required TrainOptions Train { get; init; }
     public SelectionOptions Selection { get; init; } = new();
     /// <summary>Data-parallel processes (resume needs the same count).</summary>
@@ -45,7 +47,7 @@ public sealed record RunRecord
         var selection = Selection;
         foreach (var setting in StrategyRegistry.Settings.Where(s => s.IsPath && s.Owner.Name == Selection.Strategy))
             if (setting.ValueIn(selection) is string path) selection = setting.Set(selection, LocatedPath(path));
-        return this with { Data = LocatedData(Data), ValidationData = LocatedData(ValidationData), InitFrom = LocatedPath(InitFrom), Selection = selection };
+        return this with { Data = LocatedData(Data), ValidationData = LocatedData(ValidationData), InitFrom = LocatedPath(InitFrom), ContinueFrom = LocatedPath(ContinueFrom), Selection = selection };
     }
 
     /// <summary>A recorded path as an absolute path, so runs started from different folders compare; preset:NAME and other schemes as given.</summary>
@@ -63,6 +65,8 @@ public sealed record RunRecord
             ["command"] = Command, ["model"] = ModelName, ["config"] = Model.ToString(),
             ["data"] = Data, ["val_data"] = ValidationData, ["init_from"] = InitFrom,
         };
+        // Only in a branched run: every other run.json (and the golden runs) keeps the shape it had before branching existed.
+        if (ContinueFrom is not null) json["continue_from"] = ContinueFrom;
         TrainOptionsBinding.WriteTo(json, Train);
         json["selection"] = SelectionBinding.ToJson(Selection);
         json["processes"] = Processes;
@@ -136,7 +140,7 @@ public sealed record RunRecord
                 case "selection": selectionJson = value as JsonObject ?? throw new ArgumentException("key 'options.selection' must be an object"); break;
                 case "processes": processes = (int)StrictJson.Read(value, typeof(int), false, "options.processes")!; break;
                 case "experiment": experiment = value is null ? null : value as JsonObject ?? throw new ArgumentException("key 'options.experiment' must be an object or null"); break;
-                case "command" or "model" or "config" or "data" or "val_data" or "init_from":
+                case "command" or "model" or "config" or "data" or "val_data" or "init_from" or "continue_from":
                     text[key] = (string?)StrictJson.Read(value, typeof(string), key is not ("command" or "model"), "options." + key); break;
                 default: throw new ArgumentException($"unknown key 'options.{key}'");
             }
@@ -152,7 +156,7 @@ public sealed record RunRecord
         {
             Command = text.GetValueOrDefault("command") ?? "train", ModelName = text.GetValueOrDefault("model") ?? "", Model = model,
             Data = text.GetValueOrDefault("data"), ValidationData = text.GetValueOrDefault("val_data"), InitFrom = text.GetValueOrDefault("init_from"),
-            Train = train, Selection = selection, Processes = processes, Experiment = experiment,
+            ContinueFrom = text.GetValueOrDefault("continue_from"), Train = train, Selection = selection, Processes = processes, Experiment = experiment,
         };
     }
 

@@ -31,9 +31,8 @@ public sealed record RunOptions
     /// <summary>Initial weights from a checkpoint instead of the seeded initialisation.</summary>
     public string? InitFrom { get; init; }
     /// <summary>
-    /// Branch from another run's checkpoint (an experiment's base): its weights, AdamW moments and data position, so the
-    /// run goes on reading where that run stopped, with its own steps, schedule, strategy and FLOP totals from 0. Used for
-    /// a new run only (a resumed run continues its own checkpoint).
+    /// Branch from another run's checkpoint (<see cref="BranchPoint"/>: `train --continue-from`, an experiment's base). Used
+    /// for a new run only (a resumed run continues its own checkpoint).
     /// </summary>
     public string? ContinueFrom { get; init; }
     // Recorded in run.json (RunRecord), not used by the loop: the caller opens the data.
@@ -48,7 +47,7 @@ public sealed record RunOptions
     public RunRecord Record => new RunRecord
     {
         Command = Command, ModelName = ModelName, Model = Model, Data = Data, ValidationData = ValidationData, InitFrom = InitFrom,
-        Train = Train, Selection = Selection, Processes = Distributed.Size, Experiment = Experiment,
+        ContinueFrom = ContinueFrom, Train = Train, Selection = Selection, Processes = Distributed.Size, Experiment = Experiment,
     }.Located();
     /// <summary>
     /// Optional early stop, checked before every step: when it returns true the run ends as if it had reached
@@ -116,7 +115,7 @@ public static class TrainingRun
         if (writer) foreach (var warning in trainer.Warnings) o.Warn?.Invoke(warning);
 
         if (resumed is not null) Restore(trainer, resumed);
-        else if (o.ContinueFrom is not null) Branch(trainer, o.ContinueFrom);
+        else if (o.ContinueFrom is not null) BranchPoint.Restore(trainer, o.ContinueFrom);
         string metricsPath = Path.Combine(o.OutputDirectory, MetricsFile);
         bool holdsRun = File.Exists(metricsPath) || File.Exists(Path.Combine(o.OutputDirectory, ConfigFile));
         // Issue 13: a run that stopped before its first checkpoint (a divergence, a kill) can only be started again.
@@ -236,34 +235,6 @@ public static class TrainingRun
         catch (Exception e) when (e is InvalidOperationException or FormatException or NullReferenceException)
         {
             throw new InvalidDataException($"{checkpoint}: state.json is malformed ({e.Message})");
-        }
-    }
-
-    /// <summary>
-    /// <see cref="RunOptions.ContinueFrom"/>: the checkpoint's weights, AdamW moments and step count (Adam's bias
-    /// correction goes on as in one run) and its data loader's position; the step index, the FLOP and time totals and the
-    /// selector start from zero, so this run's schedule and budget count its own steps alone.
-    /// </summary>
-    public static void Branch(Trainer trainer, string checkpoint)
-    {
-        var loaded = Checkpoint.Load(checkpoint, trainer.Model, trainer.Optimizer.M, trainer.Optimizer.V);
-        var s = loaded.State;
-        try
-        {
-            int processes = s["processes"]?.GetValue<int>() ?? 1;
-            if (processes != trainer.Distributed.Size)
-                throw new InvalidDataException($"{checkpoint}: was written by a run of {processes} process(es); a run continuing it needs the same count, not {trainer.Distributed.Size}");
-            if (s["data"] is not JsonObject data) throw new InvalidDataException($"{checkpoint}: state.json records no data position to continue from");
-            trainer.Data.RestoreState(data);
-            trainer.Optimizer.Step = checked((int)loaded.OptimizerStep);
-        }
-        catch (Exception e) when (e is InvalidOperationException or FormatException or NullReferenceException)
-        {
-            throw new InvalidDataException($"{checkpoint}: state.json is malformed ({e.Message})");
-        }
-        catch (InvalidDataException e) when (!e.Message.StartsWith(checkpoint, StringComparison.Ordinal))
-        {
-            throw new InvalidDataException($"{checkpoint}: {e.Message}");
         }
     }
 
