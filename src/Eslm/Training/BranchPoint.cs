@@ -33,9 +33,9 @@ public static class BranchPoint
                       ?? throw new InvalidDataException($"{checkpoint}: state.json records no options, so its data position cannot be continued");
         string Text(string key) => options[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : options[key]?.ToJsonString() ?? "none";
         var was = (Data: Text("data"), Batch: Text("batch"), Seq: Text("seq"), Accum: Text("grad_accum"), Sampling: Text("sampling"));
-        var now = (Data: RunRecord.LocatedPath(data)!, Batch: $"{train.BatchSize}", Seq: $"{train.SequenceLength}", Accum: $"{train.GradientAccumulation}",
+        var now = (Data: RunRecord.LocatedData(data)!, Batch: $"{train.BatchSize}", Seq: $"{train.SequenceLength}", Accum: $"{train.GradientAccumulation}",
             Sampling: train.Sampling.ToString().ToLowerInvariant());
-        if (was.Data != RunRecord.LocatedPath(was.Data) || was != now)
+        if (was != now)
             throw new ArgumentException($"--continue-from {checkpoint}: its run read {was.Data} with batch {was.Batch}, seq {was.Seq}, grad accum {was.Accum}, " +
                                         $"{was.Sampling} windows; this run reads {now.Data} with batch {now.Batch}, seq {now.Seq}, grad accum {now.Accum}, " +
                                         $"{now.Sampling} windows. A branch reads on where its run stopped, so it needs the same; --init-from takes the weights alone");

@@ -55,7 +55,7 @@ public sealed record RunRecord
         path is null || System.Text.RegularExpressions.Regex.IsMatch(path, "^[A-Za-z][A-Za-z0-9+.-]+:") ? path : System.IO.Path.GetFullPath(path);
 
     /// <summary>A data argument with every part of a mixture (`A@0.8,B@0.2`, <see cref="DataMixture"/>) located.</summary>
-    private static string? LocatedData(string? spec) => spec is null ? null : DataMixture.MapPaths(spec, p => LocatedPath(p)!);
+    public static string? LocatedData(string? spec) => spec is null ? null : DataMixture.MapPaths(spec, p => LocatedPath(p)!);
 
     /// <summary>run.json's "options" (and state.json's).</summary>
     public JsonObject OptionsJson()

@@ -70,6 +70,23 @@ public sealed class ContinueFromTests : IDisposable
     }
 
     [Fact]
+    public void A_data_mixture_given_with_relative_paths_matches_its_recorded_absolute_parts()
+    {
+        TokenShard.Write(_dir["other.bin"], Enumerable.Range(0, 3000).Select(i => (ushort)(i * 31 % 101)).ToArray());
+        string mixture = $"{_dir["train.bin"]}@0.5,{_dir["other.bin"]}@0.5";
+        var r = CliHarness.Run(["train", "--data", mixture, "--model", "tiny", "--vocab", "101", "--channels", "32", "--batch", "2", "--seq", "16",
+            "--steps", "2", "--val-batches", "0", "--threads", "1", "--out", _dir["base"]]);
+        Assert.True(r.Code == 0, r.Err);
+        string Relative(string path) => Path.GetRelativePath(Directory.GetCurrentDirectory(), path);
+        var train = new Eslm.Training.TrainOptions { BatchSize = 2, SequenceLength = 16 };
+        // each part of the mixture is located on its own, as run.json recorded them (not the whole text as one path)
+        Eslm.Training.BranchPoint.RequireSameWindows(Eslm.Training.BranchPoint.Checkpoint(_dir["base"]),
+            $"{Relative(_dir["train.bin"])}@0.5,{Relative(_dir["other.bin"])}@0.5", train);
+        Assert.Throws<ArgumentException>(() => Eslm.Training.BranchPoint.RequireSameWindows(Eslm.Training.BranchPoint.Checkpoint(_dir["base"]),
+            $"{Relative(_dir["train.bin"])}@0.5,{Relative(_dir["other.bin"])}@0.25", train));
+    }
+
+    [Fact]
     public void Bad_sources_are_one_line_errors()
     {
         Assert.Equal(0, Train(_dir["base"], 2).Code);
