@@ -29,11 +29,11 @@ public static class InspectExperiment
             (a.Train.LearningRate == spec.Train.LearningRate ? "" : $", lr {a.Train.LearningRate:R}") + ")"))}");
         Console.WriteLine($"  seeds: {string.Join(", ", spec.Seeds)}");
         if (spec.Reference is not null)
-            Console.WriteLine($"  reference: {ReferenceState(Path.Combine(directory, ExperimentRunner.ReferenceFolder))} " +
+            Console.WriteLine($"  reference: {TrainedOnceState(Path.Combine(directory, ExperimentRunner.ReferenceFolder))} " +
                               $"({spec.Reference.ModelName} on {spec.Reference.Data})");
         if (spec.Base is not null)
             Console.WriteLine($"  base ({spec.Base.Train.Steps} steps of clm per seed, continued by every arm): " +
-                              string.Join(", ", spec.Seeds.Select(s => $"seed{s} {ReferenceState(BaseSpec.SeedDirectory(directory, s))}")));
+                              string.Join(", ", spec.Seeds.Select(s => $"seed{s} {TrainedOnceState(BaseSpec.SeedDirectory(directory, s))}")));
         Console.WriteLine($"  runs: {planned - left.Count} finished, {started} started, {left.Count - started} not started");
         foreach (var (where, arms) in StudyProgress.LeftByPoint(left)) Console.WriteLine($"  left at {where}: {arms}");
         string report = Path.Combine(directory, ExperimentReport.ReportFile);
@@ -43,10 +43,10 @@ public static class InspectExperiment
     }
 
     /// <summary>Trained (done.json read strictly: a damaged one is an error naming it), and whether its checkpoint is here.</summary>
-    private static string ReferenceState(string dir)
+    private static string TrainedOnceState(string dir)
     {
         if (!File.Exists(Path.Combine(dir, ExperimentRunner.DoneFile))) return "not trained yet";
-        string checkpoint = ReferenceDone.Checkpoint(dir);
+        string checkpoint = DoneMarker.Checkpoint(dir);
         return Directory.Exists(checkpoint) || File.Exists(checkpoint) ? "trained" : "trained (its checkpoint is not on this machine)";
     }
 }

@@ -107,7 +107,9 @@ public static class TrainCommand
         string? continueFrom = ContinueFrom(r, f, recorded);
         if (initFrom is not null && continueFrom is not null)
             throw new ArgumentException("--init-from and --continue-from exclude each other: take a model's weights alone, or branch from a run's checkpoint");
-        var (modelName, cfg) = ResolveModel(r, f, recorded, initFrom ?? continueFrom, initFrom is null ? "--continue-from" : "--init-from");
+        // the model a new run starts from, and the flag that named it (errors name it)
+        var (startFrom, startFlag) = continueFrom is null ? (initFrom, "--init-from") : (continueFrom, "--continue-from");
+        var (modelName, cfg) = ResolveModel(r, f, recorded, startFrom, startFlag);
         train = train.ForModel(cfg).Validate();
         if (train.Precision == Eslm.Tensors.Precision.Bf16) Eslm.Native.OneDnn.EnsureBf16();
         if (processes.Rank == 0) PrecisionOption.WarnIfSlowerThanFp32(train.Precision);
@@ -127,7 +129,7 @@ public static class TrainCommand
             Warn($"--val-batches 0 turns validation off, so --val-data {valData} is never evaluated; it is ignored");
         if (train.ValidationBatches == 0 && f.Train.Given(r, "val_every"))
             Warn($"--val-batches 0 turns validation off, so --val-every {train.ValidationEvery} schedules nothing; it is ignored");
-        if (r.GetValue(f.Overwrite)) RequireInputsOutsideRun(outDir, initFrom ?? continueFrom, initFrom is null ? "--continue-from" : "--init-from", sel, data, valData);
+        if (r.GetValue(f.Overwrite)) RequireInputsOutsideRun(outDir, startFrom, startFlag, sel, data, valData);
         if (continueFrom is not null && recorded is null) BranchPoint.RequireSameWindows(continueFrom, data, train);
         DataSources.CheckVocabulary(data, cfg.VocabSize);
         if (valData is not null) DataSources.CheckVocabulary(valData, cfg.VocabSize);

@@ -181,7 +181,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         var r = Spec.Reference!;
         int left = Runs(Spec, points).Count(x => IsSelected(x) && ExperimentSpec.UsesReference(x.Arm) && !IsFinished(x));
         string? checkpoint;
-        (checkpoint, dir) = TrainedOnce(dir, "reference", left, into => TrainOnceInto(into, "reference", r.ModelName, r.Model, r.Data, r.Train, cancel));
+        (checkpoint, dir) = TrainedOnce(dir, "reference", left, into => TrainOnceInto(into, "reference", "experiment reference", r.ModelName, r.Model, r.Data, r.Train, cancel));
         if (checkpoint is null) return (null, null);
         if (!Spec.Arms.Any(ExperimentSpec.UsesReferenceLosses)) return (checkpoint, null);
         string losses = Path.GetFullPath(Path.Combine(dir, ReferenceLossesFile));
@@ -213,18 +213,19 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
     /// </summary>
     private (string? Checkpoint, string Folder) TrainedOnce(string dir, string label, int runsLeft, Func<string, string> trainInto)
     {
-        string checkpoint = File.Exists(Path.Combine(dir, DoneFile)) ? ReferenceDone.Checkpoint(dir) : trainInto(dir);
+        string checkpoint = File.Exists(Path.Combine(dir, DoneFile)) ? DoneMarker.Checkpoint(dir) : trainInto(dir);
         if (Writer) CommittedRuns.Pack(dir);
         if (System.IO.Directory.Exists(checkpoint) || File.Exists(checkpoint)) return (checkpoint, dir);
         if (runsLeft == 0) return (null, dir);
         string rebuilt = Path.Combine(dir, RebuiltFolder);
         host.Log($"{label}: its checkpoint {checkpoint} is not on this machine (a committed study?); {runsLeft} run{(runsLeft == 1 ? "" : "s")} left use it, " +
                  $"so it is trained again with the recorded options into {rebuilt}");
-        return (File.Exists(Path.Combine(rebuilt, DoneFile)) ? ReferenceDone.Checkpoint(rebuilt) : trainInto(rebuilt), rebuilt);
+        return (File.Exists(Path.Combine(rebuilt, DoneFile)) ? DoneMarker.Checkpoint(rebuilt) : trainInto(rebuilt), rebuilt);
     }
 
     /// <summary>Trains (or resumes) a run trained once (the reference, a base) into <paramref name="dir"/> and marks it done; returns its final checkpoint.</summary>
-    private string TrainOnceInto(string dir, string label, string modelName, GptConfig model, string data, TrainOptions train, CancellationToken cancel)
+    /// <param name="command">run.json's "command" ("experiment reference", "experiment base").</param>
+    private string TrainOnceInto(string dir, string label, string command, string modelName, GptConfig model, string data, TrainOptions train, CancellationToken cancel)
     {
         host.Log($"{label}: {modelName} on {data}, {train.Steps} steps → {dir}");
         if (Writer) PrepareForResume(dir);
@@ -234,7 +235,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         string final = Path.GetFullPath(TrainingRun.Run(new RunOptions
         {
             Model = model, Train = train, OutputDirectory = dir, Resume = true, Distributed = host.Processes,
-            Command = "experiment " + label.Split(' ')[0], ModelName = modelName, Data = data, Experiment = new JsonObject { ["name"] = Spec.Name },
+            Command = command, ModelName = modelName, Data = data, Experiment = new JsonObject { ["name"] = Spec.Name },
         }, batches, validation, host.LoadModel, p => { if (p.Train is { } s) host.Progress(label, (double)p.Step / train.Steps, s); }, cancel));
         if (Writer) AtomicWrite(Path.Combine(dir, DoneFile), new JsonObject { ["checkpoint"] = Path.GetRelativePath(Path.GetFullPath(dir), final) }.ToJsonString());
         return final;
@@ -252,7 +253,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         using var claim = worker && !File.Exists(Path.Combine(dir, DoneFile)) ? WaitForClaim(dir, label) : null;
         int left = Runs(Spec, points).Count(r => r.Seed == seed && IsSelected(r) && !IsFinished(r));
         var train = b.Train with { Seed = seed };
-        var (checkpoint, _) = TrainedOnce(dir, label, left, into => TrainOnceInto(into, label, Spec.ModelName, Spec.Model, Spec.Data, train, cancel));
+        var (checkpoint, _) = TrainedOnce(dir, label, left, into => TrainOnceInto(into, label, "experiment base", Spec.ModelName, Spec.Model, Spec.Data, train, cancel));
         Sync();
         return _bases[seed] = checkpoint;
     }

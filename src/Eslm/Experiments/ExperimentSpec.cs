@@ -236,7 +236,7 @@ public sealed record ExperimentSpec
         foreach (var arm in arms)
         {
             var a = arm.Train;
-            if ((a.BatchSize, a.SequenceLength, a.GradientAccumulation, a.Sampling) != (baseTrain.BatchSize, baseTrain.SequenceLength, baseTrain.GradientAccumulation, baseTrain.Sampling))
+            if (BranchPoint.Windows(a) != BranchPoint.Windows(baseTrain))
                 throw new ArgumentException($"arm {arm.Name} reads on from the base run's data position, so it needs the base's batch, seq, grad_accum and sampling " +
                                             $"({baseTrain.BatchSize}, {baseTrain.SequenceLength}, {baseTrain.GradientAccumulation}, {baseTrain.Sampling.ToString().ToLowerInvariant()}; " +
                                             $"the arm has {a.BatchSize}, {a.SequenceLength}, {a.GradientAccumulation}, {a.Sampling.ToString().ToLowerInvariant()})");

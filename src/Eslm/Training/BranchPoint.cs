@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Eslm.Checkpoints;
+using Eslm.Data;
 
 namespace Eslm.Training;
 
@@ -24,22 +25,27 @@ public static class BranchPoint
     }
 
     /// <summary>
-    /// Refuses a branch that would cut other windows than its run (before any folder is made): the data position only
-    /// means something for the same data, batch, sequence length, accumulation and sampling.
+    /// How a run cuts its data into windows: what a branch must share with its run for the run's data position to mean
+    /// anything (besides the data itself). The experiments' "base" and `train --continue-from` both check it.
     /// </summary>
+    public static (int Batch, int Seq, int GradAccum, SamplingMode Sampling) Windows(TrainOptions t) =>
+        (t.BatchSize, t.SequenceLength, t.GradientAccumulation, t.Sampling);
+
+    /// <summary>Refuses a branch that would read other data or cut other windows than its run (before any folder is made).</summary>
     public static void RequireSameWindows(string checkpoint, string data, TrainOptions train)
     {
         var options = Checkpoints.Checkpoint.ReadState(checkpoint).Root["options"] as JsonObject
                       ?? throw new InvalidDataException($"{checkpoint}: state.json records no options, so its data position cannot be continued");
-        string Text(string key) => options[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : options[key]?.ToJsonString() ?? "none";
-        var was = (Data: Text("data"), Batch: Text("batch"), Seq: Text("seq"), Accum: Text("grad_accum"), Sampling: Text("sampling"));
-        var now = (Data: RunRecord.LocatedData(data)!, Batch: $"{train.BatchSize}", Seq: $"{train.SequenceLength}", Accum: $"{train.GradientAccumulation}",
-            Sampling: train.Sampling.ToString().ToLowerInvariant());
-        if (was != now)
-            throw new ArgumentException($"--continue-from {checkpoint}: its run read {was.Data} with batch {was.Batch}, seq {was.Seq}, grad accum {was.Accum}, " +
-                                        $"{was.Sampling} windows; this run reads {now.Data} with batch {now.Batch}, seq {now.Seq}, grad accum {now.Accum}, " +
-                                        $"{now.Sampling} windows. A branch reads on where its run stopped, so it needs the same; --init-from takes the weights alone");
+        // state.json's "options" is run.json's: its training options read as --resume reads them; the other keys are not windows
+        var (was, now) = (Windows(TrainOptionsBinding.Read(options, new TrainOptions(), "options.", (_, _) => { })), Windows(train));
+        string recordedData = options["data"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : "none", nowData = RunRecord.LocatedData(data)!;
+        if (was != now || recordedData != nowData)
+            throw new ArgumentException($"--continue-from {checkpoint}: its run read {recordedData} with {Describe(was)}; this run reads {nowData} with " +
+                                        $"{Describe(now)}. A branch reads on where its run stopped, so it needs the same; --init-from takes the weights alone");
     }
+
+    private static string Describe((int Batch, int Seq, int GradAccum, SamplingMode Sampling) w) =>
+        $"batch {w.Batch}, seq {w.Seq}, grad accum {w.GradAccum}, {w.Sampling.ToString().ToLowerInvariant()} windows";
 
     /// <summary>
     /// Loads <paramref name="checkpoint"/>'s weights, AdamW moments and step count (Adam's bias correction goes on as in
@@ -52,16 +58,15 @@ public static class BranchPoint
         var s = loaded.State;
         try
         {
-            int processes = s["processes"]?.GetValue<int>() ?? 1;
-            if (processes != trainer.Distributed.Size)
-                throw new InvalidDataException($"{checkpoint}: was written by a run of {processes} process(es); a run continuing it needs the same count, not {trainer.Distributed.Size}");
-            if (s["data"] is not JsonObject data) throw new InvalidDataException($"{checkpoint}: state.json records no data position to continue from");
-            trainer.Data.RestoreState(data);
-            trainer.Optimizer.Step = checked((int)loaded.OptimizerStep);
-        }
-        catch (Exception e) when (e is InvalidOperationException or FormatException or NullReferenceException)
-        {
-            throw new InvalidDataException($"{checkpoint}: state.json is malformed ({e.Message})");
+            TrainingRun.ReadingState(checkpoint, () =>
+            {
+                int processes = s["processes"]?.GetValue<int>() ?? 1;
+                if (processes != trainer.Distributed.Size)
+                    throw new InvalidDataException($"{checkpoint}: was written by a run of {processes} process(es); a run continuing it needs the same count, not {trainer.Distributed.Size}");
+                if (s["data"] is not JsonObject data) throw new InvalidDataException($"{checkpoint}: state.json records no data position to continue from");
+                trainer.Data.RestoreState(data);
+                trainer.Optimizer.Step = checked((int)loaded.OptimizerStep);
+            });
         }
         catch (InvalidDataException e) when (!e.Message.StartsWith(checkpoint, StringComparison.Ordinal))
         {

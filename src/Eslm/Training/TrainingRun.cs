@@ -209,7 +209,7 @@ public static class TrainingRun
     {
         var loaded = Checkpoint.Load(checkpoint, trainer.Model, trainer.Optimizer.M, trainer.Optimizer.V);
         var s = loaded.State;
-        try
+        ReadingState(checkpoint, () =>
         {
             trainer.StepIndex = s["step"]!.GetValue<int>();
             trainer.Optimizer.Step = checked((int)loaded.OptimizerStep);
@@ -231,7 +231,16 @@ public static class TrainingRun
                                                $"(mpirun -np {processes}), not {trainer.Distributed.Size}, or start a new run from its weights with --init-from");
             if (s["data"] is JsonObject data) trainer.Data.RestoreState(data);
             if (s["selection_state"] is JsonObject sel) trainer.Selector.RestoreState(sel);
-        }
+        });
+    }
+
+    /// <summary>
+    /// Runs <paramref name="read"/> over a checkpoint's state.json values (a resume's, a branch's): a value missing or of
+    /// the wrong JSON type is one error naming the checkpoint.
+    /// </summary>
+    internal static void ReadingState(string checkpoint, Action read)
+    {
+        try { read(); }
         catch (Exception e) when (e is InvalidOperationException or FormatException or NullReferenceException)
         {
             throw new InvalidDataException($"{checkpoint}: state.json is malformed ({e.Message})");

@@ -38,7 +38,7 @@ public class ContinuedPretrainingTests : IDisposable
         foreach (ulong seed in new ulong[] { 1, 2 })
         {
             string basis = BaseSpec.SeedDirectory(_dir, seed);
-            string checkpoint = ReferenceDone.Checkpoint(basis);
+            string checkpoint = DoneMarker.Checkpoint(basis);
             Assert.EndsWith("step-00000004", checkpoint);
             Assert.Equal("experiment base", (string)RunJson(basis)["options"]!["command"]!);
             Assert.Equal(seed, (ulong)RunJson(basis)["options"]!["seed"]!);
@@ -78,7 +78,7 @@ public class ContinuedPretrainingTests : IDisposable
         var more = Parse(Json(seeds: "[1]").Replace("""{"name": "eslm", """, """{"name": "random", "strategy": "random", "keep": 0.5}, {"name": "eslm", """, StringComparison.Ordinal));
         var host = new TestHost();
         new ExperimentRunner(more, _dir, host).Run();
-        string rebuilt = ReferenceDone.Checkpoint(Path.Combine(basis, ExperimentRunner.RebuiltFolder));
+        string rebuilt = DoneMarker.Checkpoint(Path.Combine(basis, ExperimentRunner.RebuiltFolder));
         Assert.Equal(rebuilt, (string)RunJson(ExperimentRunner.SeedDirectory(_dir, "random", 1))["options"]!["experiment"]!["continues"]!);
         Assert.Contains(host.Logs, l => l.Contains("is not on this machine", StringComparison.Ordinal));
     }
