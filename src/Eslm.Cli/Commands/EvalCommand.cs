@@ -23,7 +23,7 @@ public static class EvalCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var batch = new Option<int>("--batch", "-b") { Description = "Sequences per forward", DefaultValueFactory = _ => 8 };
-        var seq = new Option<int>("--seq", "-t") { Description = "Tokens per window for loss evaluation (default: the window an Eslm checkpoint was trained with, else the model's context)", DefaultValueFactory = _ => 0 };
+        var seq = new Option<int>("--seq", "-t") { Description = "Tokens per window for loss and task evaluation (default: the window an Eslm checkpoint was trained with, else the model's context)", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table" };
         var threads = new Option<int>("--threads") { Description = "Threads (0 = all cores)", DefaultValueFactory = _ => 0 };
         var command = new Command("eval", "Evaluate a model: mean loss over every token of validation splits (never selection), perplexity, bits per byte, " +
@@ -54,7 +54,7 @@ public static class EvalCommand
             bool asJson = r.GetValue(json);
             var output = new JsonObject { ["checkpoint"] = path, ["model"] = model.Config.ToString(), ["precision"] = gemmPrecision.Name(), ["seq"] = T };
             output["datasets"] = EvaluateDatasets(model, datasets, B, T, r.GetValue(maxTokens), asJson);
-            output["tasks"] = EvaluateTasks(model, kinds, tasks, taskItems, B, asJson);
+            output["tasks"] = EvaluateTasks(model, kinds, tasks, taskItems, B, T, asJson);
             if (asJson) Console.WriteLine(output.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             return 0;
         }));
@@ -106,7 +106,7 @@ public static class EvalCommand
     }
 
     /// <summary>The zero-shot tasks, printed as lines unless <paramref name="asJson"/>.</summary>
-    private static JsonArray EvaluateTasks(Gpt model, string[] kinds, string[] tasks, object[] taskItems, int B, bool asJson)
+    private static JsonArray EvaluateTasks(Gpt model, string[] kinds, string[] tasks, object[] taskItems, int B, int T, bool asJson)
     {
         var taskResults = new JsonArray();
         for (int i = 0; i < kinds.Length; i++)
@@ -116,7 +116,7 @@ public static class EvalCommand
             if (taskItems[i] is List<MultipleChoiceItem> choices)
             {
                 var bar = new ProgressReporter($"{kind} {Path.GetFileName(file)}", choices.Sum(x => x.Endings.Count), "seq");
-                var res = DownstreamTasks.EvaluateMultipleChoice(model, choices, TextData.Encode, B, (done, _) => bar.Report(done));
+                var res = DownstreamTasks.EvaluateMultipleChoice(model, choices, TextData.Encode, B, (done, _) => bar.Report(done), window: T);
                 taskResults.Add(new JsonObject { ["task"] = kind, ["file"] = file, ["items"] = res.Items, ["acc"] = res.Accuracy, ["acc_norm"] = res.AccuracyNormalized, ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2) });
                 if (!asJson) Console.WriteLine($"{file}: {res.Items} items, acc {res.Accuracy:F4}, acc_norm {res.AccuracyNormalized:F4} (chance {1.0 / choices.Select(x => x.Endings.Count).DefaultIfEmpty(4).Average():F2})");
             }
@@ -125,7 +125,7 @@ public static class EvalCommand
                 var items = (List<ClozeItem>)taskItems[i];
                 // Sequences scored: each target, plus three distractors per item when the file allows the choice figure.
                 var bar = new ProgressReporter($"{kind} {Path.GetFileName(file)}", items.Count, "seq");
-                var res = DownstreamTasks.EvaluateCloze(model, items, TextData.Encode, B, (done, total) => { bar.Total = total; bar.Report(done); });
+                var res = DownstreamTasks.EvaluateCloze(model, items, TextData.Encode, B, (done, total) => { bar.Total = total; bar.Report(done); }, window: T);
                 var o = EvalJson.Of(res, file);
                 o["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2);
                 taskResults.Add(o);

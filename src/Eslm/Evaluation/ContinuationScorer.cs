@@ -19,8 +19,9 @@ public sealed record ContinuationScore(double LogLikelihood, int Tokens, bool Gr
 /// <summary>
 /// Forward-only scoring of many (context, continuation) pairs, batched: requests are sorted by length into buckets of
 /// equal padded length (multiples of 16, so one model's activations are reused), B per forward. Padding sits after the
-/// real tokens, so causal attention keeps it from changing any scored position. Contexts too long for the model lose
-/// their oldest tokens. Results are independent of the batch size (each row is computed on its own).
+/// real tokens, so causal attention keeps it from changing any scored position. Contexts too long for the window (the
+/// training window, as the loss evaluation uses: later positions were never trained) lose their oldest tokens. Results
+/// are independent of the batch size (each row is computed on its own).
 /// </summary>
 public static unsafe class ContinuationScorer
 {
@@ -28,11 +29,14 @@ public static unsafe class ContinuationScorer
 
     /// <param name="emptyContextToken">Token put before a continuation whose context is empty (GPT-2: &lt;|endoftext|&gt;).</param>
     /// <param name="progress">(requests done, requests total) after every forward.</param>
+    /// <param name="window">Longest sequence a forward sees (null: the model's context).</param>
     public static ContinuationScore[] Score(Gpt model, IReadOnlyList<ContinuationRequest> requests, int batchSize,
-        Action<int, int>? progress = null, int emptyContextToken = 50256)
+        Action<int, int>? progress = null, int emptyContextToken = 50256, int? window = null)
     {
         var cfg = model.Config;
-        int maxT = cfg.MaxSequenceLength, V = cfg.VocabSize, Vp = cfg.Vp;
+        int maxT = window ?? cfg.MaxSequenceLength, V = cfg.VocabSize, Vp = cfg.Vp;
+        if (maxT < 1 || maxT > cfg.MaxSequenceLength)
+            throw new ArgumentOutOfRangeException(nameof(window), $"window {maxT} must be between 1 and the model's context of {cfg.MaxSequenceLength}");
         if (emptyContextToken >= V) emptyContextToken = V - 1;
         var sequences = new int[requests.Count][];
         var scoredFrom = new int[requests.Count]; // index into the target row of the first continuation token
@@ -41,7 +45,7 @@ public static unsafe class ContinuationScorer
         {
             var (context, continuation) = (requests[i].Context, requests[i].Continuation);
             if (continuation.Length == 0) throw new ArgumentException($"request {i}: empty continuation");
-            if (continuation.Length > maxT) throw new ArgumentException($"request {i}: continuation of {continuation.Length} tokens exceeds the model's context of {maxT}");
+            if (continuation.Length > maxT) throw new ArgumentException($"request {i}: continuation of {continuation.Length} tokens exceeds the window of {maxT}");
             if (context.Length == 0) context = [emptyContextToken];
             var all = context.Concat(continuation).ToArray();
             int drop = Math.Max(0, all.Length - 1 - maxT);

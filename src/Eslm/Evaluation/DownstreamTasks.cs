@@ -93,7 +93,7 @@ public static partial class DownstreamTasks
 
     /// <summary>Scores every ending after " " (lm-eval's target delimiter) and picks the argmax of the raw and per-character sums.</summary>
     public static MultipleChoiceResult EvaluateMultipleChoice(Gpt model, IReadOnlyList<MultipleChoiceItem> items, Func<string, int[]> encode,
-        int batchSize = 8, Action<int, int>? progress = null)
+        int batchSize = 8, Action<int, int>? progress = null, int? window = null)
     {
         var requests = new List<ContinuationRequest>();
         foreach (var item in items)
@@ -101,7 +101,7 @@ public static partial class DownstreamTasks
             var context = encode(item.Context);
             foreach (var ending in item.Endings) requests.Add(new ContinuationRequest(context, encode(" " + ending)));
         }
-        var scores = ContinuationScorer.Score(model, requests, batchSize, progress);
+        var scores = ContinuationScorer.Score(model, requests, batchSize, progress, window: window);
         var loglikelihoods = new List<double[]>();
         int at = 0;
         foreach (var item in items)
@@ -137,7 +137,7 @@ public static partial class DownstreamTasks
     /// </summary>
     /// <param name="progress">(requests done, requests total): the targets, then three distractors per item when there are any.</param>
     public static ClozeResult EvaluateCloze(Gpt model, IReadOnlyList<ClozeItem> items, Func<string, int[]> encode, int batchSize = 8,
-        Action<int, int>? progress = null)
+        Action<int, int>? progress = null, int? window = null)
     {
         var distractors = ClozeDistractors(items);
         var contexts = items.Select(i => encode(i.Context)).ToArray();
@@ -145,7 +145,7 @@ public static partial class DownstreamTasks
         if (distractors is not null)
             for (int k = 0; k < items.Count; k++)
                 foreach (var d in distractors[k]) requests.Add(new ContinuationRequest(contexts[k], encode(d)));
-        var scores = ContinuationScorer.Score(model, requests, batchSize, progress);
+        var scores = ContinuationScorer.Score(model, requests, batchSize, progress, window: window);
 
         var targets = scores.Take(items.Count).ToArray();
         double ll = targets.Sum(s => s.LogLikelihood);

@@ -435,13 +435,13 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
         {
             if (task.Task == "hellaswag")
             {
-                var r = DownstreamTasks.EvaluateMultipleChoice(model, _inputs.MultipleChoice(task.File), host.Encode, B);
+                var r = DownstreamTasks.EvaluateMultipleChoice(model, _inputs.MultipleChoice(task.File), host.Encode, B, window: T);
                 host.Log($"{label}: {Path.GetFileName(task.File)} acc {r.Accuracy:F3} acc_norm {r.AccuracyNormalized:F3}");
                 tasks.Add(new JsonObject { ["task"] = "hellaswag", ["file"] = task.File, ["items"] = r.Items, ["acc"] = r.Accuracy, ["acc_norm"] = r.AccuracyNormalized });
             }
             else
             {
-                var r = DownstreamTasks.EvaluateCloze(model, _inputs.Cloze(task.File), host.Encode, B);
+                var r = DownstreamTasks.EvaluateCloze(model, _inputs.Cloze(task.File), host.Encode, B, window: T);
                 host.Log($"{label}: {Path.GetFileName(task.File)} acc {r.Accuracy:F3} target ppl {r.TargetPerplexity:F1}, log p {r.TargetLogProb:F2}, rank {r.TargetRank:F0}, 4-way {r.ChoiceAccuracy:F3}");
                 tasks.Add(EvalJson.Of(r, task.File));
             }

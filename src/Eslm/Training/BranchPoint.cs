@@ -56,21 +56,14 @@ public static class BranchPoint
     {
         var loaded = Checkpoints.Checkpoint.Load(checkpoint, trainer.Model, trainer.Optimizer.M, trainer.Optimizer.V);
         var s = loaded.State;
-        try
+        TrainingRun.ReadingState(checkpoint, () =>
         {
-            TrainingRun.ReadingState(checkpoint, () =>
-            {
-                int processes = s["processes"]?.GetValue<int>() ?? 1;
-                if (processes != trainer.Distributed.Size)
-                    throw new InvalidDataException($"{checkpoint}: was written by a run of {processes} process(es); a run continuing it needs the same count, not {trainer.Distributed.Size}");
-                if (s["data"] is not JsonObject data) throw new InvalidDataException($"{checkpoint}: state.json records no data position to continue from");
-                trainer.Data.RestoreState(data);
-                trainer.Optimizer.Step = checked((int)loaded.OptimizerStep);
-            });
-        }
-        catch (InvalidDataException e) when (!e.Message.StartsWith(checkpoint, StringComparison.Ordinal))
-        {
-            throw new InvalidDataException($"{checkpoint}: {e.Message}");
-        }
+            int processes = s["processes"]?.GetValue<int>() ?? 1;
+            if (processes != trainer.Distributed.Size)
+                throw new InvalidDataException($"{checkpoint}: was written by a run of {processes} process(es); a run continuing it needs the same count, not {trainer.Distributed.Size}");
+            if (s["data"] is not JsonObject data) throw new InvalidDataException($"{checkpoint}: state.json records no data position to continue from");
+            trainer.Data.RestoreState(data);
+            trainer.Optimizer.Step = checked((int)loaded.OptimizerStep);
+        });
     }
 }

@@ -236,7 +236,8 @@ public static class TrainingRun
 
     /// <summary>
     /// Runs <paramref name="read"/> over a checkpoint's state.json values (a resume's, a branch's): a value missing or of
-    /// the wrong JSON type is one error naming the checkpoint.
+    /// the wrong JSON type is one error naming the checkpoint, and so is a state a part refuses (the data loader's, the
+    /// selector's), whose own message cannot know which checkpoint it came from.
     /// </summary>
     internal static void ReadingState(string checkpoint, Action read)
     {
@@ -244,6 +245,10 @@ public static class TrainingRun
         catch (Exception e) when (e is InvalidOperationException or FormatException or NullReferenceException)
         {
             throw new InvalidDataException($"{checkpoint}: state.json is malformed ({e.Message})");
+        }
+        catch (InvalidDataException e) when (!e.Message.StartsWith(checkpoint, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{checkpoint}: {e.Message}", e);
         }
     }
 

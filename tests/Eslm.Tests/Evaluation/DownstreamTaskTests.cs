@@ -66,6 +66,24 @@ public class DownstreamTaskTests : IDisposable
     }
 
     [Fact]
+    public void A_window_shorter_than_the_context_drops_the_oldest_context_tokens_as_the_training_window_would()
+    {
+        // The harness model's context is 16; a run trained at seq 8 never trained positions 8..15, so a task scores
+        // its last 8 inputs (9 tokens): the same as the whole-context scorer on the context cut to its last 6 tokens.
+        using var model = TrainerHarness.NewModel();
+        int[] context = Encode("a context longer than the window"), continuation = Encode(" on");
+        var windowed = ContinuationScorer.Score(model, [new(context, continuation)], 4, window: 8)[0];
+        var cut = ContinuationScorer.Score(model, [new(context[^6..], continuation)], 4)[0];
+        var whole = ContinuationScorer.Score(model, [new(context, continuation)], 4)[0];
+        Assert.Equal(cut.LogLikelihood, windowed.LogLikelihood, 1e-5);
+        Assert.Equal(cut.FirstTokenRank, windowed.FirstTokenRank);
+        Assert.NotEqual(whole.LogLikelihood, windowed.LogLikelihood, 1e-3);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ContinuationScorer.Score(model, [new(context, continuation)], 4, window: 17));
+        var tooLong = Assert.Throws<ArgumentException>(() => ContinuationScorer.Score(model, [new(context, Encode(" continuation"))], 4, window: 8));
+        Assert.Contains("exceeds the window of 8", tooLong.Message);
+    }
+
+    [Fact]
     public void HellaSwag_files_with_ctx_a_ctx_b_and_string_labels_load()
     {
         string path = Path.Combine(_dir, "h.jsonl");
@@ -319,5 +337,24 @@ public class DownstreamTaskTests : IDisposable
         Assert.Equal(0, table.Code);
         Assert.Contains("median first-token rank", table.Out);
         Assert.Contains("4-way choice n/a (fewer than 4 distinct targets)", table.Out);
+    }
+
+    [Fact]
+    public void Eval_scores_tasks_within_the_window_it_evaluates_losses_with()
+    {
+        string file = Path.Combine(_dir, "long.jsonl");
+        var item = new JsonObject { ["context"] = "Once upon a time there was a little girl who lived in a village near the forest, and every day she walked to the", ["target"] = " river" };
+        File.WriteAllLines(file, [item.ToJsonString()]);
+        double LogProb(string seq)
+        {
+            var run = Eslm.Tests.Cli.CliHarness.Run("eval", "--checkpoint", "preset:tiny", "--task", "cloze", file, "--seq", seq, "--json", "--threads", "1");
+            Assert.Equal(0, run.Code);
+            var output = JsonNode.Parse(run.Out)!;
+            Assert.Equal(int.Parse(seq), (int)output["seq"]!);
+            return (double)output["tasks"]![0]!["target_logprob"]!;
+        }
+        // preset:tiny's context is 64; the item is about 25 tokens, so a window of 8 cuts its context and one of 64 does not.
+        Assert.NotEqual(LogProb("64"), LogProb("8"), 1e-3);
+        Assert.Equal(LogProb("32"), LogProb("64"), 1e-6);
     }
 }

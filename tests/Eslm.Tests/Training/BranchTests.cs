@@ -65,6 +65,18 @@ public class BranchTests : IDisposable
     }
 
     [Fact]
+    public void A_resume_whose_data_loader_refuses_the_state_names_the_checkpoint_as_a_branch_does()
+    {
+        TrainerHarness.NewModel();
+        string run;
+        using (var data = Shuffled()) run = TrainingRun.Run(Options("run", 2), data, null);
+        using var other = Shuffled(SamplingMode.Sequential);
+        using var trainer = new Trainer(Checkpoint.LoadModel(run), Options("run", 2).Train, other);
+        var e = Assert.Throws<InvalidDataException>(() => TrainingRun.Restore(trainer, run));
+        Assert.StartsWith(run + ": data-loader state: saved with sampling", e.Message);
+    }
+
+    [Fact]
     public void A_resumed_branch_continues_its_own_checkpoint_not_the_base()
     {
         TrainerHarness.NewModel();
