@@ -67,13 +67,13 @@ public static class ExperimentReport
     };
 
     /// <summary>Continued pretraining: what every run continues, and what the budgets count.</summary>
-    private static string BaseText(BaseSpec basis)
+    private static string BaseText(BaseSpec basis, bool perModel)
     {
         var t = basis.Train;
         string reads = t.Sampling == Eslm.Data.SamplingMode.Shuffled ? ", so no window is read twice within an epoch" : "";
-        return $"**Continued pretraining.** Each seed first trains plain (clm) for {t.Steps} steps (lr {t.LearningRate.ToString(CultureInfo.InvariantCulture)}, " +
-               $"warmup {t.WarmupSteps}, cosine floor {t.MinLearningRateFraction.ToString(CultureInfo.InvariantCulture)} of lr; `{BaseSpec.Folder}/seedK`); every arm " +
-               $"of that seed continues that run (its weights, AdamW moments and data position{reads}) with its own strategy and schedule. " +
+        return $"**Continued pretraining.** Each seed first trains {(perModel ? "each model " : "")}plain (clm) for {t.Steps} steps (lr {t.LearningRate.ToString(CultureInfo.InvariantCulture)}, " +
+               $"warmup {t.WarmupSteps}, cosine floor {t.MinLearningRateFraction.ToString(CultureInfo.InvariantCulture)} of lr; `{(perModel ? "MODEL/" : "")}{BaseSpec.Folder}/seedK`); every arm " +
+               $"of that {(perModel ? "model and " : "")}seed continues that run (its weights, AdamW moments and data position{reads}) with its own strategy and schedule. " +
                "Budgets and multipliers count the continuation alone; the base's cost is shared by every arm.";
     }
 
@@ -98,7 +98,7 @@ public static class ExperimentReport
                       $"(each with its own learning-rate schedule{(spec.Budget.Kind == BudgetKind.Steps ? "" : ", stretched to each arm's budget")}); " +
                       $"seeds {string.Join(", ", spec.Seeds)}. Every arm sees the same data order and initial weights per seed. " +
                       "Validation losses are means over **all** tokens of the whole validation split (never selection).").AppendLine();
-        if (spec.Base is { } basis) md.AppendLine(BaseText(basis)).AppendLine();
+        if (spec.Base is { } basis) md.AppendLine(BaseText(basis, spec.HasModelAxis)).AppendLine();
         var inSet = spec.Eval.FirstOrDefault(e => e.InDomain);
         var outSet = spec.Eval.FirstOrDefault(e => !e.InDomain);
         md.AppendLine($"In-domain: {(inSet is null ? "–" : $"`{inSet.Name}` ({inSet.Data})")}; out-of-domain: {(outSet is null ? "–" : $"`{outSet.Name}` ({outSet.Data})")}." +

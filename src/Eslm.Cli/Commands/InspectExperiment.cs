@@ -32,8 +32,9 @@ public static class InspectExperiment
             Console.WriteLine($"  reference: {TrainedOnceState(Path.Combine(directory, ExperimentRunner.ReferenceFolder))} " +
                               $"({spec.Reference.ModelName} on {spec.Reference.Data})");
         if (spec.Base is not null)
-            Console.WriteLine($"  base ({spec.Base.Train.Steps} steps of clm per seed, continued by every arm): " +
-                              string.Join(", ", spec.Seeds.Select(s => $"seed{s} {TrainedOnceState(BaseSpec.SeedDirectory(directory, s))}")));
+            foreach (var point in spec.Points.DistinctBy(p => p.ModelName))
+                Console.WriteLine($"  base{(spec.HasModelAxis ? " " + point.ModelName : "")} ({spec.Base.Train.Steps} steps of clm per seed, continued by every arm): " +
+                                  string.Join(", ", spec.Seeds.Select(s => $"seed{s} {TrainedOnceState(BaseSpec.SeedDirectory(directory, spec, point, s))}")));
         Console.WriteLine($"  runs: {planned - left.Count} finished, {started} started, {left.Count - started} not started");
         foreach (var (where, arms) in StudyProgress.LeftByPoint(left)) Console.WriteLine($"  left at {where}: {arms}");
         string report = Path.Combine(directory, ExperimentReport.ReportFile);

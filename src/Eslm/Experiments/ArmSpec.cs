@@ -38,14 +38,25 @@ public sealed record ArmSpec(string Name, SelectionOptions Selection, TrainOptio
 public sealed record ReferenceSpec(string Data, GptConfig Model, string ModelName, TrainOptions Train);
 
 /// <summary>
-/// Continued pretraining (docs/experiments.md, "base"): plain training (clm) that every seed runs once, with these options
-/// and that seed, before its arms; each arm then continues the seed's base run (weights, AdamW moments, data position)
-/// with its own strategy, schedule and budget. The budgets count the continuation alone.
+/// Continued pretraining (docs/experiments.md, "base"): plain training (clm) that every seed (and, with "models", every
+/// model) runs once, with these options and that seed, before its arms; each arm then continues its model's base run
+/// for its seed (weights, AdamW moments, data position) with its own strategy, schedule and budget. The budgets count
+/// the continuation alone.
 /// </summary>
 public sealed record BaseSpec(TrainOptions Train)
 {
-    /// <summary>The base run's folder inside the experiment's: one per seed.</summary>
+    /// <summary>The base runs' folder: in the experiment's (one model), or in each model's folder ("models").</summary>
     public const string Folder = "base";
 
+    /// <summary>One seed's base run of a one-model experiment: <c>base/seedK</c>.</summary>
     public static string SeedDirectory(string experiment, ulong seed) => Path.Combine(experiment, Folder, $"seed{seed}");
+
+    /// <summary>One seed's base run for the model of <paramref name="point"/>: <c>MODEL/base/seedK</c> with "models", else <c>base/seedK</c>.</summary>
+    public static string SeedDirectory(string experiment, ExperimentSpec spec, GridPoint point, ulong seed) =>
+        SeedDirectory(spec.HasModelAxis ? Path.Combine(experiment, GridPoint.ModelFolder(point.ModelName)) : experiment, seed);
+
+    /// <summary>Every folder that holds base runs: the experiment's <c>base/</c>, and each model folder's.</summary>
+    public static IEnumerable<string> Folders(string experiment) =>
+        !Directory.Exists(experiment) ? []
+            : Directory.EnumerateDirectories(experiment).Select(d => Path.Combine(d, Folder)).Prepend(Path.Combine(experiment, Folder)).Where(Directory.Exists);
 }

@@ -52,6 +52,7 @@ public static class CommittedRuns
         *.reference-losses.bin
         reference/rebuilt/
         base/*/rebuilt/
+        */base/*/rebuilt/
 
         """;
 

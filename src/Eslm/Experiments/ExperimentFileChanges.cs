@@ -118,7 +118,7 @@ internal static class ExperimentFileChanges
             _ => false,
         };
         if (same) return;
-        bool trained = Directory.Exists(Path.Combine(directory, BaseSpec.Folder))
+        bool trained = BaseSpec.Folders(directory).Any()
                        || Directory.EnumerateFiles(directory, ExperimentRunner.EvalFile, SearchOption.AllDirectories).Any();
         if (trained)
             throw new InvalidOperationException($"{directory}: its runs were trained {(old.Base is null ? "without a base" : "from a base with other options")} " +

@@ -89,7 +89,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
                 cancel.ThrowIfCancellationRequested();
                 int k = unfinished.IndexOf(run); // −1: finished before this sitting started
                 var (point, arm, seed, rate) = run;
-                string? basis = k >= 0 ? BaseCheckpoint(seed, points, cancel) : null;
+                string? basis = k >= 0 ? BaseCheckpoint(point, seed, points, cancel) : null;
                 var trained = RunArm(arm, seed, point, rate, reference, losses, basis, cancel, k >= 0 ? sitting.Label(k) + " " : "");
                 if (k < 0) continue;
                 if (trained is not { } t) sitting.Skipped(k);
@@ -204,7 +204,7 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
     public const string ReferenceFolder = "reference";
 
     /// <summary>
-    /// A run the experiment trains once (the reference, a seed's base): the checkpoint its done.json names, else trained
+    /// A run the experiment trains once (the reference, a seed's base for a model): the checkpoint its done.json names, else trained
     /// into <paramref name="dir"/> by <paramref name="trainInto"/>. Issue 23: done.json names the checkpoint relative to
     /// the folder, so a committed study moves with its clone; a committed run has no checkpoint on a fresh machine, so it is
     /// trained again (into <see cref="RebuiltFolder"/>, beside the committed log it must not replace) only while
@@ -242,23 +242,25 @@ public sealed class ExperimentRunner(ExperimentSpec spec, string directory, IExp
     }
 
     /// <summary>
-    /// Continued pretraining: seed <paramref name="seed"/>'s base run (plain training, trained once, shared by every arm of
-    /// that seed), or null when the experiment has no "base". Workers train one seed's base at a time; the others wait.
+    /// Continued pretraining: the base run of <paramref name="point"/>'s model for seed <paramref name="seed"/> (plain
+    /// training, trained once, shared by every arm of that model and seed at every budget), or null when the experiment
+    /// has no "base". Workers train one base at a time; the others wait.
     /// </summary>
-    private string? BaseCheckpoint(ulong seed, List<GridPoint> points, CancellationToken cancel)
+    private string? BaseCheckpoint(GridPoint point, ulong seed, List<GridPoint> points, CancellationToken cancel)
     {
         if (Spec.Base is not { } b) return null;
-        if (_bases.TryGetValue(seed, out var known)) return known;
-        string dir = BaseSpec.SeedDirectory(Directory, seed), label = $"base seed{seed}";
+        if (_bases.TryGetValue((point.ModelName, seed), out var known)) return known;
+        string dir = BaseSpec.SeedDirectory(Directory, Spec, point, seed);
+        string label = Spec.HasModelAxis ? $"{point.ModelName} base seed{seed}" : $"base seed{seed}";
         using var claim = worker && !File.Exists(Path.Combine(dir, DoneFile)) ? WaitForClaim(dir, label) : null;
-        int left = Runs(Spec, points).Count(r => r.Seed == seed && IsSelected(r) && !IsFinished(r));
+        int left = Runs(Spec, points).Count(r => r.Seed == seed && r.Point.ModelName == point.ModelName && IsSelected(r) && !IsFinished(r));
         var train = b.Train with { Seed = seed };
-        var (checkpoint, _) = TrainedOnce(dir, label, left, into => TrainOnceInto(into, label, "experiment base", Spec.ModelName, Spec.Model, Spec.Data, train, cancel));
+        var (checkpoint, _) = TrainedOnce(dir, label, left, into => TrainOnceInto(into, label, "experiment base", point.ModelName, point.Model, Spec.Data, train, cancel));
         Sync();
-        return _bases[seed] = checkpoint;
+        return _bases[(point.ModelName, seed)] = checkpoint;
     }
 
-    private readonly Dictionary<ulong, string?> _bases = new();
+    private readonly Dictionary<(string Model, ulong Seed), string?> _bases = new();
 
     /// <summary>Trains and evaluates one run unless it is finished or another worker has it; returns its seconds and the share
     /// of its budget trained here (less than 1 when it resumed), or null when it did not train here.</summary>

@@ -102,7 +102,7 @@ public sealed record ExperimentSpec
         var reference = ParseReference(file.Reference, models[0], train);
         CheckArmPaths(arms, reference);
         if (reference is not null) CheckReferenceFitsArms(arms, reference, models);
-        var basis = ParseBase(file, train, arms, modelAxis);
+        var basis = ParseBase(file, train, arms);
         return new ExperimentSpec
         {
             Name = name, Description = file.Description ?? "", ModelName = models[0].Name, Model = models[0].Config, Train = train.Validate(),
@@ -223,10 +223,9 @@ public sealed record ExperimentSpec
     /// "base": the experiment's "train" with base.train's keys over it; "steps" must be given there (the top-level one is
     /// the arms' schedule). Every arm reads the base's data stream on, so it must cut the same windows the same way.
     /// </summary>
-    private static BaseSpec? ParseBase(ExperimentFile file, TrainOptions train, List<ArmSpec> arms, bool modelAxis)
+    private static BaseSpec? ParseBase(ExperimentFile file, TrainOptions train, List<ArmSpec> arms)
     {
         if (file.Base is not { } b) return null;
-        if (modelAxis) throw new ArgumentException("\"base\" with \"models\" is not supported (each model would need its own base run): give one \"model\"");
         if (b.Train?.ContainsKey("steps") != true) throw new ArgumentException("\"base\" needs \"train\": {\"steps\": N, …} (the plain-training steps every arm continues from)");
         if (b.Train.ContainsKey("seed")) throw new ArgumentException("key 'base.train.seed' cannot be set (each seed of \"seeds\" trains its own base run)");
         TrainOptions baseTrain;

@@ -106,11 +106,36 @@ public class ContinuedPretrainingTests : IDisposable
     }
 
     [Fact]
-    public void A_base_with_several_models_is_refused()
+    public void With_several_models_each_model_trains_its_own_base_per_seed_in_its_folder()
     {
-        string json = Json().Replace($$""" "model": {{Model}}, """, $$""" "models": [{{Model}}, "tiny"], """, StringComparison.Ordinal);
-        var e = Assert.Throws<ArgumentException>(() => Parse(json));
-        Assert.Contains("\"base\" with \"models\" is not supported", e.Message);
+        Blas.Ensure();
+        const string wide = """{"preset": "d2", "layers": 1, "heads": 2, "channels": 32, "context": 8, "vocab": 101}""";
+        var spec = Parse(Json(seeds: "[1]").Replace($$""" "model": {{Model}}, """, $$""" "models": [{{Model}}, {{wide}}], """, StringComparison.Ordinal));
+        var host = new TestHost();
+        new ExperimentRunner(spec, _dir, host).Run();
+
+        foreach (var point in spec.Points)
+        {
+            string basis = BaseSpec.SeedDirectory(_dir, spec, point, 1);
+            Assert.Equal(Path.Combine(_dir, GridPoint.ModelFolder(point.ModelName), "base", "seed1"), basis);
+            Assert.Equal(point.ModelName, (string)RunJson(basis)["options"]!["model"]!);
+            foreach (string arm in new[] { "clm", "eslm" })
+                Assert.Equal(DoneMarker.Checkpoint(basis), (string)RunJson(ExperimentRunner.SeedDirectory(_dir, point, arm, 1))["options"]!["experiment"]!["continues"]!);
+        }
+        Assert.False(Directory.Exists(Path.Combine(_dir, "base")));
+        Assert.Equal(["tiny* base seed1", "d2* base seed1"],
+            host.Logs.Where(l => l.Contains(" steps → ", StringComparison.Ordinal)).Select(l => l[..l.IndexOf(':')]));
+        Assert.Contains("Each seed first trains each model plain (clm) for 4 steps", File.ReadAllText(Path.Combine(_dir, "report.md")));
+        var inspect = Eslm.Tests.Cli.CliHarness.Run("inspect", _dir);
+        Assert.Contains("base tiny* (4 steps of clm per seed, continued by every arm): seed1 trained", inspect.Out);
+        Assert.Contains("base d2* (4 steps of clm per seed, continued by every arm): seed1 trained", inspect.Out);
+
+        // A trained base inside a model folder counts as results: with every run's eval.json gone, changing the base is still refused.
+        foreach (string eval in Directory.EnumerateFiles(_dir, ExperimentRunner.EvalFile, SearchOption.AllDirectories)) File.Delete(eval);
+        string changed = Json(""" "base": {"train": {"steps": 5, "min_lr_fraction": 1}} """, seeds: "[1]")
+            .Replace($$""" "model": {{Model}}, """, $$""" "models": [{{Model}}, {{wide}}], """, StringComparison.Ordinal);
+        var e = Assert.Throws<InvalidOperationException>(() => new ExperimentRunner(Parse(changed), _dir, new TestHost()).Run());
+        Assert.Contains("\"base\" changed", e.Message);
     }
 
     [Fact]
