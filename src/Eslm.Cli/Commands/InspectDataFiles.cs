@@ -50,16 +50,21 @@ public static class InspectDataFiles
         Console.WriteLine($"  losses: {N(finite)} finite, mean {(finite > 0 ? sum / finite : double.NaN):F4} nats; {N(nan)} without a value (window starts)");
     }
 
-    /// <summary>A dataset folder written by eslm prepare: splits, domains, hold-out; Dataset.Open checks every shard.</summary>
+    /// <summary>A dataset folder written by eslm prepare: splits, domains, hold-out; Dataset.Open checks every shard's
+    /// size, <see cref="Dataset.CheckChecksums"/> its tokens.</summary>
     public static void DescribeDataset(string directory)
     {
         var dataset = Dataset.Open(directory);
         var m = dataset.Manifest;
         Console.WriteLine($"{directory}: Eslm dataset (eslm prepare), tokenizer {m.Tokenizer.Name}, " +
                           $"{dataset.Domains.Count} domain(s), val held out as {m.ValHoldout ?? "documents"}");
+        var (checkedShards, without) = dataset.CheckChecksums();
+        string verified = without == 0 ? "sizes and checksums ok"
+            : checkedShards == 0 ? "sizes ok (no checksums: prepared before they were recorded)"
+            : $"sizes ok, checksums ok for {checkedShards} of {checkedShards + without} shards";
         foreach (var (split, counts) in dataset.Counts)
             Console.WriteLine($"  {split,-5} {N(counts.Documents),10} documents {N(counts.Tokens),15} tokens {N(counts.Bytes),15} bytes  " +
-                              $"{dataset.Shards[split].Count} shard(s), sizes ok");
+                              $"{dataset.Shards[split].Count} shard(s), {verified}");
         Console.WriteLine($"  domains: {string.Join(", ", dataset.Domains.Take(20))}{(dataset.Domains.Count > 20 ? ", …" : "")}");
         if (m.Sources is { } sources) Console.WriteLine($"  sources: {sources.Count} input file(s)");
         if (dataset.Counts.GetValueOrDefault("train") is { Tokens: > 0 } && dataset.Counts.GetValueOrDefault("val") is { Tokens: > 0 })

@@ -272,7 +272,7 @@ public static class CorpusPreparer
         {
             string name = $"{split}_{shards.Count:D6}.bin";
             TokenShard.Write(Path.Combine(folder, name), buffer.AsSpan(0, fill));
-            shards.Add(new ShardInfo(name, fill));
+            shards.Add(new ShardInfo(name, fill) { Checksum = TokenChecksum.Of(buffer.AsSpan(0, fill)) });
             onTokens(fill);
             fill = 0;
         }

@@ -19,8 +19,12 @@ public sealed record DocumentIndex(long[] Start, int[] Tokens, long[] Bytes, int
 /// <summary>Counts for a split or a domain within it.</summary>
 public sealed record SplitCounts(long Documents, long Tokens, long Bytes);
 
-/// <summary>One shard file of a split.</summary>
-public sealed record ShardInfo(string File, long Tokens);
+/// <summary>One shard file of a split, and its tokens' <see cref="TokenChecksum"/> (null in manifests written before
+/// 2026-12-07), which <c>eslm inspect</c> checks: a shard replaced by another of the same size is caught there.</summary>
+public sealed record ShardInfo(string File, long Tokens)
+{
+    public string? Checksum { get; init; }
+}
 
 /// <summary>
 /// A dataset folder written by <c>eslm prepare</c>: manifest.json plus llm.c shards train_NNNNNN.bin / val_NNNNNN.bin.
@@ -47,6 +51,28 @@ public sealed class Dataset
                                                                           || Path.GetFileName(f).StartsWith("val_", StringComparison.Ordinal)));
 
     /// <summary>Reads and checks manifest.json (<see cref="DatasetManifest"/>) and the shard headers (counts must match the manifest).</summary>
+    /// <summary>
+    /// Reads every shard that records a checksum and compares its tokens with it (one pass over the data; Open checks only
+    /// sizes). A shard replaced or changed since eslm prepare is an error naming it. Returns how many shards were
+    /// checked and how many record no checksum.
+    /// </summary>
+    public (int Checked, int WithoutChecksum) CheckChecksums()
+    {
+        int done = 0, without = 0;
+        foreach (var shard in Shards.Values.SelectMany(s => s))
+        {
+            if (shard.Checksum is null) { without++; continue; }
+            string path = Path.Combine(Directory, shard.File);
+            using var tokens = TokenShard.Open(path);
+            string actual = TokenChecksum.Of(tokens);
+            if (actual != shard.Checksum)
+                throw new InvalidDataException($"{path}: its tokens' checksum is {actual}, the manifest says {shard.Checksum}: " +
+                                               "the shard was replaced or changed after eslm prepare");
+            done++;
+        }
+        return (done, without);
+    }
+
     public static Dataset Open(string directory)
     {
         string path = Path.Combine(directory, ManifestName);

@@ -117,8 +117,16 @@ public class InspectFilesTests
             Assert.Contains("Eslm dataset", r.Out);
             Assert.Contains("val held out as document-tails", r.Out);
             Assert.Contains("unigram model (train-split token frequencies, add-one over 50,257 ids): val loss ", r.Out);
+            Assert.Contains("shard(s), sizes and checksums ok", r.Out);
         }
         var shard = Path.Combine(dir["ds"], "val_000000.bin");
+        var original = File.ReadAllBytes(shard);
+        var swapped = (byte[])original.Clone();
+        (swapped[^1], swapped[^3]) = (original[^3], original[^1]); // two tokens' high bytes: same size, other tokens
+        Assert.NotEqual(original, swapped);
+        File.WriteAllBytes(shard, swapped);
+        AssertRuntimeError(Run("inspect", dir["ds"]), "val_000000.bin", "replaced or changed after eslm prepare");
+        File.WriteAllBytes(shard, original);
         File.WriteAllBytes(shard, File.ReadAllBytes(shard)[..^2]);
         AssertRuntimeError(Run("inspect", dir["ds"]), "val_000000.bin", "truncated");
     }

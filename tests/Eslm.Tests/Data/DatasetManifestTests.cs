@@ -11,7 +11,11 @@ namespace Eslm.Tests.Data;
 /// </summary>
 public class DatasetManifestTests : DataTestBase
 {
+    /// <summary>A manifest as eslm prepare wrote it before shards recorded checksums (2026-12-07): still read.</summary>
     private static string Fixture => Path.Combine(AppContext.BaseDirectory, "Fixtures", "dataset", "manifest-v1.json");
+
+    /// <summary>The same dataset's manifest as eslm prepare writes it now: each shard with its tokens' checksum.</summary>
+    private static string WrittenFixture => Path.Combine(AppContext.BaseDirectory, "Fixtures", "dataset", "manifest-v1-shard-checksums.json");
 
     /// <summary>A small dataset with every optional field: two domains from JSONL, a file-name domain, val_docs, a recipe name.</summary>
     private string PrepareContractDataset()
@@ -38,7 +42,45 @@ public class DatasetManifestTests : DataTestBase
         string ds = PrepareContractDataset();
         string written = Normalized(Path.Combine(ds, Dataset.ManifestName));
         if (Environment.GetEnvironmentVariable("ESLM_WRITE_MANIFEST_FIXTURE") is { } target) File.WriteAllText(target, written);
-        Assert.Equal(File.ReadAllText(Fixture), written);
+        Assert.Equal(File.ReadAllText(WrittenFixture), written);
+        // The only change from the manifests written before: each shard's checksum, nothing else moved.
+        string withoutChecksums = System.Text.RegularExpressions.Regex.Replace(written, @",\s*""checksum"": ""fnv1a64:[0-9a-f]{16}""", "");
+        Assert.Equal(File.ReadAllText(Fixture), withoutChecksums);
+    }
+
+    [Fact]
+    public void Each_shard_records_its_tokens_checksum_and_a_shard_swapped_for_one_of_the_same_size_is_caught()
+    {
+        string ds = PrepareContractDataset();
+        var d = Dataset.Open(ds);
+        foreach (var shard in d.Shards.Values.SelectMany(s => s))
+        {
+            using var tokens = TokenShard.Open(Path.Combine(ds, shard.File));
+            var copy = new int[tokens.Count];
+            tokens.CopyTo(0, copy);
+            Assert.Equal(TokenChecksum.Of(copy.Select(t => (ushort)t).ToArray()), shard.Checksum);
+        }
+        Assert.Equal((d.Shards.Values.Sum(s => s.Count), 0), d.CheckChecksums());
+
+        // Same size, other tokens: Open (sizes) accepts it, the checksum does not.
+        string first = Path.Combine(ds, d.Shards["train"][0].File);
+        int[] swapped;
+        using (var tokens = TokenShard.Open(first))
+        {
+            swapped = new int[tokens.Count];
+            tokens.CopyTo(0, swapped);
+        }
+        Array.Reverse(swapped);
+        File.Delete(first);
+        TokenShard.Write(first, swapped.Select(t => (ushort)t).ToArray());
+        var again = Dataset.Open(ds);
+        var e = Assert.Throws<InvalidDataException>(() => again.CheckChecksums());
+        Assert.StartsWith(first + ": its tokens' checksum is fnv1a64:", e.Message);
+        Assert.Contains("replaced or changed after eslm prepare", e.Message);
+
+        // A manifest from before checksums: nothing to compare, said so.
+        File.WriteAllText(Path.Combine(ds, Dataset.ManifestName), File.ReadAllText(Fixture).Replace("DIR", Dir));
+        Assert.Equal((0, again.Shards.Values.Sum(s => s.Count)), Dataset.Open(ds).CheckChecksums());
     }
 
     [Fact]
