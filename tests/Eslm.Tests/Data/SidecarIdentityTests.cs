@@ -35,6 +35,25 @@ public class SidecarIdentityTests : DataTestBase
     }
 
     [Fact]
+    public void The_checksum_is_fnv1a_64_over_little_endian_uint16_the_same_for_a_split_a_shard_and_a_span()
+    {
+        // Reference values from the FNV-1a definition (offset basis 0xcbf29ce484222325, prime 0x100000001b3) over bytes 01 00 02 00 34 12.
+        Assert.Equal("fnv1a64:cbf29ce484222325", TokenChecksum.Of(ReadOnlySpan<ushort>.Empty));
+        Assert.Equal("fnv1a64:3a9346d7e781179c", TokenChecksum.Of([1, 2, 0x1234]));
+        string data = Dataset("c", 40);
+        using var split = TokenSequence.Open(data, "train");
+        using var shard = TokenShard.Open(Path.Combine(data, "train_000000.bin"));
+        ushort[] Tokens(long count, Action<long, Span<int>> copy)
+        {
+            var all = new int[count];
+            copy(0, all);
+            return all.Select(t => (ushort)t).ToArray();
+        }
+        Assert.Equal(TokenChecksum.Of(Tokens(split.Count, split.CopyTo)), TokenChecksum.Of(split));
+        Assert.Equal(TokenChecksum.Of(Tokens(shard.Count, shard.CopyTo)), TokenChecksum.Of(shard));
+    }
+
+    [Fact]
     public void A_longer_sidecar_of_another_dataset_is_refused_naming_both_files()
     {
         string big = Dataset("big", 80), small = Dataset("small", 40);
